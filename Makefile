@@ -1,0 +1,37 @@
+# Kepai Station. `make run` serves the station with demo data; `make test` runs the suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+THREADS ?= 8
+export FLASK_APP := wsgi
+
+.PHONY: run serve test install translations bench clean-instance
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed translations
+
+translations: $(VENV)/.installed
+	@$(BIN)/pybabel compile -d translations >/dev/null
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo --if-empty
+	@echo "Kepai Station: http://$(HOST):$(PORT)/  (demo-staff / demo12345)"
+	$(BIN)/waitress-serve --host $(HOST) --port $(PORT) --threads $(THREADS) wsgi:app
+
+serve: install
+	$(BIN)/flask db upgrade
+	$(BIN)/waitress-serve --host $(HOST) --port $(PORT) --threads $(THREADS) wsgi:app
+
+test: install
+	$(BIN)/pytest -q
+
+bench: install
+	@echo "no benchmarks yet"

@@ -1,0 +1,38 @@
+"""Kepai Station: record keeping and upstream sync for commissioner workstations."""
+import os
+
+from flask import Flask
+
+from app.config import load_config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(test_config=None) -> Flask:
+    """Build the app. ``KEPAI_INSTANCE`` picks the instance folder (one per node), so
+    several nodes can run from one checkout."""
+    instance = os.environ.get("KEPAI_INSTANCE") or os.path.join(ROOT, "instance")
+    app = Flask(__name__, instance_path=os.path.abspath(instance),
+                template_folder=os.path.join(ROOT, "templates"),
+                static_folder=os.path.join(ROOT, "static"))
+    os.makedirs(app.instance_path, exist_ok=True)
+    load_config(app, test_config)
+
+    from app import database, web
+    from app.extensions import babel, csrf, db, login_manager, migrate
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale,
+                   default_translation_directories=os.path.join(ROOT, "translations"))
+    database.configure(app)
+    web.configure(app)
+
+    from app import auth, clusters, commissioners, imports, main, places, stations, targets, teams
+    for area in (main, auth, places, clusters, stations, teams, commissioners, targets, imports):
+        app.register_blueprint(area.bp)
+
+    from app.cli import register_commands
+    register_commands(app)
+    return app

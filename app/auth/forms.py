@@ -1,0 +1,38 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
+
+from app.auth.services import MIN_PASSWORD_LENGTH
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[InputRequired(), Length(max=40)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=200)])
+    remember = BooleanField(_l("Stay logged in on this device"))
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[InputRequired()])
+    new = PasswordField(_l("New password"), validators=[
+        InputRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
+    confirm = PasswordField(_l("New password again"), validators=[
+        InputRequired(), EqualTo("new", message=_l("The two passwords differ."))])
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[
+        InputRequired(), Length(min=3, max=40),
+        Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, dot, dash and underscore only."))])
+    display_name = StringField(_l("Name shown"), validators=[Optional(), Length(max=80)])
+    role = SelectField(_l("Role"), validators=[InputRequired()])
+    commissioner_id = SelectField(_l("Commissioner record"), validators=[Optional()])
+    active = BooleanField(_l("Active"), default=True)
+    password = PasswordField(_l("Password"), validators=[
+        Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
+    confirm = PasswordField(_l("Password again"), validators=[
+        EqualTo("password", message=_l("The two passwords differ."))])
+
+    def validate_commissioner_id(self, field):
+        if self.role.data == "commissioner" and not field.data:
+            raise ValidationError(_l("A commissioner account must be linked to a commissioner."))

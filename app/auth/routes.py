@@ -1,0 +1,130 @@
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from app import choices
+from app.auth import bp, services
+from app.auth.forms import LoginForm, PasswordChangeForm, UserForm
+from app.extensions import db
+from app.htmx import invalid, render
+from app.models import Commissioner, User
+from app.security import assignable_roles, require, scoped
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("main.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        address = request.remote_addr or "?"
+        minutes = services.minutes_locked(form.username.data.strip().lower(), address)
+        if minutes:
+            form.username.errors.append(_(
+                "Too many failed logins. Logins for this name or from this device are "
+                "refused for %(minutes)s more minutes.", minutes=minutes))
+            return invalid("auth/login.html", form=form)
+        services.slow_down(form.username.data.strip().lower(), address)
+        user = services.authenticate(form.username.data, form.password.data, address)
+        if user is None:
+            form.password.errors.append(_("Wrong user name or password."))
+            return invalid("auth/login.html", form=form)
+        login_user(user, remember=form.remember.data)
+        return redirect(_safe_next(request.args.get("next")))
+    if form.is_submitted():
+        return invalid("auth/login.html", form=form)
+    return render("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        if not services.password_matches(current_user, form.current.data):
+            form.current.errors.append(_("The current password is wrong."))
+            return invalid("auth/password.html", form=form)
+        services.change_password(current_user, form.new.data)
+        flash(_("Your password has been changed."), "success")
+        return redirect(url_for("main.home"))
+    if form.is_submitted():
+        return invalid("auth/password.html", form=form)
+    return render("auth/password.html", form=form)
+
+
+def _node_users():
+    return select(User).where(User.node_code == current_user.node_code).order_by(User.username)
+
+
+def _user_form(user: User | None = None) -> UserForm:
+    form = UserForm(obj=user)
+    form.role.choices = [(r, choices.ROLES[r]) for r in assignable_roles()]
+    commissioners = db.session.scalars(
+        scoped(Commissioner).order_by(Commissioner.name)).all()
+    form.commissioner_id.choices = [("", "—")] + [(c.id, c.name) for c in commissioners]
+    return form
+
+
+@bp.get("/users")
+@require("manage_users")
+def users():
+    return render("auth/users.html", users=db.session.scalars(_node_users()).all())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@require("manage_users")
+def user_new():
+    form = _user_form()
+    if form.validate_on_submit():
+        if services.username_taken(form.username.data):
+            form.username.errors.append(_("This user name is taken."))
+        elif not form.password.data:
+            form.password.errors.append(_("A new account needs a password."))
+        else:
+            services.create_user(
+                username=form.username.data, password=form.password.data,
+                role=form.role.data, node_code=current_user.node_code,
+                display_name=form.display_name.data or "",
+                commissioner_id=form.commissioner_id.data or None)
+            flash(_("The account has been created."), "success")
+            return redirect(url_for("auth.users"))
+    if form.is_submitted():
+        return invalid("auth/user_form.html", form=form, user=None)
+    return render("auth/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@require("manage_users")
+def user_edit(user_id: int):
+    user = db.session.scalar(_node_users().where(User.id == user_id))
+    if user is None or user.role not in assignable_roles():
+        abort(404)
+    form = _user_form(user)
+    del form.username
+    if form.validate_on_submit():
+        if user.id == current_user.id and (not form.active.data or form.role.data != user.role):
+            form.role.errors.append(_("You cannot remove your own admin rights or account."))
+        else:
+            services.update_user(
+                user, display_name=form.display_name.data or "", role=form.role.data,
+                commissioner_id=form.commissioner_id.data or None, active=form.active.data,
+                new_password=form.password.data or "")
+            flash(_("The account has been saved."), "success")
+            return redirect(url_for("auth.users"))
+    if form.is_submitted():
+        return invalid("auth/user_form.html", form=form, user=user)
+    return render("auth/user_form.html", form=form, user=user)

@@ -1,0 +1,92 @@
+"""Command-line tools: ``flask node init``, ``flask users create``, ``flask seed-demo``.
+
+Wrong arguments end with a one-line reason and exit status 2 (click's usage errors)."""
+import sys
+
+import click
+from flask import g
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app import choices
+from app.extensions import db
+from app.models import User
+from app.node import initialise, this_node, valid_code
+
+node_cli = AppGroup("node", help="This node's identity.")
+users_cli = AppGroup("users", help="User accounts.")
+
+
+@node_cli.command("init")
+@click.option("--role", required=True, type=click.Choice(list(choices.NODE_ROLES)))
+@click.option("--code", required=True, help="region: 15; league: 1501; station: 150121-01")
+@click.option("--name", required=True)
+def node_init(role, code, name):
+    """Set this node's role, code and name, and load the shipped reference data."""
+    if not valid_code(role, code):
+        raise click.BadParameter(
+            "a region code has 2 digits (15), a league 4 (1501), a station its county's "
+            "6 digits, a dash and 2 digits (150121-01)", param_hint="--code")
+    from app.places.services import county_exists
+    if role == "station" and not county_exists(code[:6]):
+        raise click.BadParameter(f"{code[:6]} is not an Inner Mongolia county code", param_hint="--code")
+    if not name.strip():
+        raise click.BadParameter("the name is empty", param_hint="--name")
+    existing = this_node()
+    if existing and (existing.code != code or existing.role != role):
+        raise click.UsageError(
+            f"this node is already {existing.role} {existing.code}; its identity does not change")
+    g.actor = "node-init"
+    initialise(role, code, name.strip())
+    click.echo(f"node {role} {code} {name.strip()}: ready")
+
+
+@users_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(list(choices.ROLES)))
+@click.option("--name", "display_name", default="")
+@click.option("--commissioner", "commissioner_id", default=None, help="commissioner record id")
+def users_create(username, role, display_name, commissioner_id):
+    """Create an account; the password is asked for, or read from stdin when piped."""
+    from app.auth.services import MIN_PASSWORD_LENGTH, create_user, username_taken
+    node = this_node()
+    if node is None:
+        raise click.UsageError("this node is not set up: run `flask node init` first")
+    if username_taken(username):
+        raise click.BadParameter(f"{username} is taken", param_hint="--username")
+    if role == "commissioner" and not commissioner_id:
+        raise click.BadParameter("a commissioner account needs --commissioner ID",
+                                 param_hint="--commissioner")
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.BadParameter(f"the password needs at least {MIN_PASSWORD_LENGTH} characters",
+                                 param_hint="password")
+    g.actor = "cli"
+    create_user(username=username, password=password, role=role, node_code=node.code,
+                display_name=display_name, commissioner_id=commissioner_id)
+    click.echo(f"user {username.lower()} ({role}) created")
+
+
+@click.command("seed-demo")
+@click.option("--scale", type=click.Choice(["small", "county"]), default="small",
+              help="small: a station to try things on; county: three years of a busy county")
+@click.option("--if-empty", is_flag=True, help="do nothing when the database has users")
+def seed_demo(scale, if_empty):
+    """Make a realistic demo station with accounts demo-admin, demo-staff and
+    demo-commissioner (password demo12345)."""
+    from app.demo import seed
+    if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
+        click.echo("database has users: demo data not added")
+        return
+    g.actor = "seed-demo"
+    summary = seed(scale)
+    click.echo("demo data: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+
+
+def register_commands(app):
+    app.cli.add_command(node_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_demo)

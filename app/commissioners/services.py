@@ -1,0 +1,92 @@
+"""Commissioner rules and writes: the life cycle 认定 → 选派 → 退出 lives here."""
+from flask_babel import lazy_gettext as _l
+from app import records
+from app.extensions import db
+from app.models import Cluster, Commissioner, Place, Station
+from app.security import scoped
+
+TRANSITIONS = {
+    "recognised": {"recognised", "dispatched", "exited"},
+    "dispatched": {"dispatched", "exited"},
+    "exited": {"exited"},
+}
+
+
+def lifecycle_errors(current_status: str | None, data: dict) -> dict:
+    """{field: message} for a life-cycle change the rules do not allow."""
+    errors = {}
+    status = data.get("status")
+    if current_status and status not in TRANSITIONS.get(current_status, {status}):
+        errors["status"] = _l("An exited commissioner cannot be recognised or dispatched again; "
+                              "record them anew.") if current_status == "exited" else \
+            _l("A dispatched commissioner can only stay dispatched or exit.")
+    recognised, dispatched, exited = (data.get("recognised_on"), data.get("dispatched_on"),
+                                      data.get("exited_on"))
+    if status == "dispatched" and not dispatched:
+        errors["dispatched_on"] = _l("Enter the date of dispatch.")
+    if status == "exited":
+        if not exited:
+            errors["exited_on"] = _l("Enter the date of exit.")
+        if not (data.get("exit_reason") or "").strip():
+            errors["exit_reason"] = _l("Enter the reason for the exit.")
+    if recognised and dispatched and dispatched < recognised:
+        errors["dispatched_on"] = _l("Dispatch cannot come before recognition.")
+    start = dispatched or recognised
+    if exited and start and exited < start:
+        errors["exited_on"] = _l("The exit cannot come before recognition or dispatch.")
+    if exited and status != "exited":
+        errors["exited_on"] = _l("Only an exited commissioner has an exit date.")
+    if data.get("sending_org_type") == "local_talent" and not data.get("local_talent_kind"):
+        errors["local_talent_kind"] = _l("Choose which kind of local talent.")
+    return errors
+
+
+def _related(model, ids) -> list:
+    if not ids:
+        return []
+    return db.session.scalars(scoped(model).where(model.id.in_(ids))).all()
+
+
+def save(commissioner: Commissioner | None, data: dict) -> Commissioner:
+    """Create or update a commissioner from form data (ids for station, clusters, villages)."""
+    data = dict(data)
+    data["clusters"] = _related(Cluster, data.pop("cluster_ids", []))
+    data["villages"] = _related(Place, data.pop("village_ids", []))
+    station_id = data.get("station_id") or None
+    station = db.session.scalar(scoped(Station).where(Station.id == station_id)) if station_id else None
+    data["station_id"] = station.id if station else None
+    if data.get("sending_org_type") != "local_talent":
+        data["local_talent_kind"] = ""
+    if commissioner is None:
+        owner = station.owner_node if station else None
+        return records.create(Commissioner(), data, owner_node=owner)
+    return records.update(commissioner, data)
+
+
+def search(q: str, limit: int = 20) -> list[Commissioner]:
+    """Commissioners whose name, specialty or sending organisation contains ``q``."""
+    stmt = scoped(Commissioner).order_by(Commissioner.name).limit(limit)
+    if q:
+        stmt = stmt.where(records.matching(q, Commissioner.name, Commissioner.specialty,
+                                           Commissioner.sending_org))
+    return db.session.scalars(stmt).all()
+
+
+def filtered(args: dict):
+    """The list's select for the filters in ``args`` (the query string)."""
+    stmt = scoped(Commissioner, deleted=args.get("show") == "deleted")
+    q = (args.get("q") or "").strip()
+    if q:
+        stmt = stmt.where(records.matching(q, Commissioner.name, Commissioner.specialty,
+                                           Commissioner.sending_org, Commissioner.phone))
+    for key in ("kind", "level", "status", "sending_org_type", "station_id"):
+        if args.get(key):
+            stmt = stmt.where(getattr(Commissioner, key) == args[key])
+    if args.get("cluster"):
+        stmt = stmt.where(Commissioner.clusters.any(Cluster.id == args["cluster"]))
+    if args.get("flag") == "three_areas":
+        stmt = stmt.where(Commissioner.three_areas_talent.is_(True))
+    elif args.get("flag") == "hotline":
+        stmt = stmt.where(Commissioner.hotline_expert.is_(True))
+    return stmt.order_by(Commissioner.name, Commissioner.id)
+

@@ -1,0 +1,80 @@
+"""Configuration, in layers: defaults here, then ``instance/config.py``, then ``KEPAI_*``
+environment variables (and ``DATABASE_URL``), then the test config a test passes in.
+
+The secret key is generated into the instance folder on first run and never committed.
+"""
+import json
+import os
+import secrets
+from datetime import timedelta
+
+DEFAULTS = {
+    "SQLALCHEMY_DATABASE_URI": None,  # filled in: instance/kepai.sqlite3
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,  # True only when served over HTTPS
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+    "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session: phones stay open all day
+    "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "LANGUAGES": ["zh_CN", "en"],
+    "PAGE_SIZE": 25,
+    "LOGIN_SLOW_AFTER": 3,       # failures in the window before each answer is slowed
+    "LOGIN_LOCK_AFTER": 5,       # failures in the window before logins are refused
+    "LOGIN_WINDOW_MINUTES": 15,
+    "LOGIN_SLOW_SECONDS": 1.0,
+}
+
+SECRET_FILE = "secret_key"
+
+
+def _parse(value: str):
+    """Read an environment value as JSON when it is JSON (true, 5, ["a"]), else as text."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def load_config(app, test_config=None):
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for key, value in os.environ.items():
+        if key.startswith("KEPAI_") and key != "KEPAI_INSTANCE":
+            app.config[key.removeprefix("KEPAI_")] = _parse(value)
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        path = os.path.join(app.instance_path, "kepai.sqlite3")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {"timeout": 15, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _instance_secret(instance_path: str) -> str:
+    """The node's secret key: read from the instance folder, made there on first run."""
+    path = os.path.join(instance_path, SECRET_FILE)
+    try:
+        with open(path, encoding="ascii") as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return _instance_secret(instance_path)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key)
+    return key

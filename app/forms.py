@@ -1,0 +1,67 @@
+"""Form pieces shared by the areas: fields, validators and helpers."""
+import re
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField, StringField, widgets
+from wtforms.validators import ValidationError
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as a list of checkboxes (usable on a phone, no JavaScript)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class DeleteForm(FlaskForm):
+    """An empty form: a delete or restore button with its CSRF token."""
+
+
+def not_in_future(form, field):
+    if field.data and field.data > date.today():
+        raise ValidationError(_l("The date cannot be in the future."))
+
+
+def phone_number(form, field):
+    """A mainland mobile (11 digits from 1) or a landline with area code."""
+    value = (field.data or "").strip().replace(" ", "").replace("-", "")
+    field.data = value
+    if value and not re.fullmatch(r"1\d{10}|0\d{9,11}", value):
+        raise ValidationError(_l("Enter an 11-digit mobile number or a landline with its area code."))
+
+
+def id_number(form, field):
+    """An 18-character resident ID number with a correct check digit (GB 11643)."""
+    value = (field.data or "").strip().upper()
+    field.data = value
+    if not value:
+        return
+    if not re.fullmatch(r"\d{17}[\dX]", value):
+        raise ValidationError(_l("An ID number has 18 characters: 17 digits and a digit or X."))
+    total = sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS))
+    if ID_CHECK[total % 11] != value[17]:
+        raise ValidationError(_l("This ID number's check digit is wrong; please check it."))
+
+
+def field_labels(form_class) -> dict:
+    """{field name: label} of a form class, for the history of its records."""
+    form = form_class(meta={"csrf": False}, formdata=None)
+    return {name: field.label.text for name, field in form._fields.items()}
+
+
+def trimmed(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class TrimmedStringField(StringField):
+    """A text field with surrounding spaces removed."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data:
+            self.data = self.data.strip()

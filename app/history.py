@@ -1,0 +1,218 @@
+"""One place that keeps every write honest: before each flush, every new or changed
+``Audited`` record gets its audit entry, and every ``Synced`` record its version bump,
+who/when stamps and sync outbox entry, all in the same transaction as the record.
+
+Services only change records and commit; they never write audit or outbox rows.
+"""
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import g, has_app_context, has_request_context
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from app.models.audit import AuditEntry, OutboxEntry
+from app.models.base import Audited, Synced, new_id, utcnow
+
+
+def current_actor() -> str:
+    """Who is writing: the logged-in user, or what a CLI command set in ``g.actor``."""
+    if has_app_context() and getattr(g, "actor", None):
+        return g.actor
+    if has_request_context():
+        from flask_login import current_user
+        if current_user and current_user.is_authenticated:
+            return current_user.username
+    return "system"
+
+
+def _node_code() -> str:
+    if not has_app_context():
+        return ""
+    from app.node import this_node
+    node = this_node()
+    return node.code if node else ""
+
+
+def _plain(value):
+    """A value as the audit (JSON) keeps it."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Audited):
+        return str(value)
+    return value
+
+
+def _changes(obj, new: bool) -> dict:
+    """{field: [old, new]} for the columns and relationships that changed (all of them
+    for a new record). Foreign-key columns are reported through their relationship, by
+    name, so the history reads "village: 红旗嘎查 → 新村" rather than two UUIDs."""
+    state = inspect(obj)
+    mapper = state.mapper
+    hidden, skip = type(obj).__audit_hidden__, type(obj).__audit_skip__
+    changes = {}
+    fk_columns = set()
+    for rel in mapper.relationships:
+        if rel.direction.name == "MANYTOONE":
+            fk_columns.update(c.key for c in rel.local_columns)
+    for rel in mapper.relationships:
+        many_to_many = rel.secondary is not None
+        if rel.key in skip or not (many_to_many or rel.direction.name == "MANYTOONE"):
+            continue
+        hist = state.attrs[rel.key].history
+        if not hist.has_changes():
+            continue
+        if rel.uselist:
+            before = sorted(str(o) for o in (hist.unchanged or []) + (hist.deleted or []))
+            after = sorted(str(o) for o in (hist.unchanged or []) + (hist.added or []))
+            if before != after or (new and after):
+                changes[rel.key] = [None if new else before, after]
+        else:
+            old = hist.deleted[0] if hist.deleted else None
+            value = hist.added[0] if hist.added else None
+            if value is not None or not new:
+                changes[rel.key] = [None if new else _plain(old), _plain(value)]
+    for attr in mapper.column_attrs:
+        key = attr.key
+        if key in skip or key in fk_columns or key == "id":
+            continue
+        hist = state.attrs[key].history
+        if new:
+            value = getattr(obj, key)
+            if value in (None, "", False) or key == "deleted_at":
+                continue
+            changes[key] = [None, "***" if key in hidden else _plain(value)]
+        elif hist.has_changes():
+            old = hist.deleted[0] if hist.deleted else None
+            value = hist.added[0] if hist.added else None
+            if old == value:
+                continue
+            changes[key] = ["***", "***"] if key in hidden else [_plain(old), _plain(value)]
+    return changes
+
+
+def _fk_changes(obj) -> dict:
+    """Foreign keys set by id (form writes ``village_id = ...``) rather than through the
+    relationship: report them by the related record's name."""
+    state = inspect(obj)
+    changes = {}
+    for rel in state.mapper.relationships:
+        if rel.direction.name != "MANYTOONE" or rel.key in type(obj).__audit_skip__:
+            continue
+        for col in rel.local_columns:
+            hist = state.attrs[col.key].history
+            if not hist.has_changes() or state.attrs[rel.key].history.has_changes():
+                continue
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            if old == new:
+                continue
+            target = rel.mapper.class_
+            session = state.session
+            label = lambda key: str(session.get(target, key)) if key else None  # noqa: E731
+            with session.no_autoflush:
+                changes[rel.key] = [None if state.pending else label(old), label(new)]
+    return changes
+
+
+def _action(obj, changes: dict, new: bool) -> str:
+    if new:
+        return "create"
+    if "deleted_at" in changes:
+        return "delete" if changes["deleted_at"][1] else "restore"
+    return "update"
+
+
+def _record_type(obj) -> str:
+    return type(obj).__tablename__
+
+
+def _outbox_fields(obj) -> dict:
+    """The record as it now stands, as the outbox sends it (columns, and the ids of
+    many-to-many collections)."""
+    state = inspect(obj)
+    fields = {}
+    for attr in state.mapper.column_attrs:
+        if attr.key not in ("id", "version"):
+            fields[attr.key] = _plain(getattr(obj, attr.key))
+    for rel in state.mapper.relationships:
+        if rel.secondary is not None:
+            fields[rel.key] = sorted(o.id for o in getattr(obj, rel.key))
+    return fields
+
+
+@contextmanager
+def without_outbox(session):
+    """Writes in this block are audited but not sent upstream: data every node already
+    has (shipped reference data) or that came from upstream (applied by sync)."""
+    before = session.info.get("applying_sync")
+    session.info["applying_sync"] = True
+    try:
+        yield
+    finally:
+        session.info["applying_sync"] = before
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_and_collect(session, flush_context, instances):
+    """Bump versions and stamps, and note what changed, while history is still there."""
+    actor = node = None
+    now = utcnow()
+    pending = session.info.setdefault("history_pending", [])
+    for obj, new in [(o, True) for o in session.new] + [(o, False) for o in session.dirty]:
+        if not isinstance(obj, Audited):
+            continue
+        if not new and not session.is_modified(obj, include_collections=True):
+            continue
+        if actor is None:
+            actor, node = current_actor(), _node_code()
+        with session.no_autoflush:
+            changes = _changes(obj, new)
+            changes.update(_fk_changes(obj))
+        if not changes:
+            continue
+        if isinstance(obj, Synced):
+            if new:
+                obj.version = 1
+                obj.created_at = obj.updated_at = now
+                obj.created_by = obj.updated_by = actor
+                obj.origin_node = obj.origin_node or node
+                obj.owner_node = obj.owner_node or node
+            else:
+                obj.version = (obj.version or 0) + 1
+                obj.updated_at, obj.updated_by = now, actor
+        pending.append((obj, changes, _action(obj, changes, new), actor, node, now))
+
+
+@event.listens_for(Session, "after_flush")
+def _write_audit_and_outbox(session, flush_context):
+    """Write the audit and outbox rows in the same transaction, now that ids exist."""
+    pending = session.info.pop("history_pending", [])
+    if not pending:
+        return
+    audit, outbox = [], []
+    for obj, changes, action, actor, node, at in pending:
+        synced = isinstance(obj, Synced)
+        audit.append({
+            "record_type": _record_type(obj), "record_id": str(obj.id), "action": action,
+            "version": obj.version if synced else None, "changes": changes,
+            "actor": actor, "node": node, "at": at})
+        if synced and not session.info.get("applying_sync"):
+            outbox.append({
+                "op_id": new_id(), "record_type": _record_type(obj), "record_id": obj.id,
+                "action": action, "base_version": obj.version - 1, "version": obj.version,
+                "fields": _outbox_fields(obj), "created_at": at})
+    connection = session.connection()
+    connection.execute(AuditEntry.__table__.insert(), audit)
+    if outbox:
+        connection.execute(OutboxEntry.__table__.insert(), outbox)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session):
+    session.info.pop("history_pending", None)

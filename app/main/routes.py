@@ -1,0 +1,54 @@
+from flask import current_app, jsonify, redirect, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from app import database
+from app.extensions import db
+from app.htmx import render
+from app.main import bp
+from app.models import Commissioner, ServiceTarget, Station
+from app.node import this_node
+from app.security import scoped
+
+
+@bp.get("/")
+def home():
+    counts = {
+        model.__tablename__: db.session.scalar(
+            select(func.count()).select_from(scoped(model).subquery()))
+        for model in (Commissioner, ServiceTarget, Station)
+    }
+    return render("main/home.html", counts=counts)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Public: role, code and database status, for monitoring and for the upstream."""
+    node = None
+    db_status = database.status(db)
+    if db_status["ok"]:
+        try:
+            node = this_node()
+        except Exception:  # noqa: BLE001 - tables missing before `flask db upgrade`
+            db.session.rollback()
+            db_status = {**db_status, "ok": False, "error": "not migrated"}
+    body = {
+        "status": "ok" if db_status["ok"] and node else "degraded",
+        "role": node.role if node else None,
+        "code": node.code if node else None,
+        "name": node.name if node else None,
+        "database": db_status,
+    }
+    return jsonify(body), 200 if db_status["ok"] else 503
+
+
+@bp.post("/language")
+def language():
+    """Switch the interface language; kept in the session."""
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+    target = request.form.get("next") or url_for("main.home")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.home")
+    return redirect(target)

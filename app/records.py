@@ -1,0 +1,85 @@
+"""Writes and reads shared by every record type: create, update, soft delete and
+restore (the audit and outbox entries follow from app/history.py), history, search and
+pagination. Area services call these; views never write."""
+import math
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_login import current_user
+from sqlalchemy import Select, func, or_, select
+
+from app.extensions import db
+from app.models import AuditEntry, utcnow
+
+
+def create(record, data: dict, owner_node: str | None = None):
+    """Add a new record with ``data`` and commit (record, audit and outbox together)."""
+    apply(record, data)
+    record.owner_node = owner_node or current_user.node_code
+    db.session.add(record)
+    db.session.commit()
+    return record
+
+
+def update(record, data: dict):
+    apply(record, data)
+    db.session.commit()
+    return record
+
+
+def apply(record, data: dict) -> None:
+    for key, value in data.items():
+        setattr(record, key, value)
+
+
+def soft_delete(record) -> None:
+    record.deleted_at = utcnow()
+    db.session.commit()
+
+
+def restore(record) -> None:
+    record.deleted_at = None
+    db.session.commit()
+
+
+def history(record) -> list[AuditEntry]:
+    """The record's audit entries, newest first."""
+    return db.session.scalars(
+        select(AuditEntry).where(AuditEntry.record_type == record.__tablename__,
+                                 AuditEntry.record_id == str(record.id))
+        .order_by(AuditEntry.id.desc())).all()
+
+
+def matching(q: str, *columns):
+    """A condition: any of the columns contains the text ``q`` (LIKE, escaped)."""
+    return or_(*(column.contains(q, autoescape=True) for column in columns))
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def paginate(stmt: Select, page: int, per_page: int | None = None) -> Page:
+    """One page of a select, with the total count; a page past the end shows the last."""
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(items=items, page=page, per_page=per_page, total=total)

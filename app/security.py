@@ -1,0 +1,102 @@
+"""Who may do what, in one place: roles, permissions, node scoping and PII masking."""
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.extensions import db
+from app.node import visible
+
+STATION_ROLES = ("commissioner", "station_staff", "station_admin")
+LEAGUE_ROLES = ("league_reviewer", "league_admin")
+ADMIN_ROLES = ("station_admin", "league_admin", "region_admin")
+
+PERMISSIONS = {
+    "manage_users": ADMIN_ROLES,
+    "edit_records": ("station_staff", "station_admin", "league_admin", "region_admin"),
+    "delete_records": ("station_staff", "station_admin", "league_admin", "region_admin"),
+    "restore_records": ADMIN_ROLES,
+    "edit_clusters": ("league_admin", "region_admin"),
+    "import_records": ("station_staff", "station_admin", "league_admin", "region_admin"),
+    "see_phone": ("station_staff", "station_admin", "league_admin", "region_admin"),
+    "see_id_number": ADMIN_ROLES,
+}
+
+
+def can(permission: str, user=None) -> bool:
+    user = user or current_user
+    return bool(user and user.is_authenticated and user.role in PERMISSIONS[permission])
+
+
+def require(permission: str):
+    """View decorator: 403 unless the current user has the permission."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not can(permission):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def scoped(model, user=None, deleted: bool = False):
+    """A select of the model's records that the user's node may see: the live ones, or
+    with ``deleted`` the soft-deleted ones (for an admin to restore)."""
+    user = user or current_user
+    alive = model.deleted_at.is_not(None) if deleted else model.deleted_at.is_(None)
+    return select(model).where(visible(model.owner_node, user.node_code), alive)
+
+
+def get_or_404(model, record_id: str, *, include_deleted: bool = False, user=None):
+    """One record the user may see, or 404 (another node's record is a 404 too)."""
+    user = user or current_user
+    stmt = select(model).where(model.id == record_id, visible(model.owner_node, user.node_code))
+    if not include_deleted:
+        stmt = stmt.where(model.deleted_at.is_(None))
+    record = db.session.scalar(stmt)
+    if record is None:
+        abort(404)
+    return record
+
+
+def mask(value: str, keep_start: int = 3, keep_end: int = 4) -> str:
+    """``13812345678`` → ``138****5678``; short values are masked whole."""
+    if not value:
+        return ""
+    if len(value) <= keep_start + keep_end:
+        return "*" * len(value)
+    return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
+
+
+def shown_phone(value: str, owner_commissioner_id: str | None = None) -> str:
+    """A phone number as the current user may see it."""
+    if can("see_phone") or _is_own(owner_commissioner_id):
+        return value
+    return mask(value)
+
+
+def shown_id_number(value: str, owner_commissioner_id: str | None = None) -> str:
+    """An ID number as the current user may see it (only admins and its owner see it whole)."""
+    if can("see_id_number") or _is_own(owner_commissioner_id):
+        return value
+    return mask(value, 4, 2)
+
+
+def _is_own(commissioner_id) -> bool:
+    return bool(commissioner_id and current_user.is_authenticated
+                and current_user.commissioner_id == commissioner_id)
+
+
+ASSIGNABLE_ROLES = {
+    "station_admin": STATION_ROLES,
+    "league_admin": LEAGUE_ROLES,
+    "region_admin": ("region_admin",),
+}
+
+
+def assignable_roles(user=None) -> tuple[str, ...]:
+    """The roles an admin may give to accounts on their own node."""
+    user = user or current_user
+    return ASSIGNABLE_ROLES.get(user.role, ())

@@ -1,0 +1,97 @@
+"""Fixtures: ``app`` (a station node with shipped reference data and three accounts),
+``client``, ``runner``, ``login``. Every test runs on SQLite, and again on PostgreSQL
+when TEST_DATABASE_URL is set (CI sets it)."""
+import os
+import shutil
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.auth.services import create_user
+from app.extensions import db
+from app.node import initialise
+
+STATION = "150121-01"
+PASSWORD = "secret-pass-1"
+TEST_CONFIG = {"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test",
+               "LOGIN_SLOW_SECONDS": 0.0}
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def _seed(app):
+    """What every test starts from: the node, its places and clusters, three users."""
+    with app.app_context():
+        from flask import g
+        g.actor = "test"
+        initialise("station", STATION, "土左旗科技特派员工作站")
+        for username, role in (("admin", "station_admin"), ("staff", "station_staff"),
+                               ("reviewer", "league_reviewer")):
+            create_user(username=username, password=PASSWORD, role=role, node_code=STATION)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "kepai.sqlite3"
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with app.app_context():
+        db.create_all()
+    _seed(app)
+    with app.app_context():
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_schema():
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": PG_URL})
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()
+        db.engine.dispose()
+    return PG_URL
+
+
+@pytest.fixture(params=DATABASES)
+def app(request, tmp_path, monkeypatch):
+    monkeypatch.setenv("KEPAI_INSTANCE", str(tmp_path / "instance"))
+    if request.param == "sqlite":
+        path = tmp_path / "kepai.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    else:
+        url = request.getfixturevalue("pg_schema")
+        app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        _seed(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login(client):
+    """Log the test client in as one of the seeded users (admin, staff, reviewer)."""
+    def do(username="staff", password=PASSWORD):
+        response = client.post("/login", data={"username": username, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+    return do
