@@ -5,7 +5,7 @@ import sys
 
 import click
 from flask import g
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from app import choices
@@ -71,6 +71,7 @@ def users_create(username, role, display_name, commissioner_id):
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--scale", type=click.Choice(["small", "county"]), default="small",
               help="small: a station to try things on; county: three years of a busy county")
 @click.option("--if-empty", is_flag=True, help="do nothing when the database has users")
@@ -81,6 +82,9 @@ def seed_demo(scale, if_empty):
     if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
         click.echo("database has users: demo data not added")
         return
+    node = this_node()
+    if node is not None and node.role != "station":
+        raise click.UsageError(f"demo data is for a station; this node is a {node.role}")
     g.actor = "seed-demo"
     summary = seed(scale)
     click.echo("demo data: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
