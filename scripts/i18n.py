@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po, write_po
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRANSLATIONS = os.path.join(ROOT, "translations")
 POT = os.path.join(TRANSLATIONS, "messages.pot")
-ZH = os.path.join(TRANSLATIONS, "zh_CN", "LC_MESSAGES", "messages.po")
+ZH = os.path.join(TRANSLATIONS, "zh", "LC_MESSAGES", "messages.po")
 PYBABEL = os.path.join(os.path.dirname(sys.executable), "pybabel")
 
 
@@ -42,7 +42,7 @@ def pending() -> dict:
 
 def catalog():
     with open(ZH, "rb") as f:
-        return read_po(f, locale="zh_CN")
+        return read_po(f, locale="zh")
 
 
 def untranslated(cat) -> list[str]:
