@@ -13,7 +13,8 @@ class CommissionerForm(FlaskForm):
     sex = SelectField(_l("Sex"), choices=choices.options(choices.SEXES, blank="—"),
                       validators=[Optional()])
     ethnicity = TrimmedStringField(_l("Ethnicity"), validators=[Optional(), Length(max=20)])
-    level = SelectField(_l("Level of recognition"), choices=choices.options(choices.LEVELS))
+    level = SelectField(_l("Level of recognition"), choices=choices.options(choices.LEVELS),
+                        default="county")
     sending_org = TrimmedStringField(_l("Sending organisation"), validators=[Optional(), Length(max=100)])
     sending_org_type = SelectField(_l("Type of sending organisation"),
                                    choices=choices.options(choices.SENDING_ORG_TYPES, blank="—"),

@@ -32,7 +32,8 @@ def _form(commissioner=None) -> CommissionerForm:
     options = _options()
     form.cluster_ids.choices = [(c.id, c.name) for c in options["clusters"]]
     form.station_id.choices = [("", "—")] + [(s.id, s.name) for s in options["stations"]]
-    form.village_ids.choices = [(v.id, v.full_name) for v in options["villages"]]
+    form.village_ids.choices = sorted(((v.id, v.full_name) for v in options["villages"]),
+                                      key=lambda choice: choice[1])
     if commissioner is not None and not form.is_submitted():
         form.cluster_ids.data = [c.id for c in commissioner.clusters]
         form.village_ids.data = [v.id for v in commissioner.villages]

@@ -38,9 +38,9 @@ class Place(Synced, Base):
 
     @property
     def full_name(self) -> str:
-        """The name with its township (for a village) or county, as people say it."""
-        if self.parent and self.level in ("township", "village"):
-            return f"{self.parent.full_name} {self.name}"
+        """A village with its township (塔布赛乡 三两村), as people say it."""
+        if self.parent and self.level == "village":
+            return f"{self.parent.name} {self.name}"
         return self.name
 
 
