@@ -5,6 +5,8 @@ from flask import Flask
 
 from app.config import load_config
 
+__version__ = "0.1.0"
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -33,6 +35,11 @@ def create_app(test_config=None) -> Flask:
     for area in (main, auth, places, clusters, stations, teams, commissioners, targets, imports):
         app.register_blueprint(area.bp)
 
+    from app.sync import api as sync_api
+    app.register_blueprint(sync_api.bp)
+
     from app.cli import register_commands
+    from app.sync.cli import register as register_sync_commands
     register_commands(app)
+    register_sync_commands(app)
     return app

@@ -9,10 +9,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import g, has_app_context, has_request_context
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
 
-from app.models.audit import AuditEntry, OutboxEntry
+from app.models.audit import AuditEntry, ChangeLogEntry, OutboxEntry
 from app.models.base import Audited, Synced, new_id, utcnow
 
 
@@ -120,6 +120,35 @@ def _fk_changes(obj) -> dict:
     return changes
 
 
+BOOKKEEPING = {"id", "version", "created_at", "updated_at", "created_by", "updated_by",
+               "origin_node", "field_versions"}
+
+
+def sync_fields(mapper) -> list[str]:
+    """The fields a synced record travels with: its columns (but the bookkeeping that
+    travels beside them) and the keys of its many-to-many collections (as id lists)."""
+    columns = [a.key for a in mapper.column_attrs if a.key not in BOOKKEEPING]
+    collections = [r.key for r in mapper.relationships if r.secondary is not None]
+    return columns + collections
+
+
+def changed_fields(obj, new: bool) -> list[str]:
+    """Which of the record's sync fields this flush changes (all set ones when new)."""
+    state = inspect(obj)
+    changed = []
+    for key in sync_fields(state.mapper):
+        if new:
+            changed.append(key)
+            continue
+        attr = state.attrs[key]
+        if attr.history.has_changes():
+            changed.append(key)
+    for rel in state.mapper.relationships:  # a many-to-one set through the relationship
+        if rel.direction.name == "MANYTOONE" and state.attrs[rel.key].history.has_changes():
+            changed.extend(c.key for c in rel.local_columns if c.key not in changed)
+    return changed
+
+
 def _action(obj, changes: dict, new: bool) -> str:
     if new:
         return "create"
@@ -132,17 +161,19 @@ def _record_type(obj) -> str:
     return type(obj).__tablename__
 
 
-def _outbox_fields(obj) -> dict:
-    """The record as it now stands, as the outbox sends it (columns, and the ids of
-    many-to-many collections)."""
+def record_fields(obj) -> dict:
+    """The record as it now stands, as sync sends it: its sync fields (collections as
+    sorted id lists) and its stamps."""
     state = inspect(obj)
     fields = {}
-    for attr in state.mapper.column_attrs:
-        if attr.key not in ("id", "version"):
-            fields[attr.key] = _plain(getattr(obj, attr.key))
-    for rel in state.mapper.relationships:
-        if rel.secondary is not None:
-            fields[rel.key] = sorted(o.id for o in getattr(obj, rel.key))
+    for key in sync_fields(state.mapper):
+        value = getattr(obj, key)
+        if isinstance(value, list):
+            fields[key] = sorted(o.id for o in value)
+        else:
+            fields[key] = _plain(value)
+    for key in ("created_at", "updated_at", "created_by", "updated_by", "origin_node"):
+        fields[key] = _plain(getattr(obj, key))
     return fields
 
 
@@ -176,17 +207,23 @@ def _stamp_and_collect(session, flush_context, instances):
             changes.update(_fk_changes(obj))
         if not changes:
             continue
+        fields = None
         if isinstance(obj, Synced):
-            if new:
-                obj.version = 1
-                obj.created_at = obj.updated_at = now
-                obj.created_by = obj.updated_by = actor
-                obj.origin_node = obj.origin_node or node
-                obj.owner_node = obj.owner_node or node
-            else:
-                obj.version = (obj.version or 0) + 1
-                obj.updated_at, obj.updated_by = now, actor
-        pending.append((obj, changes, _action(obj, changes, new), actor, node, now))
+            fields = changed_fields(obj, new)
+            if not session.info.get("keep_stamps"):
+                if new:
+                    obj.version = 1
+                    obj.created_at = obj.updated_at = now
+                    obj.created_by = obj.updated_by = actor
+                    obj.origin_node = obj.origin_node or node
+                    obj.owner_node = obj.owner_node or node
+                else:
+                    obj.version = (obj.version or 0) + 1
+                    obj.updated_at, obj.updated_by = now, actor
+                versions = dict(obj.field_versions or {})
+                versions.update({key: obj.version for key in fields})
+                obj.field_versions = versions
+        pending.append((obj, changes, fields, _action(obj, changes, new), actor, node, now))
 
 
 @event.listens_for(Session, "after_flush")
@@ -195,22 +232,36 @@ def _write_audit_and_outbox(session, flush_context):
     pending = session.info.pop("history_pending", [])
     if not pending:
         return
-    audit, outbox = [], []
-    for obj, changes, action, actor, node, at in pending:
+    audit, outbox, changelog = [], [], []
+    source = session.info.get("sync_source")
+    for obj, changes, fields, action, actor, node, at in pending:
         synced = isinstance(obj, Synced)
         audit.append({
             "record_type": _record_type(obj), "record_id": str(obj.id), "action": action,
             "version": obj.version if synced else None, "changes": changes,
             "actor": actor, "node": node, "at": at})
-        if synced and not session.info.get("applying_sync"):
+        if not synced:
+            continue
+        changelog.append({"record_type": _record_type(obj), "record_id": obj.id,
+                          "owner_node": obj.owner_node, "source_node": source or node, "at": at})
+        if not session.info.get("applying_sync"):
+            base = getattr(obj, "_sync_base_version", obj.version - 1)
             outbox.append({
                 "op_id": new_id(), "record_type": _record_type(obj), "record_id": obj.id,
-                "action": action, "base_version": obj.version - 1, "version": obj.version,
-                "fields": _outbox_fields(obj), "created_at": at})
+                "action": action, "base_version": base, "version": obj.version,
+                "changed": fields, "fields": record_fields(obj), "created_at": at,
+                "resolves_conflict": (_record_type(obj), obj.id) in session.info.get("resolving", ()),
+                "rejected_at": None, "reject_reason": None})
     connection = session.connection()
     connection.execute(AuditEntry.__table__.insert(), audit)
     if outbox:
         connection.execute(OutboxEntry.__table__.insert(), outbox)
+    if changelog:
+        if connection.dialect.name == "postgresql":
+            # Serialise change-log writers until commit, so that sequence order is commit
+            # order and a reader never skips a row committed late with a lower number.
+            connection.execute(text("SELECT pg_advisory_xact_lock(7402301)"))
+        connection.execute(ChangeLogEntry.__table__.insert(), changelog)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -1,5 +1,6 @@
 """Commissioner rules and writes: the life cycle 认定 → 选派 → 退出 lives here."""
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 from app import records
 from app.extensions import db
 from app.models import Cluster, Commissioner, Place, Station
@@ -88,5 +89,6 @@ def filtered(args: dict):
         stmt = stmt.where(Commissioner.three_areas_talent.is_(True))
     elif args.get("flag") == "hotline":
         stmt = stmt.where(Commissioner.hotline_expert.is_(True))
-    return stmt.order_by(Commissioner.name, Commissioner.id)
+    return stmt.options(selectinload(Commissioner.clusters)).order_by(Commissioner.name,
+                                                                       Commissioner.id)
 

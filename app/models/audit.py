@@ -1,7 +1,7 @@
 """The audit trail and the sync outbox: both written in the same flush as the record."""
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, new_id, utcnow
@@ -34,5 +34,23 @@ class OutboxEntry(Base):
     action: Mapped[str] = mapped_column(String(16))
     base_version: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer)
-    fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    changed: Mapped[list] = mapped_column(JSON, default=list)  # the fields this change set
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)  # the whole record after it
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    resolves_conflict: Mapped[bool] = mapped_column(Boolean, default=False)
+    rejected_at: Mapped[datetime | None] = mapped_column(DateTime)  # refused upstream: a person fixes it
+    reject_reason: Mapped[str | None] = mapped_column(String(300))
+
+
+class ChangeLogEntry(Base):
+    """This node's change sequence: what a downstream node pulls, in order of ``seq``.
+    ``source_node`` is the node whose push caused the change (not sent back to it)."""
+
+    __tablename__ = "change_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str] = mapped_column(String(36))
+    owner_node: Mapped[str] = mapped_column(String(16), index=True)
+    source_node: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

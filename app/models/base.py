@@ -7,7 +7,7 @@ these columns in one place for every flush).
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Integer, MetaData, String
+from sqlalchemy import JSON, DateTime, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -55,9 +55,10 @@ class Synced(Audited):
     origin_node: Mapped[str] = mapped_column(String(16), default="")
     owner_node: Mapped[str] = mapped_column(String(16), index=True, default="")
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    field_versions: Mapped[dict] = mapped_column(JSON, default=dict)  # field: version last changed
 
     __audit_skip__ = ("version", "created_at", "updated_at", "created_by", "updated_by",
-                      "origin_node")
+                      "origin_node", "field_versions")
 
     @property
     def is_deleted(self) -> bool:

@@ -1,0 +1,117 @@
+"""The sync API an upstream node serves to its downstream nodes (protocol v1).
+
+Every call but the OpenAPI document needs ``Authorization: Bearer <token>`` and
+``X-Kepai-Protocol: 1``; bodies are JSON, gzip-compressed both ways. See
+docs/sync-protocol.md.
+"""
+import json
+import os
+
+from flask import Blueprint, Response, current_app, g, request
+
+from app import __version__
+from app.extensions import csrf, db
+from app.models import utcnow
+from app.node import this_node
+from app.sync import peers, server, wire
+
+bp = Blueprint("sync_api", __name__, url_prefix="/api/sync/v1")
+csrf.exempt(bp)
+
+
+def answer(body: dict, status: int = 200) -> Response:
+    data = wire.pack(body)
+    response = Response(data, status=status, mimetype="application/json")
+    response.headers["Content-Encoding"] = "gzip"
+    response.headers["X-Kepai-Protocol"] = str(wire.PROTOCOL)
+    return response
+
+
+def refuse(status: int, reason: str) -> Response:
+    return answer({"error": reason}, status)
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint == "sync_api.openapi":
+        return None
+    try:
+        protocol = int(request.headers.get("X-Kepai-Protocol", "0"))
+    except ValueError:
+        protocol = 0
+    if protocol != wire.PROTOCOL:
+        return refuse(426, f"this server speaks sync protocol {wire.PROTOCOL}; "
+                           f"the request spoke {protocol or 'none'}: upgrade the program")
+    node = this_node()
+    if node is None:
+        return refuse(503, "this server is not set up (flask node init)")
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    peer, why = peers.authenticate(token.strip() if scheme.lower() == "bearer" else "")
+    if peer is None:
+        return refuse(401, why)
+    g.peer = peer
+    g.actor = f"sync:{peer.code}"
+    return None
+
+
+def _body() -> dict:
+    if request.content_length and request.content_length > wire.MAX_BODY:
+        raise wire.WireError(f"body over {wire.MAX_BODY} bytes")
+    return wire.unpack(request.get_data(cache=False), request.headers.get("Content-Encoding"))
+
+
+def _seen(pending=None, version=None, error=""):
+    peer = g.peer
+    peer.last_seen_at = utcnow()
+    if pending is not None:
+        peer.reported_pending = pending
+    if version:
+        peer.reported_version = str(version)[:40]
+    peer.last_error = error[:300]
+    db.session.commit()
+
+
+@bp.get("/hello")
+def hello():
+    node = this_node()
+    _seen()
+    return answer({"protocol": wire.PROTOCOL, "server": {"code": node.code, "role": node.role,
+                                                         "name": node.name},
+                   "you": {"code": g.peer.code, "name": g.peer.name}})
+
+
+@bp.post("/push")
+def push():
+    try:
+        body = _body()
+    except wire.WireError as exc:
+        return refuse(413 if "over" in str(exc) else 400, str(exc))
+    ops = body.get("ops")
+    if not isinstance(ops, list):
+        return refuse(400, "ops must be a list")
+    if len(ops) > wire.MAX_OPS:
+        return refuse(413, f"at most {wire.MAX_OPS} operations per push")
+    results = server.apply_batch(g.peer.code, ops)
+    rejected = sum(r["status"] == "rejected" for r in results)
+    pending = body.get("pending") if isinstance(body.get("pending"), int) else None
+    _seen(pending, body.get("version"), f"{rejected} operations rejected" if rejected else "")
+    return answer({"results": results})
+
+
+@bp.get("/changes")
+def changes():
+    after = request.args.get("after", "0")
+    limit = request.args.get("limit", str(wire.PULL_LIMIT))
+    if not after.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= wire.PULL_LIMIT:
+        return refuse(400, f"after must be a number ≥ 0 and limit 1–{wire.PULL_LIMIT}")
+    page = server.changes_since(g.peer.code, int(after), int(limit))
+    _seen()
+    return answer(page)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    path = os.path.join(current_app.root_path, "sync", "openapi.json")
+    with open(path, encoding="utf-8") as f:
+        return Response(f.read(), mimetype="application/json")
+

@@ -1,0 +1,347 @@
+"""The downstream side of sync: push the outbox, then pull the upstream's changes.
+
+Push sends the outbox in order, in batches (by count and by bytes), gzip-compressed; an
+entry leaves the outbox only once the upstream has answered for it. Pull applies each
+page of changes together with the new checkpoint in one transaction, so that a crash
+between the two cannot happen and re-applying a page is harmless.
+"""
+import json
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app import __version__
+from app.extensions import db
+from app.history import record_fields
+from app.models import OutboxEntry, SyncConflict, SyncRun, Upstream, utcnow
+from app.sync import registry, wire
+from app.sync.server import resolve_conflicts
+
+RUN_LOCK = threading.Lock()  # one sync at a time in this process
+
+
+class SyncError(Exception):
+    """Sync could not complete; the message is the one-line reason."""
+
+
+@dataclass
+class Progress:
+    """What the running sync has done so far (read by the sync page)."""
+
+    phase: str = "idle"
+    figures: dict = field(default_factory=dict)
+
+
+PROGRESS = Progress()
+
+
+def upstream() -> Upstream | None:
+    return db.session.scalar(select(Upstream))
+
+
+def set_upstream(url: str, token: str) -> Upstream:
+    settings = upstream() or Upstream(url=url, token=token)
+    settings.url, settings.token = url.rstrip("/"), token
+    settings.last_error, settings.failures = "", 0
+    db.session.add(settings)
+    db.session.commit()
+    return settings
+
+
+def pending_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(OutboxEntry)
+                             .where(OutboxEntry.rejected_at.is_(None)))
+
+
+def rejected_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(OutboxEntry)
+                             .where(OutboxEntry.rejected_at.is_not(None)))
+
+
+class Link:
+    """Requests to the upstream, counting requests and bytes both ways. ``transport``
+    replaces the network (tests pass one that calls another app in-process)."""
+
+    def __init__(self, settings: Upstream, timeout: float, transport=None):
+        self.base, self.token, self.timeout = settings.url, settings.token, timeout
+        self.transport = transport or http_transport
+        self.sent = self.received = self.requests = 0
+
+    def call(self, method: str, path: str, body: dict | None = None, **params) -> dict:
+        url = self.base + "/api/sync/v1" + path
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        data = wire.pack(body) if body is not None else None
+        headers = {"Authorization": f"Bearer {self.token}", "X-Kepai-Protocol": str(wire.PROTOCOL),
+                   "Accept-Encoding": "gzip", "Content-Type": "application/json",
+                   **({"Content-Encoding": "gzip"} if data else {})}
+        self.requests += 1
+        self.sent += len(data or b"")
+        status, encoding, raw = self.transport(method, url, data, headers, self.timeout)
+        self.received += len(raw)
+        try:
+            answer = wire.unpack(raw, encoding) if encoding == "gzip" else json.loads(raw or b"{}")
+        except (wire.WireError, ValueError):
+            raise SyncError(f"upstream answered {status} with something that is not sync JSON") from None
+        if status >= 400:
+            raise SyncError(refusal(status, answer.get("error", "") if isinstance(answer, dict) else ""))
+        return answer
+
+
+def http_transport(method, url, data, headers, timeout):
+    """(status, content encoding, body) of one HTTP request; SyncError when unreachable."""
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.headers.get("Content-Encoding"), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("Content-Encoding"), exc.read()
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise SyncError(f"upstream unreachable: {reason}") from None
+
+
+def refusal(status: int, reason: str) -> str:
+    """The one-line reason for an upstream's refusal."""
+    if status == 401:
+        return f"upstream refused the token ({reason or 'unauthorised'})"
+    if status == 426:
+        return f"protocol mismatch: {reason}"
+    if status == 404:
+        return "upstream has no sync API here (wrong address, or the upstream is too old)"
+    return f"upstream answered {status}: {reason or 'error'}"
+
+
+def _sessions_flags(source: str):
+    session = db.session
+    session.info.update(applying_sync=True, keep_stamps=True, sync_source=source)
+
+
+def _clear_flags():
+    for key in ("applying_sync", "keep_stamps", "sync_source"):
+        db.session.info.pop(key, None)
+
+
+def adopt(state: dict) -> bool:
+    """Make the local record what the upstream says it is (no outbox entry: it came
+    from there). Returns False for a type this program does not know."""
+    model = registry.model(state.get("type", ""))
+    if model is None:
+        return False
+    record = db.session.get(model, state["id"])
+    fields = state["fields"]
+    if record is None:
+        record = model(id=state["id"])
+        registry.assign(record, fields)
+        record.field_versions = {k: state["version"] for k in registry.fields_of(model)}
+        db.session.add(record)
+    else:
+        before = record_fields(record)
+        registry.assign(record, fields)
+        changed = [k for k in registry.fields_of(model) if before.get(k) != fields.get(k)]
+        record.field_versions = {**(record.field_versions or {}),
+                                 **{k: state["version"] for k in changed}}
+    record.version = state["version"]
+    db.session.flush()
+    return True
+
+
+def _has_pending(record_type: str, record_id: str, except_op: str | None = None) -> bool:
+    stmt = select(OutboxEntry.seq).where(
+        OutboxEntry.record_type == record_type, OutboxEntry.record_id == record_id,
+        OutboxEntry.rejected_at.is_(None))
+    if except_op:
+        stmt = stmt.where(OutboxEntry.op_id != except_op)
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
+def _local_version(record_type: str, record_id: str) -> int:
+    model = registry.model(record_type)
+    record = db.session.get(model, record_id) if model else None
+    return record.version if record else 0
+
+
+def _op(entry: OutboxEntry) -> dict:
+    op = {"op_id": entry.op_id, "type": entry.record_type, "id": entry.record_id,
+          "action": entry.action, "base_version": entry.base_version, "version": entry.version,
+          "changed": entry.changed or [], "fields": entry.fields}
+    if entry.resolves_conflict:
+        op["resolves"] = True
+    return op
+
+
+def _next_batch(after_seq: int) -> list[OutboxEntry]:
+    entries = db.session.scalars(
+        select(OutboxEntry).where(OutboxEntry.rejected_at.is_(None), OutboxEntry.seq > after_seq)
+        .order_by(OutboxEntry.seq).limit(wire.BATCH_OPS)).all()
+    batch, size = [], 0
+    for entry in entries:
+        size += len(wire.dumps(_op(entry)))
+        if batch and size > wire.BATCH_BYTES:
+            break
+        batch.append(entry)
+    return batch
+
+
+def push(link: Link, run: SyncRun, upstream_code: str) -> None:
+    after = 0
+    while True:
+        batch = _next_batch(after)
+        if not batch:
+            return
+        after = batch[-1].seq
+        ops = [_op(e) for e in batch]
+        db.session.rollback()  # release the read before a request that may take long
+        answer = link.call("POST", "/push", {"protocol": wire.PROTOCOL, "ops": ops,
+                                             "pending": pending_count(), "version": __version__})
+        results = {r.get("op_id"): r for r in answer.get("results", []) if isinstance(r, dict)}
+        run.sent += len(ops)
+        _record_results(ops, results, run, upstream_code)
+        PROGRESS.figures = _figures(run)
+
+
+def _record_results(ops: list, results: dict, run: SyncRun, upstream_code: str) -> None:
+    """Take the upstream's answers for one batch, in one local transaction."""
+    _sessions_flags(upstream_code)
+    try:
+        for op in ops:
+            result = results.get(op["op_id"])
+            if result is None:
+                continue  # no answer: stays in the outbox for the next run
+            entry = db.session.scalar(select(OutboxEntry).where(OutboxEntry.op_id == op["op_id"]))
+            if entry is None:
+                continue
+            status = result.get("status")
+            if status == "rejected":
+                entry.rejected_at, entry.reject_reason = utcnow(), str(result.get("reason"))[:300]
+                run.rejected += 1
+                continue
+            db.session.delete(entry)
+            if status == "duplicate":
+                run.duplicates += 1
+            elif status == "conflict":
+                run.conflicts += 1
+                _local_conflict(op, result, upstream_code)
+            else:
+                run.applied += 1
+            if "fields" in result and not _has_pending(op["type"], op["id"], op["op_id"]) \
+                    and result.get("version", 0) >= _local_version(op["type"], op["id"]):
+                adopt(result)
+        db.session.commit()
+    finally:
+        _clear_flags()
+
+
+def _local_conflict(op: dict, result: dict, upstream_code: str) -> None:
+    values = {k: {"here": v["there"], "there": v["here"]} for k, v in result.get("conflict", {}).items()}
+    db.session.add(SyncConflict(record_type=op["type"], record_id=op["id"], fields=values,
+                                deleted_there=bool(result.get("deleted_upstream")),
+                                other_node=upstream_code))
+
+
+def pull(link: Link, run: SyncRun, settings_id: int, upstream_code: str) -> None:
+    while True:
+        settings = db.session.get(Upstream, settings_id)
+        page = link.call("GET", "/changes", after=settings.pull_checkpoint, limit=wire.PULL_LIMIT)
+        changes = page.get("changes", [])
+        _sessions_flags(upstream_code)
+        try:
+            for change in changes:
+                if _has_pending(change["type"], change["id"]):
+                    continue  # our own edit goes up first; its answer brings the merge
+                if change["version"] >= _local_version(change["type"], change["id"]):
+                    if adopt(change):
+                        run.pulled += 1
+                if not change.get("conflict_open"):
+                    resolve_conflicts(change["type"], change["id"], f"sync:{upstream_code}")
+            settings = db.session.get(Upstream, settings_id)
+            settings.pull_checkpoint = int(page.get("next", settings.pull_checkpoint))
+            db.session.commit()
+        finally:
+            _clear_flags()
+        PROGRESS.figures = _figures(run)
+        if not page.get("more"):
+            return
+
+
+@dataclass
+class Summary:
+    """What one sync run did."""
+
+    sent: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    pulled: int = 0
+    files_sent: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    requests: int = 0
+    error: str = ""
+
+
+def _figures(run: SyncRun) -> dict:
+    return {k: getattr(run, k) for k in ("sent", "applied", "duplicates", "conflicts",
+                                         "rejected", "pulled", "files_sent", "bytes_sent",
+                                         "bytes_received")}
+
+
+def sync_once(trigger: str = "manual", timeout: float | None = None, transport=None) -> "Summary":
+    """Push then pull until up to date. Raises SyncError (with the run recorded) when
+    it cannot finish; a run already going in this process raises too."""
+    if not RUN_LOCK.acquire(blocking=False):
+        raise SyncError("a sync is already running")
+    try:
+        return _run(trigger, timeout or current_app.config.get("SYNC_TIMEOUT", 30), transport)
+    finally:
+        RUN_LOCK.release()
+        PROGRESS.phase = "idle"
+
+
+def _run(trigger: str, timeout: float, transport) -> "Summary":
+    settings = upstream()
+    if settings is None:
+        raise SyncError("no upstream set: flask upstream set --url URL --token TOKEN")
+    run = SyncRun(trigger=trigger)
+    db.session.add(run)
+    settings.last_attempt_at = utcnow()
+    db.session.commit()
+    run_id, settings_id = run.id, settings.id
+    link = Link(settings, timeout, transport)
+    try:
+        PROGRESS.phase, PROGRESS.figures = "connecting", {}
+        hello = link.call("GET", "/hello")
+        upstream_code = hello.get("server", {}).get("code", "upstream")
+        PROGRESS.phase = "pushing"
+        push(link, db.session.get(SyncRun, run_id), upstream_code)
+        PROGRESS.phase = "pulling"
+        pull(link, db.session.get(SyncRun, run_id), settings_id, upstream_code)
+    except SyncError as exc:
+        db.session.rollback()
+        _finish(run_id, settings_id, link, str(exc))
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the caller
+        db.session.rollback()
+        _finish(run_id, settings_id, link, f"{type(exc).__name__}: {exc}")
+        raise
+    return _finish(run_id, settings_id, link, "")
+
+
+def _finish(run_id: int, settings_id: int, link: Link, error: str) -> "Summary":
+    run = db.session.get(SyncRun, run_id)
+    settings = db.session.get(Upstream, settings_id)
+    run.finished_at, run.error = utcnow(), error[:2000]
+    run.bytes_sent, run.bytes_received = link.sent, link.received
+    run.requests = link.requests
+    if error:
+        settings.last_error, settings.failures = error[:300], settings.failures + 1
+    else:
+        settings.last_success_at, settings.last_error, settings.failures = utcnow(), "", 0
+    db.session.commit()
+    return Summary(**_figures(run), requests=run.requests, error=run.error)

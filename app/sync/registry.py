@@ -1,0 +1,66 @@
+"""The record types that travel: every ``Synced`` model, found by declaration.
+
+Adding a type to sync is declaring a model with the ``Synced`` mixin; nothing here changes.
+Types are ordered so that a record's parents are applied before it (the tables' foreign
+keys decide), which matters when a batch creates both.
+"""
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, inspect
+
+from app.extensions import db
+from app.history import sync_fields
+from app.models import Base, Synced
+
+
+def types() -> dict[str, type]:
+    """{table name: model} of every synced model, parents first."""
+    order = {table.name: i for i, table in enumerate(Base.metadata.sorted_tables)}
+    found = {m.class_.__tablename__: m.class_ for m in Base.registry.mappers
+             if issubclass(m.class_, Synced)}
+    return dict(sorted(found.items(), key=lambda item: order[item[0]]))
+
+
+def model(record_type: str):
+    return types().get(record_type)
+
+
+def collections(model_class) -> dict[str, type]:
+    """{field: related model} of the model's many-to-many collections."""
+    return {r.key: r.mapper.class_ for r in inspect(model_class).relationships
+            if r.secondary is not None}
+
+
+def decode(model_class, key: str, value):
+    """A field's value from the wire (JSON) as the model's column takes it."""
+    column = inspect(model_class).columns.get(key)
+    if value is None or column is None:
+        return value
+    if isinstance(column.type, DateTime) and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    if isinstance(column.type, Date) and isinstance(value, str):
+        return date.fromisoformat(value)
+    return value
+
+
+def fields_of(model_class) -> list[str]:
+    return sync_fields(inspect(model_class))
+
+
+def assign(record, fields: dict, keys=None) -> None:
+    """Set the given sync fields (all known ones in ``fields`` by default) on a record;
+    collections are given as id lists."""
+    model_class = type(record)
+    related = collections(model_class)
+    known = set(fields_of(model_class)) | {"created_at", "updated_at", "created_by",
+                                           "updated_by", "origin_node"}
+    for key in (keys if keys is not None else fields):
+        if key not in known or key not in fields:
+            continue
+        if key in related:
+            ids = fields[key] or []
+            target = related[key]
+            found = db.session.query(target).filter(target.id.in_(ids)).all() if ids else []
+            setattr(record, key, sorted(found, key=lambda o: o.id))
+        else:
+            setattr(record, key, decode(model_class, key, fields[key]))

@@ -1,0 +1,180 @@
+"""Sync between a station and its league, in one process (no network)."""
+import pytest
+from flask import g
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import AppliedOperation, Commissioner, OutboxEntry, SyncConflict
+from app.sync import client
+from tests.sync_helpers import link, make_node, sync
+
+STATION = "150121-01"
+
+
+@pytest.fixture
+def nodes(tmp_path):
+    station = make_node(tmp_path, "station", "station", STATION, "土左旗工作站")
+    league = make_node(tmp_path, "league", "league", "1501", "呼和浩特市科技局")
+    transport = link(station, league)
+    yield station, league, transport
+    for app in (station, league):
+        with app.app_context():
+            db.engine.dispose()
+
+
+def add_commissioner(app, name="王建国", **fields):
+    with app.app_context():
+        g.actor = "staff"
+        c = Commissioner(name=name, owner_node=STATION, **fields)
+        db.session.add(c)
+        db.session.commit()
+        return c.id
+
+
+def edit(app, record_id, **fields):
+    with app.app_context():
+        g.actor = "someone"
+        c = db.session.get(Commissioner, record_id)
+        for k, v in fields.items():
+            setattr(c, k, v)
+        db.session.commit()
+
+
+def get(app, record_id):
+    with app.app_context():
+        c = db.session.get(Commissioner, record_id)
+        return None if c is None else {"name": c.name, "specialty": c.specialty, "phone": c.phone,
+                                       "version": c.version, "deleted": c.deleted_at is not None}
+
+
+def count(app, model, *where):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_push_creates_on_league_and_empties_outbox(nodes):
+    station, league, transport = nodes
+    cid = add_commissioner(station, specialty="肉羊")
+    run = sync(station, transport)
+    assert (run.sent, run.applied, run.rejected) == (1, 1, 0)
+    assert get(league, cid) == get(station, cid)
+    with league.app_context():
+        c = db.session.get(Commissioner, cid)
+        assert c.origin_node == STATION and c.owner_node == STATION and c.created_by == "staff"
+    assert count(station, OutboxEntry) == 0
+    assert count(league, AppliedOperation) == 1
+
+
+def test_lost_response_retry_gets_recorded_result(nodes):
+    station, league, transport = nodes
+    cid = add_commissioner(station)
+    transport.lose_responses = 2  # hello answered, then the push's answer is lost
+    transport.lose_responses = 0
+    with station.app_context():
+        pass
+    # lose the push response: let hello through first
+    original = transport.__call__
+
+    lost = {"done": False}
+
+    def flaky(method, url, data, headers, timeout):
+        result = original(method, url, data, headers, timeout)
+        if url.endswith("/push") and not lost["done"]:
+            lost["done"] = True
+            raise client.SyncError("upstream unreachable: response lost")
+        return result
+
+    with pytest.raises(client.SyncError):
+        sync(station, flaky)
+    assert count(station, OutboxEntry) == 1 and get(league, cid) is not None
+    run = sync(station, transport)
+    assert run.duplicates == 1 and run.applied == 0
+    assert count(station, OutboxEntry) == 0
+    assert count(league, Commissioner) == 1
+
+
+def test_league_edit_comes_down_and_different_fields_merge(nodes):
+    station, league, transport = nodes
+    cid = add_commissioner(station)
+    sync(station, transport)
+    edit(league, cid, specialty="奶牛养殖")
+    edit(station, cid, phone="13800000000")
+    run = sync(station, transport)
+    assert run.conflicts == 0
+    assert get(station, cid)["specialty"] == "奶牛养殖"
+    assert get(league, cid)["phone"] == "13800000000"
+    assert get(station, cid) == get(league, cid)
+
+
+def test_same_field_conflict_is_flagged_on_both_and_nothing_lost(nodes):
+    station, league, transport = nodes
+    cid = add_commissioner(station)
+    sync(station, transport)
+    edit(league, cid, specialty="league value")
+    edit(station, cid, specialty="station value")
+    run = sync(station, transport)
+    assert run.conflicts == 1
+    for app in (station, league):
+        with app.app_context():
+            conflict = db.session.scalar(select(SyncConflict))
+            assert conflict.resolved_at is None
+            values = conflict.fields["specialty"]
+            assert {values["here"], values["there"]} == {"league value", "station value"}
+
+
+def test_edit_of_record_deleted_upstream_is_a_conflict_not_a_resurrection(nodes):
+    station, league, transport = nodes
+    cid = add_commissioner(station)
+    sync(station, transport)
+    from app.models import utcnow
+    edit(league, cid, deleted_at=utcnow())
+    edit(station, cid, specialty="offline edit")
+    run = sync(station, transport)
+    assert run.conflicts == 1
+    assert get(league, cid)["deleted"] is True
+    with station.app_context():
+        assert db.session.scalar(select(SyncConflict)).deleted_there is True
+
+
+def test_bad_operation_in_a_batch_does_not_block_the_rest(nodes):
+    station, league, transport = nodes
+    good = add_commissioner(station, name="甲")
+    with station.app_context():
+        bad = Commissioner(name="外旗", owner_node="150122-01")
+        db.session.add(bad)
+        db.session.commit()
+        bad_id = bad.id
+    later = add_commissioner(station, name="乙")
+    run = sync(station, transport)
+    assert (run.applied, run.rejected) == (2, 1)
+    assert get(league, good) and get(league, later) and get(league, bad_id) is None
+    with station.app_context():
+        entry = db.session.scalar(select(OutboxEntry))
+        assert entry.record_id == bad_id and "belong" in entry.reject_reason
+
+
+def test_same_op_id_with_different_content_is_refused(nodes):
+    station, league, transport = nodes
+    add_commissioner(station)
+    with station.app_context():
+        entry = db.session.scalar(select(OutboxEntry))
+        op = client._op(entry)
+    sync(station, transport)
+    from app.sync import wire
+    tampered = {**op, "fields": {**op["fields"], "name": "别人"}}
+    with league.app_context():
+        from app.models import Peer
+        token_client = league.test_client()
+    with station.app_context():
+        token = client.upstream().token
+    response = token_client.post("/api/sync/v1/push", data=wire.pack({"ops": [tampered]}),
+                                 headers={"Authorization": f"Bearer {token}",
+                                          "X-Kepai-Protocol": "1", "Content-Encoding": "gzip"})
+    result = wire.unpack(response.get_data(), "gzip")["results"][0]
+    assert result["status"] == "rejected" and "different content" in result["reason"]
+    other_id = {**op, "op_id": "another-op", "fields": {**op["fields"], "name": "别人"}}
+    response = token_client.post("/api/sync/v1/push", data=wire.pack({"ops": [other_id]}),
+                                 headers={"Authorization": f"Bearer {token}",
+                                          "X-Kepai-Protocol": "1", "Content-Encoding": "gzip"})
+    result = wire.unpack(response.get_data(), "gzip")["results"][0]
+    assert result["status"] == "rejected" and "other content" in result["reason"]
