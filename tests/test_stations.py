@@ -228,3 +228,16 @@ def test_reviewer_cannot_write(app, login):
     assert client.get("/stations/new").status_code == 403
     assert client.post("/stations/new", data=VALID).status_code == 403
     assert _count(app, Station) == 0
+
+
+def test_league_user_chooses_among_the_leagues_counties(app, login):
+    from app.auth.services import create_user
+    with app.app_context():
+        create_user(username="league", password="secret-pass-1", role="league_admin", node_code="1501")
+    client = login("league")
+    page = client.get("/stations/new").get_data(as_text=True)
+    assert COUNTY in page and OTHER_COUNTY in page
+    assert shipped_id("place", "150202") not in page  # a county of another league
+    sid = _station(client, app, county_id=OTHER_COUNTY)
+    with app.app_context():
+        assert db.session.get(Station, sid).owner_node == "1501"
