@@ -1,4 +1,5 @@
-"""TODO(helper): the teams area."""
+"""Industry service teams (产业服务团): commissioners built around one industry cluster,
+with a leader who is one of the members."""
 from flask import Blueprint
 
 bp = Blueprint("teams", __name__, url_prefix="/teams")

@@ -1,0 +1,129 @@
+"""Station and site rules and writes: which counties and villages a node may choose,
+what keeps a station from being deleted, and the node-scoped lists."""
+from types import SimpleNamespace
+
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select, true
+
+from app import records
+from app.extensions import db
+from app.models import Cluster, Commissioner, Place, Site, Station
+from app.places.services import county_of_node
+from app.security import scoped, shown_phone
+
+
+def county_options(user=None) -> list[Place]:
+    """The counties the user's node may put a station in: a station node its own
+    county; a league the counties under it; the region every county."""
+    user = user or current_user
+    if "-" in user.node_code:
+        county = county_of_node(user.node_code)
+        return [county] if county is not None else []
+    return db.session.scalars(
+        scoped(Place, user).where(Place.level == "county", Place.code.startswith(user.node_code))
+        .order_by(Place.code)).all()
+
+
+def cluster_options() -> list[Cluster]:
+    return db.session.scalars(scoped(Cluster).order_by(Cluster.sort_order, Cluster.name)).all()
+
+
+def village_options() -> list[Place]:
+    return db.session.scalars(
+        scoped(Place).where(Place.level == "village").order_by(Place.name)).all()
+
+
+def _clusters(ids) -> list[Cluster]:
+    if not ids:
+        return []
+    return db.session.scalars(scoped(Cluster).where(Cluster.id.in_(ids))).all()
+
+
+def save_station(station: Station | None, data: dict) -> Station:
+    """Create (owned by the user's node) or update a station from form data."""
+    data = dict(data)
+    data["clusters"] = _clusters(data.pop("cluster_ids", []))
+    if station is None:
+        return records.create(Station(), data)
+    return records.update(station, data)
+
+
+def live_sites(station: Station) -> list[Site]:
+    return db.session.scalars(
+        scoped(Site).where(Site.station_id == station.id).order_by(Site.name, Site.id)).all()
+
+
+def deleted_sites(station: Station) -> list[Site]:
+    return db.session.scalars(
+        scoped(Site, deleted=True).where(Site.station_id == station.id).order_by(Site.name)).all()
+
+
+def commissioners_of(station: Station) -> list[Commissioner]:
+    return db.session.scalars(
+        scoped(Commissioner).where(Commissioner.station_id == station.id)
+        .order_by(Commissioner.name, Commissioner.id)).all()
+
+
+def delete_blocker(station: Station) -> str | None:
+    """Why the station cannot be deleted now (live sites or commissioners), or None.
+    Counts every live record that points at it, whoever owns it."""
+    sites = db.session.scalar(select(func.count()).select_from(Site).where(
+        Site.station_id == station.id, Site.deleted_at.is_(None)))
+    people = db.session.scalar(select(func.count()).select_from(Commissioner).where(
+        Commissioner.station_id == station.id, Commissioner.deleted_at.is_(None)))
+    if sites or people:
+        return str(_l("%(name)s still has %(sites)s site(s) and %(people)s commissioner(s). "
+                      "Delete the sites and move or delete the commissioners first.",
+                      name=station.name, sites=sites, people=people))
+    return None
+
+
+def filtered(args: dict):
+    """The station list's select for the filters in ``args`` (the query string)."""
+    stmt = scoped(Station, deleted=args.get("show") == "deleted")
+    q = (args.get("q") or "").strip()
+    if q:
+        stmt = stmt.where(records.matching(q, Station.name, Station.host_org))
+    if args.get("kind"):
+        stmt = stmt.where(Station.kind == args["kind"])
+    if args.get("county"):
+        stmt = stmt.where(Station.county_id == args["county"])
+    if args.get("cluster"):
+        stmt = stmt.where(Station.clusters.any(Cluster.id == args["cluster"]))
+    return stmt.order_by(Station.name, Station.id)
+
+
+def save_site(site: Site | None, data: dict, station: Station | None = None) -> Site:
+    """Create a site under ``station`` (owned as the station is) or update one."""
+    data = dict(data)
+    for key, model, extra in (("village_id", Place, Place.level == "village"),
+                              ("cluster_id", Cluster, true())):
+        if data.get(key):  # only records this node may see (the form checks this too)
+            data[key] = db.session.scalar(
+                scoped(model).where(model.id == data[key], extra).with_only_columns(model.id))
+    if site is None:
+        data["station_id"] = station.id
+        return records.create(Site(), data, owner_node=station.owner_node)
+    return records.update(site, data)
+
+
+def site_restore_blocker(site: Site) -> str | None:
+    if site.station.deleted_at is not None:
+        return str(_l("Restore the station %(name)s first.", name=site.station.name))
+    return None
+
+
+def masked_history(entries, phone_fields=("contact_phone",)) -> list:
+    """Audit entries for display, with phone numbers masked as the user's role requires
+    (copies: the stored entries are not touched)."""
+    shown = []
+    for entry in entries:
+        changes = {}
+        for name, values in (entry.changes or {}).items():
+            if name in phone_fields:
+                values = [shown_phone(v) if isinstance(v, str) else v for v in values]
+            changes[name] = values
+        shown.append(SimpleNamespace(action=entry.action, at=entry.at, actor=entry.actor,
+                                     version=entry.version, changes=changes))
+    return shown

@@ -1,0 +1,71 @@
+"""Service team rules and writes: the leader is a member, and a name is used by one
+live team of a node at a time."""
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from app import records
+from app.extensions import db
+from app.models import Cluster, Commissioner, ServiceTeam
+from app.security import scoped
+
+
+def cluster_options() -> list[Cluster]:
+    return db.session.scalars(scoped(Cluster).order_by(Cluster.sort_order, Cluster.name)).all()
+
+
+def commissioner_options() -> list[Commissioner]:
+    """The node's live commissioners, by name: who may be a member or the leader."""
+    return db.session.scalars(scoped(Commissioner).order_by(Commissioner.name, Commissioner.id)).all()
+
+
+def errors(team: ServiceTeam | None, data: dict) -> dict:
+    """{field: message} for what the rules do not allow."""
+    found = {}
+    if data.get("leader_id") and data["leader_id"] not in (data.get("member_ids") or []):
+        found["leader_id"] = _l("The leader must be one of the members: tick them among the members too.")
+    owner = team.owner_node if team is not None else current_user.node_code
+    same_name = select(ServiceTeam.id).where(
+        ServiceTeam.owner_node == owner, ServiceTeam.deleted_at.is_(None),
+        ServiceTeam.name == (data.get("name") or "").strip())
+    if team is not None:
+        same_name = same_name.where(ServiceTeam.id != team.id)
+    if data.get("name") and db.session.scalar(same_name.limit(1)):
+        found["name"] = _l("Another service team already has this name.")
+    return found
+
+
+def _visible(model, ids) -> list:
+    if not ids:
+        return []
+    return db.session.scalars(scoped(model).where(model.id.in_(ids))).all()
+
+
+def save(team: ServiceTeam | None, data: dict) -> ServiceTeam:
+    """Create (owned by the user's node) or update a team from checked form data.
+    Members and leader are taken only from commissioners the node may see; members
+    already on the team whom the node no longer sees (deleted) are kept."""
+    data = dict(data)
+    ids = data.pop("member_ids", [])
+    members = _visible(Commissioner, ids)
+    if team is not None:
+        members += [m for m in team.members if m.id in ids and m not in members]
+    data["members"] = members
+    data["leader_id"] = data.get("leader_id") if any(m.id == data.get("leader_id")
+                                                      for m in members) else None
+    cluster = _visible(Cluster, [data["cluster_id"]] if data.get("cluster_id") else [])
+    data["cluster_id"] = cluster[0].id if cluster else None
+    if team is None:
+        return records.create(ServiceTeam(), data)
+    return records.update(team, data)
+
+
+def filtered(args: dict):
+    """The team list's select for the filters in ``args`` (the query string)."""
+    stmt = scoped(ServiceTeam, deleted=args.get("show") == "deleted")
+    q = (args.get("q") or "").strip()
+    if q:
+        stmt = stmt.where(records.matching(q, ServiceTeam.name, ServiceTeam.notes))
+    if args.get("cluster"):
+        stmt = stmt.where(ServiceTeam.cluster_id == args["cluster"])
+    return stmt.order_by(ServiceTeam.name, ServiceTeam.id)
