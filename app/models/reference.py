@@ -62,6 +62,7 @@ class Station(Synced, Base):
     """A commissioner workstation (专家工作站 or 基层工作站)."""
 
     __tablename__ = "station"
+    __pii__ = {"contact_phone": "phone"}
 
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(16))
