@@ -21,6 +21,9 @@ PERMISSIONS = {
     "import_records": ("station_staff", "station_admin", "league_admin", "region_admin"),
     "see_phone": ("station_staff", "station_admin", "league_admin", "region_admin"),
     "see_id_number": ADMIN_ROLES,
+    "sync_now": ("station_staff", "station_admin", "league_admin", "region_admin"),
+    "resolve_conflicts": ("station_staff", "station_admin", "league_admin", "region_admin"),
+    "manage_sync": ADMIN_ROLES,
 }
 
 

@@ -6,7 +6,6 @@ Every operation is applied in its own transaction together with its
 carrying the same operation: the second waits, fails on the key, and answers with the
 stored result.
 """
-from flask import g
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -89,6 +88,10 @@ def _apply(node_code: str, op: dict) -> dict:
         return _create(model, record, op)
     if record is None:
         return _rejected(op, "no such record here")
+    if op["action"] == "resolve":
+        resolve_conflicts(op["type"], record.id, f"sync:{node_code}")
+        note_change(record, node_code)
+        return {"op_id": op["op_id"], "status": "applied", **state(record)}
     return _change(record, op, node_code)
 
 
@@ -123,7 +126,9 @@ def _change(record, op: dict, node_code: str) -> dict:
     deleted_here = record.deleted_at is not None and op["action"] == "update" \
         and "deleted_at" in since
     if deleted_here:
-        conflicting = [k for k in changed if here.get(k) != fields.get(k)]
+        conflicting = [k for k in changed if here.get(k) != fields.get(k)] + ["deleted_at"]
+    if op.get("resolves"):  # a person chose these values knowing both sides
+        conflicting, deleted_here = [], False
     to_apply = [k for k in changed if k not in conflicting and not deleted_here]
     if to_apply:
         previous = record.version
@@ -192,5 +197,8 @@ def resolve_conflicts(record_type: str, record_id: str, by: str) -> int:
     return len(conflicts)
 
 
-def actor_for(node_code: str) -> None:
-    g.actor = f"sync:{node_code}"
+def note_change(record, source_node: str) -> None:
+    """Put a record in the change sequence without changing it (e.g. a conflict settled
+    with the values it already has), so that downstream nodes hear of it."""
+    db.session.add(ChangeLogEntry(record_type=record.__tablename__, record_id=record.id,
+                                  owner_node=record.owner_node, source_node=source_node))

@@ -12,7 +12,7 @@ BATCH_OPS = 200                      # what the client sends per request
 BATCH_BYTES = 1024 * 1024            # ... and at most this much JSON before compression
 PULL_LIMIT = 500                     # changes in one pulled page
 OP_KEYS = {"op_id", "type", "id", "action", "base_version", "version", "changed", "fields"}
-ACTIONS = {"create", "update", "delete", "restore"}
+ACTIONS = {"create", "update", "delete", "restore", "resolve"}
 
 
 class WireError(ValueError):

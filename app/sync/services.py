@@ -1,0 +1,85 @@
+"""Sync as people see it: the status in the header, rejected operations to fix, and
+conflicts to resolve field by field."""
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.history import record_fields
+from app.models import OutboxEntry, SyncConflict, SyncRun, utcnow
+from app.security import get_or_404
+from app.node import this_node
+from app.sync import client, registry
+from app.sync.server import note_change
+
+
+def status() -> dict:
+    """What the header shows: pending, rejected, open conflicts, last success and error."""
+    settings = client.upstream()
+    return {
+        "configured": settings is not None,
+        "pending": client.pending_count(),
+        "rejected": client.rejected_count(),
+        "conflicts": len(open_conflicts()),
+        "last_success": settings.last_success_at if settings else None,
+        "last_error": settings.last_error if settings else "",
+        "running": client.PROGRESS.phase != "idle",
+        "phase": client.PROGRESS.phase,
+        "figures": client.PROGRESS.figures,
+    }
+
+
+def recent_runs(limit: int = 20) -> list[SyncRun]:
+    return db.session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)).all()
+
+
+def rejected_operations() -> list[OutboxEntry]:
+    return db.session.scalars(select(OutboxEntry).where(OutboxEntry.rejected_at.is_not(None))
+                              .order_by(OutboxEntry.seq)).all()
+
+
+def retry(entry: OutboxEntry) -> None:
+    """Send a rejected operation again (after the cause was fixed upstream)."""
+    entry.rejected_at, entry.reject_reason = None, None
+    db.session.commit()
+
+
+def discard(entry: OutboxEntry) -> None:
+    """Give up a rejected operation; the record stays as it is here."""
+    db.session.delete(entry)
+    db.session.commit()
+
+
+def open_conflicts() -> list[SyncConflict]:
+    return db.session.scalars(select(SyncConflict).where(SyncConflict.resolved_at.is_(None))
+                              .order_by(SyncConflict.id)).all()
+
+
+def conflict_record(conflict: SyncConflict):
+    """The conflicting record, if the user's node may see it (else 404)."""
+    model = registry.model(conflict.record_type)
+    return get_or_404(model, conflict.record_id, include_deleted=True)
+
+
+def resolve(conflict: SyncConflict, record, choices: dict, actor: str) -> None:
+    """Apply the values a person chose ({field: "here" | "there"}) as a normal edit,
+    which syncs like any other and tells the other side the conflict is settled."""
+    chosen = {field: conflict.fields[field][side] for field, side in choices.items()
+              if field in conflict.fields and side in ("here", "there")}
+    current = record_fields(record)
+    changes = {k: v for k, v in chosen.items() if current.get(k) != v}
+    session = db.session
+    session.info["resolving"] = {(conflict.record_type, conflict.record_id)}
+    try:
+        if changes:
+            registry.assign(record, changes)
+        else:  # nothing changes here, but both sides must hear it is settled
+            session.add(OutboxEntry(
+                record_type=conflict.record_type, record_id=record.id, action="resolve",
+                base_version=record.version, version=record.version + 1, changed=[], fields={},
+                resolves_conflict=True))
+            note_change(record, this_node().code)
+        conflict.resolved_at, conflict.resolved_by = utcnow(), actor
+        session.commit()
+    finally:
+        session.info.pop("resolving", None)
+    current_app.logger.info("conflict %s resolved by %s", conflict.id, actor)
