@@ -9,7 +9,7 @@ from app.forms import TrimmedStringField
 
 class ClusterForm(FlaskForm):
     name = TrimmedStringField(_l("Name"), validators=[InputRequired(), Length(max=40)])
-    major = BooleanField(_l("Hundred-billion-yuan cluster (千亿级)"))
+    major = BooleanField(_l("Hundred-billion-yuan cluster"))
     sort_order = IntegerField(_l("Sort order"), default=0, validators=[
         InputRequired(), NumberRange(min=0, max=100000, message=_l("Enter a whole number from 0 up."))])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
