@@ -97,6 +97,7 @@ def test_delete_refused_in_use_then_deleted_and_restored(app, login):
     client = _league_admin(app, login)
     response = client.post(f"/clusters/{DAIRY}/delete")
     assert response.status_code == 409
+    assert response.get_data(as_text=True).count("<li>") == 1  # one commissioner
     with app.app_context():
         assert db.session.get(Cluster, DAIRY).deleted_at is None
         db.session.delete(db.session.get(Commissioner, commissioner_id))
