@@ -1,11 +1,14 @@
 """Industry clusters: seeded with the region's eleven, then edited by league and region
 admins (the list comes down to stations by sync)."""
-from sqlalchemy import select
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from app import records
 from app.extensions import db
-from app.models import Cluster
+from app.models import Cluster, Commissioner, ServiceTeam, Site, Station
 from app.models.shipped import REGION_CODE, shipped_id
+from app.security import scoped
 
 SHIPPED_CLUSTERS = [  # (name, 千亿级)
     ("奶业", True), ("玉米", True), ("肉羊", False), ("肉牛", False), ("羊绒", False),
@@ -29,6 +32,68 @@ def load_shipped_clusters() -> int:
 
 
 def save(cluster: Cluster | None, data: dict, owner_node: str) -> Cluster:
+    """Create a cluster owned by ``owner_node``, or update one (checked by cluster_errors)."""
     if cluster is None:
         return records.create(Cluster(), data, owner_node=owner_node)
     return records.update(cluster, data)
+
+
+def cluster_errors(cluster: Cluster | None, data: dict) -> dict:
+    """{field: message}: the name must be unique among the live clusters this node sees."""
+    stmt = scoped(Cluster).where(Cluster.name == data.get("name"))
+    if cluster is not None:
+        stmt = stmt.where(Cluster.id != cluster.id)
+    if db.session.scalar(stmt.limit(1)) is not None:
+        return {"name": _l("There is already a cluster with this name.")}
+    return {}
+
+
+def filtered(args: dict):
+    """The list's select: search by name or description, 千亿级 only, or the deleted."""
+    stmt = scoped(Cluster, deleted=args.get("show") == "deleted")
+    q = (args.get("q") or "").strip()
+    if q:
+        stmt = stmt.where(records.matching(q, Cluster.name, Cluster.description))
+    if args.get("major") == "1":
+        stmt = stmt.where(Cluster.major.is_(True))
+    return stmt.order_by(Cluster.sort_order, Cluster.name, Cluster.id)
+
+
+def delete_blockers(cluster: Cluster) -> list[str]:
+    """Why the cluster cannot be deleted: live commissioners, stations, sites or service
+    teams still name it (on any node)."""
+    uses = (
+        (select(Commissioner.id).where(Commissioner.clusters.any(Cluster.id == cluster.id),
+                                       Commissioner.deleted_at.is_(None)),
+         _l("%(count)s commissioners work in it.")),
+        (select(Station.id).where(Station.clusters.any(Cluster.id == cluster.id),
+                                  Station.deleted_at.is_(None)),
+         _l("%(count)s stations serve it.")),
+        (select(Site.id).where(Site.cluster_id == cluster.id, Site.deleted_at.is_(None)),
+         _l("%(count)s sites belong to it.")),
+        (select(ServiceTeam.id).where(ServiceTeam.cluster_id == cluster.id,
+                                      ServiceTeam.deleted_at.is_(None)),
+         _l("%(count)s service teams are built around it.")),
+    )
+    reasons = []
+    for stmt, message in uses:
+        count = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        if count:
+            reasons.append(str(message) % {"count": count})
+    return reasons
+
+
+def delete(cluster: Cluster) -> list[str]:
+    """Soft-delete unless in use; returns the reasons it was refused (nothing written)."""
+    reasons = delete_blockers(cluster)
+    if not reasons:
+        records.soft_delete(cluster)
+    return reasons
+
+
+def restore(cluster: Cluster) -> str | None:
+    """Restore a deleted cluster, unless a live one now has its name; returns why not."""
+    if cluster_errors(cluster, {"name": cluster.name}):
+        return _("There is already a cluster named %(name)s.", name=cluster.name)
+    records.restore(cluster)
+    return None
