@@ -1,0 +1,139 @@
+"""Sync pages: status and history, sync now, rejected operations, conflicts, the
+upstream setting, and (on an upstream) the enrolled nodes."""
+import threading
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.extensions import db
+from app.forms import DeleteForm
+from app.htmx import invalid, render
+from app.models import OutboxEntry, SyncConflict
+from app.node import CODE_PATTERNS, this_node
+from app.security import require
+from app.sync import client, peers, services
+from app.sync.forms import EnrollForm, UpstreamForm
+
+bp = Blueprint("sync", __name__, url_prefix="/sync")
+
+
+@bp.get("/")
+def index():
+    return render("sync/index.html", "sync/_panel.html", status=services.status(),
+                  runs=services.recent_runs(), rejected=services.rejected_operations(),
+                  conflicts=services.open_conflicts(), upstream=client.upstream(),
+                  form=DeleteForm())
+
+
+@bp.get("/status")
+def status():
+    """The header's sync status (htmx polls it while a sync runs)."""
+    return render("sync/_status.html", status=services.status())
+
+
+@bp.post("/now")
+@require("sync_now")
+def now():
+    if DeleteForm().validate_on_submit() and client.upstream() is not None:
+        start_background(current_app._get_current_object(), "manual")
+    return redirect(url_for("sync.index"))
+
+
+def start_background(app, trigger: str) -> None:
+    """Run one sync in a thread so that no page waits for the network."""
+    def work():
+        with app.app_context():
+            g.actor = "sync"
+            try:
+                client.sync_once(trigger)
+            except client.SyncError as exc:
+                app.logger.info("sync: %s", exc)
+            except Exception:  # noqa: BLE001 - recorded in the run; the thread must not die loudly
+                app.logger.exception("sync failed")
+    if client.PROGRESS.phase == "idle":
+        client.PROGRESS.phase = "starting"
+        threading.Thread(target=work, name="kepai-sync-now", daemon=True).start()
+
+
+@bp.post("/rejected/<int:seq>")
+@require("sync_now")
+def rejected(seq: int):
+    entry = db.session.get(OutboxEntry, seq)
+    if entry is None or entry.rejected_at is None or not DeleteForm().validate_on_submit():
+        abort(404)
+    if request.form.get("do") == "discard":
+        services.discard(entry)
+        flash(_("The operation has been discarded."), "info")
+    else:
+        services.retry(entry)
+        flash(_("The operation will be sent again at the next sync."), "info")
+    return redirect(url_for("sync.index"))
+
+
+@bp.route("/conflicts/<int:conflict_id>", methods=["GET", "POST"])
+@require("resolve_conflicts")
+def conflict(conflict_id: int):
+    found = db.session.get(SyncConflict, conflict_id)
+    if found is None:
+        abort(404)
+    record = services.conflict_record(found)
+    form = DeleteForm()
+    if found.resolved_at is None and form.validate_on_submit():
+        choices = {field: request.form.get(f"choice-{field}", "") for field in found.fields}
+        missing = [f for f, side in choices.items() if side not in ("here", "there")]
+        if missing:
+            return invalid("sync/conflict.html", conflict=found, record=record, form=form,
+                           missing=missing)
+        services.resolve(found, record, choices, current_user.username)
+        flash(_("The conflict is resolved; the choice travels with the next sync."), "success")
+        return redirect(url_for("sync.index"))
+    return render("sync/conflict.html", conflict=found, record=record, form=form, missing=[])
+
+
+@bp.route("/upstream", methods=["GET", "POST"])
+@require("manage_sync")
+def upstream():
+    settings = client.upstream()
+    form = UpstreamForm(obj=settings)
+    if request.method == "GET":
+        form.token.data = ""
+    if form.validate_on_submit():
+        client.set_upstream(form.url.data, form.token.data)
+        flash(_("The upstream is saved. Sync starts by itself when it is reachable."), "success")
+        return redirect(url_for("sync.index"))
+    if form.is_submitted():
+        return invalid("sync/upstream.html", form=form, settings=settings)
+    return render("sync/upstream.html", form=form, settings=settings)
+
+
+@bp.route("/nodes", methods=["GET", "POST"])
+@require("manage_sync")
+def nodes():
+    """The downstream nodes enrolled here; enrolling shows the new token once."""
+    node = this_node()
+    form = EnrollForm()
+    token = None
+    if form.validate_on_submit():
+        code = form.code.data
+        if not any(p.match(code) for p in CODE_PATTERNS.values()) \
+                or not (code.startswith(node.code) and len(code) > len(node.code)):
+            form.code.errors.append(_("Give the code of a node below this one (%(code)s…).",
+                                      code=node.code))
+        else:
+            _, token = peers.enroll(code, form.name.data)
+    if form.is_submitted() and form.errors:
+        return invalid("sync/nodes.html", form=form, peers=peers.all_peers(), token=None,
+                       revoke=DeleteForm())
+    return render("sync/nodes.html", form=form, peers=peers.all_peers(), token=token,
+                  revoke=DeleteForm())
+
+
+@bp.post("/nodes/<code>/revoke")
+@require("manage_sync")
+def revoke(code: str):
+    if not DeleteForm().validate_on_submit() or peers.revoke(code) is None:
+        abort(404)
+    flash(_("The token of %(code)s is revoked. Enrol the node again to give it a new one.",
+            code=code), "info")
+    return redirect(url_for("sync.nodes"))
