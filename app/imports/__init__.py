@@ -1,4 +1,6 @@
-"""TODO(helper): the imports area."""
+"""Excel import of commissioners and service targets: a template to download, an
+upload whose every row is checked by the web forms' own rules, a preview, and one
+all-or-nothing write once the user confirms a file without an invalid row."""
 from flask import Blueprint
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")

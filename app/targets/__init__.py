@@ -1,4 +1,5 @@
-"""TODO(helper): the targets area."""
+"""Service targets (服务对象): the households, co-ops, enterprises, family farms and
+village collectives that commissioners serve."""
 from flask import Blueprint
 
 bp = Blueprint("targets", __name__, url_prefix="/targets")
