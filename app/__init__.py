@@ -36,7 +36,9 @@ def create_app(test_config=None) -> Flask:
         app.register_blueprint(area.bp)
 
     from app.sync import api as sync_api
+    from app.sync import routes as sync_pages
     app.register_blueprint(sync_api.bp)
+    app.register_blueprint(sync_pages.bp)
 
     from app.cli import register_commands
     from app.sync.cli import register as register_sync_commands

@@ -95,7 +95,11 @@ def configure(app):
     @app.context_processor
     def node_context():
         from app.node import this_node
-        return {"node": this_node(), "locale": select_locale()}
+        context = {"node": this_node(), "locale": select_locale()}
+        if current_user.is_authenticated:
+            from app.sync.services import status
+            context["sync_status"] = status()
+        return context
 
 
 def _error_page(code: int, message: str | None):

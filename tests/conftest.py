@@ -90,8 +90,10 @@ def runner(app):
 @pytest.fixture
 def login(client):
     """Log the test client in as one of the seeded users (admin, staff, reviewer)."""
-    def do(username="staff", password=PASSWORD):
+    def do(username="staff", password=PASSWORD, lang=None):
         response = client.post("/login", data={"username": username, "password": password})
         assert response.status_code == 302, response.get_data(as_text=True)
+        if lang:
+            client.post("/language", data={"lang": lang})
         return client
     return do

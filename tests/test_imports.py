@@ -62,8 +62,9 @@ def _token(body: str) -> str:
     return body[start:start + 32]
 
 
-def zh(vocab, code):
-    with force_locale("zh_CN"):
+def zh(app, vocab, code):
+    """A vocabulary label in Chinese, as the template and the preview show it."""
+    with app.test_request_context(), force_locale("zh_CN"):
         return str(vocab[code])
 
 
@@ -83,7 +84,7 @@ def test_template_opens_with_headers_explanations_and_an_example(app, login, spe
     assert notes.title == "填写说明" and notes.max_row >= len(spec.columns) + 1
     kind_row = next(row for row in notes.iter_rows(values_only=True) if row[0].startswith("类型"))
     vocab = spec.column("kind").vocab
-    assert kind_row[2] == "、".join(zh(vocab, code) for code in vocab)
+    assert kind_row[2] == "、".join(zh(app, vocab, code) for code in vocab)
 
 
 def test_the_example_row_itself_imports(app, login, village):
@@ -118,8 +119,8 @@ def test_bad_rows_show_each_error_and_write_nothing(app, login, village):
     response = upload(client, "commissioners", data)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    for expected in ("必填", "11-digit mobile", "外星人", "check digit",
-                     "date of dispatch", "火星", "是 or 否", "repeats row 2",
+    for expected in ("必填", "11 位手机号", "外星人", "校验位",
+                     "请填写选派日期", "火星", "请填写“是”或“否”", "与文件第2行重复",
                      "不是有效的日期值"):
         assert expected in body, expected
     assert 'name="token"' not in body
@@ -130,7 +131,7 @@ def test_bad_rows_show_each_error_and_write_nothing(app, login, village):
 
 
 def test_non_xlsx_renamed_is_refused_with_422(app, login):
-    client = login("staff")
+    client = login("staff", lang="en")
     for data in ("名称,电话\n张三,13812345678\n".encode(), b"PK\x03\x04 not really a zip",
                  b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600):
         response = upload(client, "targets", io.BytesIO(data), "targets.xlsx")
@@ -149,8 +150,8 @@ def test_no_file_and_unknown_columns_are_422(app, login):
 
 
 def test_clean_file_previews_then_confirms_all_rows_with_audit(app, login, village):
-    client = login("staff")
-    household = zh(choices.TARGET_KINDS, "household")
+    client = login("staff", lang="en")
+    household = zh(app, choices.TARGET_KINDS, "household")
     header = [c.header for c in TARGETS.columns]
     rows = [["张三", household, "察素齐镇 红旗村", "张三", 13812345678, "11010519491231002X",
              "", "是", "", 4, ""],
@@ -185,7 +186,7 @@ def test_commissioners_confirm_with_dates_clusters_and_villages(app, login, vill
     client = login("staff")
     header = ["姓名", "类型", "认定级别", "状态", "认定日期", "选派日期", "产业集群", "服务嘎查村",
               "选派单位类型", "乡土人才类别", "12396坐席专家"]
-    team = zh(choices.COMMISSIONER_KINDS, "team")
+    team = zh(app, choices.COMMISSIONER_KINDS, "team")
     rows = [["王建国", "个人" if team == "团队" else "individual", "", "dispatched",
              "2023-03-01", datetime(2023, 4, 10), "肉羊、奶业", "红旗村",
              "", "", "否"],
@@ -210,7 +211,7 @@ def test_commissioners_confirm_with_dates_clusters_and_villages(app, login, vill
 
 
 def test_confirm_with_tampered_or_unknown_token_is_refused(app, login, village):
-    client = login("staff")
+    client = login("staff", lang="en")
     response = upload(client, "targets", xlsx(["名称", "类型"], ["张三", "household"]))
     token = _token(response.get_data(as_text=True))
     for bad in ("../../etc/passwd", "0" * 32, token.upper(), token[:-1], ""):
@@ -232,7 +233,7 @@ def test_confirm_with_tampered_or_unknown_token_is_refused(app, login, village):
 
 
 def test_confirm_rechecks_the_file(app, login, village):
-    client = login("staff")
+    client = login("staff", lang="en")
     response = upload(client, "targets", xlsx(["名称", "类型"], ["张三", "household"]))
     token = _token(response.get_data(as_text=True))
     client.post("/targets/new", data={"name": "张三", "kind": "household"})

@@ -61,7 +61,7 @@ def test_create_household_writes_record_audit_and_outbox(app, login, villages):
 
 
 def test_household_only_fields_refused_for_a_coop(app, login, villages):
-    client = login("staff")
+    client = login("staff", lang="en")
     response = client.post("/targets/new", data=household(villages, kind="coop", monitored="y"))
     assert response.status_code == 422
     body = response.get_data(as_text=True)

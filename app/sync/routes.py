@@ -29,7 +29,7 @@ def index():
 @bp.get("/status")
 def status():
     """The header's sync status (htmx polls it while a sync runs)."""
-    return render("sync/_status.html", status=services.status())
+    return render("sync/_status.html", sync_status=services.status())
 
 
 @bp.post("/now")
