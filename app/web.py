@@ -20,6 +20,15 @@ ERROR_TITLES = {
 }
 
 
+def local_url(target: str | None, default: str) -> str:
+    """``target`` when it is a path on this site, else ``default``: no open redirects.
+    Browsers read a backslash as a slash, so ``/\\evil.example`` is refused too."""
+    if target and target.startswith("/") and not target.startswith("//") \
+            and "\\" not in target and not any(ord(c) < 32 for c in target):
+        return target
+    return default
+
+
 def select_locale():
     lang = session.get("lang")
     return lang if lang in current_app.config["LANGUAGES"] else \

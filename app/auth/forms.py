@@ -26,7 +26,9 @@ class UserForm(FlaskForm):
         Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, dot, dash and underscore only."))])
     display_name = StringField(_l("Name shown"), validators=[Optional(), Length(max=80)])
     role = SelectField(_l("Role"), validators=[InputRequired()])
-    commissioner_id = SelectField(_l("Commissioner record"), validators=[Optional()])
+    # No Optional(): it would stop the chain before validate_commissioner_id runs.
+    # The filter makes "none" (no field sent, or an account without one) the empty choice.
+    commissioner_id = SelectField(_l("Commissioner record"), filters=[lambda v: v or ""])
     active = BooleanField(_l("Active"), default=True)
     password = PasswordField(_l("Password"), validators=[
         Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
