@@ -81,10 +81,9 @@ def configure(app):
     def http_error(error):
         if error.code is None or error.code < 400:  # routing redirects pass through
             return error
-        if error.code == 413:
-            limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-            return _error_page(413, _("The upload is too large: at most %(limit)s MB.",
-                                      limit=limit))
+        if error.code == 413 and current_app.config.get("MAX_CONTENT_LENGTH"):
+            return _error_page(413, _("The upload is too large: at most %(limit)s.",
+                                      limit=size_text(current_app.config["MAX_CONTENT_LENGTH"])))
         return _error_page(error.code, None)
 
     @app.errorhandler(500)
@@ -103,6 +102,14 @@ def configure(app):
     def node_context():
         from app.node import this_node
         return {"node": this_node(), "locale": select_locale()}
+
+
+def size_text(size: int) -> str:
+    """A byte count as a person reads it: ``33554432`` → ``32 MB``, ``2048`` → ``2 KB``."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} B"
 
 
 def _error_page(code: int, message: str | None):

@@ -12,6 +12,7 @@ from app.models import LoginAttempt, User, utcnow
 
 hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
+USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,40}$"  # the users page and `flask users create` alike
 _DUMMY_HASH = hasher.hash("no such user: a hash to check against")
 
 
