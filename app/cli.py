@@ -1,6 +1,7 @@
 """Command-line tools: ``flask node init``, ``flask users create``, ``flask seed-demo``.
 
 Wrong arguments end with a one-line reason and exit status 2 (click's usage errors)."""
+import re
 import sys
 
 import click
@@ -48,14 +49,21 @@ def node_init(role, code, name):
 @click.option("--commissioner", "commissioner_id", default=None, help="commissioner record id")
 def users_create(username, role, display_name, commissioner_id):
     """Create an account; the password is asked for, or read from stdin when piped."""
-    from app.auth.services import MIN_PASSWORD_LENGTH, create_user, username_taken
+    from app.auth.services import (MIN_PASSWORD_LENGTH, USERNAME_PATTERN, create_user,
+                                   username_taken)
     node = this_node()
     if node is None:
         raise click.UsageError("this node is not set up: run `flask node init` first")
+    if not re.match(USERNAME_PATTERN, username):
+        raise click.BadParameter("3 to 40 letters, digits, dots, dashes or underscores",
+                                 param_hint="--username")
     if username_taken(username):
         raise click.BadParameter(f"{username} is taken", param_hint="--username")
     if role == "commissioner" and not commissioner_id:
         raise click.BadParameter("a commissioner account needs --commissioner ID",
+                                 param_hint="--commissioner")
+    if commissioner_id and not _commissioner_here(commissioner_id, node.code):
+        raise click.BadParameter(f"no commissioner {commissioner_id} on this node",
                                  param_hint="--commissioner")
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -68,6 +76,15 @@ def users_create(username, role, display_name, commissioner_id):
     create_user(username=username, password=password, role=role, node_code=node.code,
                 display_name=display_name, commissioner_id=commissioner_id)
     click.echo(f"user {username.lower()} ({role}) created")
+
+
+def _commissioner_here(commissioner_id: str, node_code: str) -> bool:
+    """A live commissioner record this node can see (the users page offers the same)."""
+    from app.models import Commissioner
+    from app.node import visible
+    return db.session.scalar(select(Commissioner.id).where(
+        Commissioner.id == commissioner_id, Commissioner.deleted_at.is_(None),
+        visible(Commissioner.owner_node, node_code))) is not None
 
 
 @click.command("seed-demo")

@@ -43,7 +43,8 @@ def _parse(value: str):
 
 def load_config(app, test_config=None):
     app.config.from_mapping(DEFAULTS)
-    app.config.from_pyfile("config.py", silent=True)
+    # An absolute path: Flask resolves a relative one against the package (app/config.py).
+    app.config.from_pyfile(os.path.join(app.instance_path, "config.py"), silent=True)
     for key, value in os.environ.items():
         if key.startswith("KEPAI_") and key != "KEPAI_INSTANCE":
             app.config[key.removeprefix("KEPAI_")] = _parse(value)

@@ -20,6 +20,15 @@ ERROR_TITLES = {
 }
 
 
+def local_url(target: str | None, default: str) -> str:
+    """``target`` when it is a path on this site, else ``default``: no open redirects.
+    Browsers read a backslash as a slash, so ``/\\evil.example`` is refused too."""
+    if target and target.startswith("/") and not target.startswith("//") \
+            and "\\" not in target and not any(ord(c) < 32 for c in target):
+        return target
+    return default
+
+
 def select_locale():
     lang = session.get("lang")
     return lang if lang in current_app.config["LANGUAGES"] else \
@@ -74,10 +83,9 @@ def configure(app):
     def http_error(error):
         if error.code is None or error.code < 400:  # routing redirects pass through
             return error
-        if error.code == 413:
-            limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-            return _error_page(413, _("The upload is too large: at most %(limit)s MB.",
-                                      limit=limit))
+        if error.code == 413 and current_app.config.get("MAX_CONTENT_LENGTH"):
+            return _error_page(413, _("The upload is too large: at most %(limit)s.",
+                                      limit=size_text(current_app.config["MAX_CONTENT_LENGTH"])))
         return _error_page(error.code, None)
 
     @app.errorhandler(500)
@@ -100,6 +108,14 @@ def configure(app):
             from app.sync.services import status
             context["sync_status"] = status()
         return context
+
+
+def size_text(size: int) -> str:
+    """A byte count as a person reads it: ``33554432`` → ``32 MB``, ``2048`` → ``2 KB``."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} B"
 
 
 def _error_page(code: int, message: str | None):

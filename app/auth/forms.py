@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
-from app.auth.services import MIN_PASSWORD_LENGTH
+from app.auth.services import MIN_PASSWORD_LENGTH, USERNAME_PATTERN
 
 
 class LoginForm(FlaskForm):
@@ -23,10 +23,12 @@ class PasswordChangeForm(FlaskForm):
 class UserForm(FlaskForm):
     username = StringField(_l("User name"), validators=[
         InputRequired(), Length(min=3, max=40),
-        Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, dot, dash and underscore only."))])
+        Regexp(USERNAME_PATTERN, message=_l("Letters, digits, dot, dash and underscore only."))])
     display_name = StringField(_l("Name shown"), validators=[Optional(), Length(max=80)])
     role = SelectField(_l("Role"), validators=[InputRequired()])
-    commissioner_id = SelectField(_l("Commissioner record"), validators=[Optional()])
+    # No Optional(): it would stop the chain before validate_commissioner_id runs.
+    # The filter makes "none" (no field sent, or an account without one) the empty choice.
+    commissioner_id = SelectField(_l("Commissioner record"), filters=[lambda v: v or ""])
     active = BooleanField(_l("Active"), default=True)
     password = PasswordField(_l("Password"), validators=[
         Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200)])

@@ -10,12 +10,11 @@ from app.extensions import db
 from app.htmx import invalid, render
 from app.models import Commissioner, User
 from app.security import assignable_roles, require, scoped
+from app.web import local_url
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("main.home")
+    return local_url(target, url_for("main.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -12,6 +12,8 @@ from app.models import LoginAttempt, User, utcnow
 
 hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
+USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,40}$"  # the users page and `flask users create` alike
+_DUMMY_HASH = hasher.hash("no such user: a hash to check against")
 
 
 def hash_password(password: str) -> str:
@@ -58,6 +60,8 @@ def authenticate(username: str, password: str, address: str) -> User | None:
     """The active user with this name and password, or None; the attempt is recorded."""
     username = username.strip().lower()
     user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:  # as slow as a wrong password, so names cannot be probed
+        password_matches(User(password_hash=_DUMMY_HASH), password)
     ok = bool(user and user.active and password_matches(user, password))
     db.session.add(LoginAttempt(username=username, address=address, succeeded=ok))
     if ok:

@@ -9,6 +9,7 @@ from app.main import bp
 from app.models import Commissioner, ServiceTarget, Station
 from app.node import this_node
 from app.security import scoped
+from app.web import local_url
 
 
 @bp.get("/")
@@ -48,7 +49,4 @@ def language():
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    target = request.form.get("next") or url_for("main.home")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.home")
-    return redirect(target)
+    return redirect(local_url(request.form.get("next"), url_for("main.home")))

@@ -1,0 +1,262 @@
+"""Logging in and out, throttling, changing one's password, and the users page."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.auth import services
+from app.extensions import db
+from app.models import Commissioner, LoginAttempt, User
+from tests.conftest import PASSWORD
+
+
+def _user(app, username):
+    with app.app_context():
+        return db.session.scalar(select(User).where(User.username == username))
+
+
+def _post_login(client, username, password, address="127.0.0.1"):
+    return client.post("/login", data={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_login_and_logout(app, client):
+    response = _post_login(client, "Staff ", PASSWORD)  # names are trimmed, case-insensitive
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+    assert client.get("/login").status_code == 302  # already logged in
+    assert _user(app, "staff").last_login_at is not None
+    assert client.get("/logout").status_code == 405  # logging out is a POST
+    response = client.post("/logout")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("username,password", [("staff", "wrong-password"),
+                                               ("nobody", PASSWORD), ("", ""), ("staff", "")])
+def test_bad_login_is_422_with_a_message(client, username, password):
+    response = _post_login(client, username, password)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    if username and password:
+        assert "Wrong user name or password." in body
+    assert client.get("/").status_code == 302
+
+
+def test_unknown_user_costs_a_hash_check_too(client, monkeypatch):
+    """An unknown name is not answered faster than a wrong password (no name probing)."""
+    calls = []
+    real = services.password_matches
+    monkeypatch.setattr(services, "password_matches",
+                        lambda user, password: calls.append(user.password_hash) or
+                        real(user, password))
+    _post_login(client, "nobody", PASSWORD)
+    assert len(calls) == 1 and calls[0].startswith("$argon2")
+
+
+def test_inactive_user_is_refused(app, client):
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "staff"))
+        user.active = False
+        db.session.commit()
+    response = _post_login(client, "staff", PASSWORD)
+    assert response.status_code == 422
+    assert "Wrong user name or password." in response.get_data(as_text=True)
+
+
+def test_deactivated_user_is_logged_out_at_the_next_request(app, login):
+    client = login("staff")
+    assert client.get("/").status_code == 200
+    with app.app_context():
+        db.session.scalar(select(User).where(User.username == "staff")).active = False
+        db.session.commit()
+    assert client.get("/").status_code == 302
+
+
+@pytest.fixture
+def sleeps(app, monkeypatch):
+    """The delays the throttle asked for (time.sleep is replaced: tests stay fast)."""
+    app.config["LOGIN_SLOW_SECONDS"] = 1.0
+    calls = []
+    monkeypatch.setattr(services.time, "sleep", calls.append)
+    return calls
+
+
+def test_failures_slow_down_then_lock_even_the_right_password(app, client, sleeps):
+    assert (app.config["LOGIN_SLOW_AFTER"], app.config["LOGIN_LOCK_AFTER"]) == (3, 5)
+    for _ in range(5):
+        assert _post_login(client, "staff", "wrong-password").status_code == 422
+    assert sleeps == [1.0, 2.0]  # the 4th and 5th answers were slowed, more each time
+    response = _post_login(client, "staff", PASSWORD)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "Too many failed logins" in body and "15 more minutes" in body
+    assert client.get("/").status_code == 302
+    assert sleeps == [1.0, 2.0]  # a refused attempt is not even checked
+
+
+def test_lock_counts_per_user_name_across_addresses(app, client, sleeps):
+    for n in range(5):
+        _post_login(client, "staff", "wrong-password", address=f"192.0.2.{n}")
+    response = _post_login(client, "staff", PASSWORD, address="192.0.2.99")
+    assert "Too many failed logins" in response.get_data(as_text=True)
+    assert _post_login(client, "admin", PASSWORD, address="192.0.2.99").status_code == 302
+
+
+def test_lock_counts_per_address_across_user_names(app, client, sleeps):
+    for n in range(5):
+        _post_login(client, f"guess{n}", "wrong-password", address="192.0.2.7")
+    response = _post_login(client, "staff", PASSWORD, address="192.0.2.7")
+    assert "Too many failed logins" in response.get_data(as_text=True)
+    assert _post_login(client, "staff", PASSWORD, address="192.0.2.8").status_code == 302
+
+
+def test_old_failures_do_not_count(app, client, sleeps):
+    window = timedelta(minutes=app.config["LOGIN_WINDOW_MINUTES"], seconds=1)
+    with app.app_context():
+        for _ in range(10):
+            db.session.add(LoginAttempt(username="staff", address="127.0.0.1",
+                                        succeeded=False, at=services.utcnow() - window))
+        db.session.commit()
+    assert _post_login(client, "staff", PASSWORD).status_code == 302
+    assert sleeps == []
+
+
+def test_lock_lifts_after_the_window(app, client, sleeps, monkeypatch):
+    for _ in range(5):
+        _post_login(client, "staff", "wrong-password")
+    assert _post_login(client, "staff", PASSWORD).status_code == 422
+    later = services.utcnow() + timedelta(minutes=app.config["LOGIN_WINDOW_MINUTES"], seconds=1)
+    monkeypatch.setattr(services, "utcnow", lambda: later)
+    assert _post_login(client, "staff", PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("target,expected", [
+    ("/commissioners/", "/commissioners/"),
+    ("https://evil.example/", "/"),
+    ("//evil.example/", "/"),
+    ("/\\evil.example/", "/"),
+    ("javascript:alert(1)", "/"),
+])
+def test_next_redirect_is_only_local(client, target, expected):
+    response = client.post("/login", query_string={"next": target},
+                           data={"username": "staff", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
+
+
+def test_language_next_is_only_local(client):
+    for target in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+        response = client.post("/language", data={"lang": "en", "next": target})
+        assert response.headers["Location"] == "/"
+
+
+def test_change_password(app, login):
+    client = login("staff")
+    assert client.get("/password").status_code == 200
+    new = "another-pass-2"
+    response = client.post("/password", data={"current": "wrong", "new": new, "confirm": new})
+    assert response.status_code == 422
+    assert "The current password is wrong." in response.get_data(as_text=True)
+    assert client.post("/password", data={"current": PASSWORD, "new": "short",
+                                          "confirm": "short"}).status_code == 422
+    assert client.post("/password", data={"current": PASSWORD, "new": new,
+                                          "confirm": new + "x"}).status_code == 422
+    assert services.password_matches(_user(app, "staff"), PASSWORD)
+    response = client.post("/password", data={"current": PASSWORD, "new": new, "confirm": new})
+    assert response.status_code == 302
+    client.post("/logout")
+    assert _post_login(client, "staff", PASSWORD).status_code == 422
+    assert _post_login(client, "staff", new).status_code == 302
+
+
+def _new_user(**changes):
+    return {"username": "NewStaff", "display_name": "新同事", "role": "station_staff",
+            "commissioner_id": "", "password": PASSWORD, "confirm": PASSWORD, "active": "y",
+            **changes}
+
+
+def _count_users(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(User))
+
+
+def test_users_page_creates_accounts(app, login, client):
+    admin = login("admin")
+    assert "staff" in admin.get("/users").get_data(as_text=True)
+    response = admin.post("/users/new", data=_new_user())
+    assert response.status_code == 302 and response.headers["Location"] == "/users"
+    user = _user(app, "newstaff")
+    assert user.role == "station_staff" and user.node_code == "150121-01"
+    assert user.display_name == "新同事"
+    admin.post("/logout")
+    assert _post_login(client, "newstaff", PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("changes", [
+    {"username": "Staff"},                                   # taken (any case)
+    {"username": "ab"},                                      # too short
+    {"username": "王 五"},                                   # not letters and digits
+    {"password": "", "confirm": ""},                         # a new account needs one
+    {"password": "short", "confirm": "short"},
+    {"confirm": "different"},
+    {"role": "commissioner"},                                # needs its commissioner
+    {"role": "nonsense"},
+])
+def test_bad_new_account_is_422_and_writes_nothing(app, login, changes):
+    before = _count_users(app)
+    response = login("admin").post("/users/new", data=_new_user(**changes))
+    assert response.status_code == 422
+    assert 'class="error"' in response.get_data(as_text=True)
+    assert _count_users(app) == before
+
+
+def test_commissioner_account_is_linked(app, login):
+    with app.app_context():
+        commissioner = Commissioner(name="王建国", owner_node="150121-01")
+        db.session.add(commissioner)
+        db.session.commit()
+        cid = commissioner.id
+    response = login("admin").post("/users/new", data=_new_user(
+        username="wangjg", role="commissioner", commissioner_id=cid))
+    assert response.status_code == 302
+    assert _user(app, "wangjg").commissioner_id == cid
+
+
+def test_edit_and_deactivate_an_account(app, login, client):
+    staff = _user(app, "staff")
+    admin = login("admin")
+    page = admin.get(f"/users/{staff.id}").get_data(as_text=True)
+    assert 'name="username"' not in page  # a user name does not change
+    response = admin.post(f"/users/{staff.id}", data={
+        "display_name": "老张", "role": "station_admin", "commissioner_id": ""})
+    assert response.status_code == 302
+    edited = _user(app, "staff")
+    assert (edited.display_name, edited.role, edited.active) == ("老张", "station_admin", False)
+    assert services.password_matches(edited, PASSWORD)  # empty password field: kept
+    admin.post("/logout")
+    assert _post_login(client, "staff", PASSWORD).status_code == 422
+    assert admin.get("/users/99999").status_code == 302  # logged out: login first
+    login("admin")
+    assert client.get("/users/99999").status_code == 404
+
+
+def test_admin_cannot_deactivate_or_demote_themself(app, login):
+    me = _user(app, "admin")
+    client = login("admin")
+    for data in ({"role": "station_admin"},  # active unchecked
+                 {"role": "station_staff", "active": "y"}):
+        response = client.post(f"/users/{me.id}", data=data)
+        assert response.status_code == 422
+        assert "You cannot remove your own admin rights" in response.get_data(as_text=True)
+    still = _user(app, "admin")
+    assert still.active and still.role == "station_admin"
+
+
+def test_admin_resets_a_password(app, login):
+    staff = _user(app, "staff")
+    response = login("admin").post(f"/users/{staff.id}", data={
+        "role": "station_staff", "active": "y", "password": "reset-pass-3",
+        "confirm": "reset-pass-3"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert services.password_matches(_user(app, "staff"), "reset-pass-3")

@@ -1,0 +1,198 @@
+"""Error pages: the right status, in the user's language, a partial for htmx fragment
+requests, JSON for /api/; and the public health check."""
+import os
+import re
+
+import pytest
+from babel import Locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from app import ROOT
+
+TRANSLATIONS = os.path.join(ROOT, "translations")
+ZH = {  # what the Chinese pages say (translations/pending/hardening.tsv)
+    400: "表单已过期或来源不明", 403: "您无权查看或进行此操作", 404: "没有此页面或记录",
+    405: "此地址不接受这种请求", 413: "上传的内容过大：最多 1 KB", 500: "系统出错，未保存任何内容",
+}
+EN = {
+    400: "The form expired or was sent from elsewhere", 403: "You are not allowed to see or do this",
+    404: "There is no such page or record", 405: "This address does not accept that kind",
+    413: "The upload is too large: at most 1 KB", 500: "Something went wrong on our side",
+}
+
+
+@pytest.fixture(scope="session")
+def catalogs(tmp_path_factory):
+    """The shipped catalogs with the pending translations merged in, compiled: what the
+    program will show once translations/pending/*.tsv are folded into the .po files."""
+    folder = tmp_path_factory.mktemp("translations")
+    pending = {}
+    pending_dir = os.path.join(TRANSLATIONS, "pending")
+    for name in sorted(os.listdir(pending_dir)):
+        if name.endswith(".tsv"):
+            with open(os.path.join(pending_dir, name), encoding="utf-8") as f:
+                for line in f:
+                    if "\t" in line:
+                        msgid, msgstr = line.rstrip("\n").split("\t", 1)
+                        pending[msgid] = msgstr
+    for lang in ("zh_CN", "en"):
+        with open(os.path.join(TRANSLATIONS, lang, "LC_MESSAGES", "messages.po"), "rb") as f:
+            catalog = read_po(f, locale=lang)
+        if lang == "zh_CN":
+            for msgid, msgstr in pending.items():
+                if msgid not in catalog:
+                    catalog.add(msgid, msgstr)
+                elif not catalog[msgid].string:
+                    catalog[msgid].string = msgstr
+        # the folder Flask-Babel reads: Babel turns zh_CN into zh_Hans_CN
+        target = folder / str(Locale.parse(lang)) / "LC_MESSAGES"
+        target.mkdir(parents=True)
+        with open(target / "messages.mo", "wb") as f:
+            write_mo(f, catalog)
+    return str(folder)
+
+
+def _clear_translation_cache(app):
+    """Flask-Babel keeps loaded catalogs per (locale, domain) across apps."""
+    from flask_babel import get_domain
+    with app.app_context():
+        get_domain().cache.clear()
+
+
+@pytest.fixture
+def app(app, catalogs):
+    app.extensions["babel"].translation_directories = [catalogs]
+    _clear_translation_cache(app)
+    app.config.update(MAX_CONTENT_LENGTH=1024, PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/_boom")
+    def boom():
+        raise RuntimeError("a bug")
+
+    @app.get("/api/_boom")
+    def api_boom():
+        raise RuntimeError("a bug")
+    yield app
+    _clear_translation_cache(app)
+
+
+def _trigger(client, code, headers=None):
+    """A request that ends in ``code`` for a logged-in staff user."""
+    headers = headers or {}
+    if code == 400:
+        client.application.config["WTF_CSRF_ENABLED"] = True
+        return client.post("/password", data={"current": "x"}, headers=headers)
+    return {
+        403: lambda: client.get("/users", headers=headers),
+        404: lambda: client.get("/no/such/page", headers=headers),
+        405: lambda: client.get("/logout", headers=headers),
+        413: lambda: client.post("/commissioners/new", data={"name": "x" * 4096},
+                                 headers=headers),
+        500: lambda: client.get("/_boom", headers=headers),
+    }[code]()
+
+
+CODES = sorted(ZH)
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_error_pages_in_chinese_by_default(login, code):
+    client = login("staff")
+    response = _trigger(client, code)
+    assert response.status_code == code
+    body = response.get_data(as_text=True)
+    assert body.startswith("<!doctype html>") and 'lang="zh-CN"' in body
+    assert ZH[code] in body and f"{code} · " in body
+    assert "返回首页" in body  # the way back, translated too
+    assert "Traceback" not in body and "a bug" not in body
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_error_pages_in_english_after_switching(login, code):
+    client = login("staff")
+    client.post("/language", data={"lang": "en"})
+    response = _trigger(client, code)
+    assert response.status_code == code
+    body = response.get_data(as_text=True)
+    assert 'lang="en"' in body and EN[code] in body and ZH[code] not in body
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_htmx_fragment_gets_the_partial(login, code):
+    client = login("staff")
+    response = _trigger(client, code, headers={"HX-Request": "true"})
+    assert response.status_code == code
+    body = response.get_data(as_text=True)
+    assert "<html" not in body and 'class="card error-page"' in body and ZH[code] in body
+    assert "HX-Request" in response.headers["Vary"]
+    boosted = _trigger(client, 404, headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert "<html" in boosted.get_data(as_text=True)
+
+
+def test_anonymous_unknown_page_is_404_not_login(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404 and ZH[404] in response.get_data(as_text=True)
+
+
+def test_api_paths_answer_json(login, client):
+    response = client.get("/api/nothing")
+    assert response.status_code == 404 and response.is_json
+    assert ZH[404] in response.get_json()["error"]
+    login("staff")
+    response = client.get("/api/_boom")
+    assert response.status_code == 500 and response.is_json
+    assert set(response.get_json()) == {"error"}
+    response = client.get("/no/such/page", headers={"Accept": "application/json"})
+    assert response.status_code == 404 and response.is_json
+
+
+def test_a_failed_request_leaves_the_session_usable(app, login):
+    """After a 500 the next request on the same database works (the session was rolled
+    back), and nothing half-written remains."""
+    client = login("staff")
+    assert client.get("/_boom").status_code == 500
+    assert client.get("/commissioners/").status_code == 200
+
+
+def test_healthz_answers_json_without_login(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.is_json
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert (body["role"], body["code"]) == ("station", "150121-01")
+    assert body["database"]["ok"] is True
+    assert body["database"]["dialect"] in ("sqlite", "postgresql")
+
+
+def test_healthz_before_migration_is_degraded(tmp_path, monkeypatch):
+    from app import create_app
+    from tests.conftest import TEST_CONFIG
+    monkeypatch.setenv("KEPAI_INSTANCE", str(tmp_path / "instance"))
+    empty = create_app({**TEST_CONFIG,
+                        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.sqlite3'}"})
+    response = empty.test_client().get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "degraded" and body["role"] is None
+    assert body["database"]["error"] == "not migrated"
+
+
+@pytest.mark.xfail(strict=True, reason="Babel parses zh_CN as zh_Hans_CN and Flask-Babel looks "
+                   "for translations/zh_Hans_CN: the shipped Chinese catalog is never loaded "
+                   "until translations/zh_CN is renamed (lead)")
+def test_shipped_chinese_catalog_is_found():
+    folder = os.path.join(TRANSLATIONS, str(Locale.parse("zh_CN")), "LC_MESSAGES")
+    assert os.path.exists(os.path.join(folder, "messages.po"))
+
+
+def test_every_error_title_is_translated(catalogs):
+    """Each status the program answers with has a title and message in Chinese."""
+    from babel.messages.mofile import read_mo
+    with open(os.path.join(catalogs, str(Locale.parse("zh_CN")), "LC_MESSAGES", "messages.mo"),
+              "rb") as f:
+        catalog = read_mo(f)
+    from app.web import ERROR_TITLES
+    for code, title in ERROR_TITLES.items():
+        translated = catalog.get(title._args[0])
+        assert translated and re.search(r"[\u4e00-\u9fff]", translated.string), code
