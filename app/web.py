@@ -11,7 +11,9 @@ from app import choices, security
 from app.extensions import login_manager
 from app.htmx import render, wants_fragment
 
-PUBLIC_ENDPOINTS = {"auth.login", "static", "main.healthz", "main.language"}
+PUBLIC_ENDPOINTS = {"auth.login", "static", "main.healthz", "main.language",
+                    "sync_api.openapi"}
+TOKEN_BLUEPRINTS = {"sync_api"}  # nodes authenticate with their own token, not a login
 
 ERROR_TITLES = {
     400: _l("Bad request"), 403: _l("Not allowed"), 404: _l("Not found"),
@@ -57,7 +59,7 @@ def configure(app):
     def login_wall():
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
-        if request.blueprint == "sync_api":  # nodes authenticate with their token
+        if request.blueprint in TOKEN_BLUEPRINTS:
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()

@@ -39,7 +39,7 @@ def test_bad_login_is_422_with_a_message(client, username, password):
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     if username and password:
-        assert "Wrong user name or password." in body
+        assert "用户名或密码错误" in body
     assert client.get("/").status_code == 302
 
 
@@ -61,7 +61,7 @@ def test_inactive_user_is_refused(app, client):
         db.session.commit()
     response = _post_login(client, "staff", PASSWORD)
     assert response.status_code == 422
-    assert "Wrong user name or password." in response.get_data(as_text=True)
+    assert "用户名或密码错误" in response.get_data(as_text=True)
 
 
 def test_deactivated_user_is_logged_out_at_the_next_request(app, login):
@@ -90,7 +90,7 @@ def test_failures_slow_down_then_lock_even_the_right_password(app, client, sleep
     response = _post_login(client, "staff", PASSWORD)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    assert "Too many failed logins" in body and "15 more minutes" in body
+    assert "登录失败次数过多" in body and "15 分钟" in body
     assert client.get("/").status_code == 302
     assert sleeps == [1.0, 2.0]  # a refused attempt is not even checked
 
@@ -99,7 +99,7 @@ def test_lock_counts_per_user_name_across_addresses(app, client, sleeps):
     for n in range(5):
         _post_login(client, "staff", "wrong-password", address=f"192.0.2.{n}")
     response = _post_login(client, "staff", PASSWORD, address="192.0.2.99")
-    assert "Too many failed logins" in response.get_data(as_text=True)
+    assert "登录失败次数过多" in response.get_data(as_text=True)
     assert _post_login(client, "admin", PASSWORD, address="192.0.2.99").status_code == 302
 
 
@@ -107,7 +107,7 @@ def test_lock_counts_per_address_across_user_names(app, client, sleeps):
     for n in range(5):
         _post_login(client, f"guess{n}", "wrong-password", address="192.0.2.7")
     response = _post_login(client, "staff", PASSWORD, address="192.0.2.7")
-    assert "Too many failed logins" in response.get_data(as_text=True)
+    assert "登录失败次数过多" in response.get_data(as_text=True)
     assert _post_login(client, "staff", PASSWORD, address="192.0.2.8").status_code == 302
 
 
@@ -157,7 +157,7 @@ def test_change_password(app, login):
     new = "another-pass-2"
     response = client.post("/password", data={"current": "wrong", "new": new, "confirm": new})
     assert response.status_code == 422
-    assert "The current password is wrong." in response.get_data(as_text=True)
+    assert "当前密码错误" in response.get_data(as_text=True)
     assert client.post("/password", data={"current": PASSWORD, "new": "short",
                                           "confirm": "short"}).status_code == 422
     assert client.post("/password", data={"current": PASSWORD, "new": new,
@@ -248,7 +248,7 @@ def test_admin_cannot_deactivate_or_demote_themself(app, login):
                  {"role": "station_staff", "active": "y"}):
         response = client.post(f"/users/{me.id}", data=data)
         assert response.status_code == 422
-        assert "You cannot remove your own admin rights" in response.get_data(as_text=True)
+        assert "不能取消自己的管理员权限" in response.get_data(as_text=True)
     still = _user(app, "admin")
     assert still.active and still.role == "station_admin"
 

@@ -6,10 +6,10 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Commissioner, User
-from app.web import PUBLIC_ENDPOINTS
+from app.web import PUBLIC_ENDPOINTS, TOKEN_BLUEPRINTS
 from tests.conftest import PASSWORD
 
-EXPECTED_PUBLIC = {"auth.login", "static", "main.healthz", "main.language"}
+EXPECTED_PUBLIC = {"auth.login", "static", "main.healthz", "main.language", "sync_api.openapi"}
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
@@ -24,15 +24,29 @@ def _url(rule) -> str:
 
 
 def _rules(app):
-    return [r for r in app.url_map.iter_rules() if r.endpoint not in EXPECTED_PUBLIC]
+    return [r for r in app.url_map.iter_rules() if r.endpoint not in EXPECTED_PUBLIC
+            and r.endpoint.split(".")[0] not in TOKEN_BLUEPRINTS]
 
 
 def _methods(rule):
     return sorted(rule.methods - {"HEAD", "OPTIONS"})
 
 
-def test_public_endpoints_are_exactly_the_four():
+def test_public_endpoints_are_exactly_these():
     assert PUBLIC_ENDPOINTS == EXPECTED_PUBLIC
+
+
+def test_sync_api_refuses_requests_without_a_node_token(app, client):
+    """The sync API needs no login but a node's token: without one, nothing but a refusal."""
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("sync_api.")
+             and r.endpoint not in EXPECTED_PUBLIC]
+    assert len(rules) >= 3
+    for rule in rules:
+        for method in _methods(rule):
+            for headers in ({}, {"X-Kepai-Protocol": "1"},
+                            {"X-Kepai-Protocol": "1", "Authorization": "Bearer kp1_forged"}):
+                response = client.open(_url(rule), method=method, headers=headers)
+                assert response.status_code in (401, 426), (rule.rule, headers)
 
 
 def test_every_other_route_sends_anonymous_users_to_login(app, client):
