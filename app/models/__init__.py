@@ -1,4 +1,5 @@
 """Every model, imported here so that Alembic and the app see the whole schema."""
+from app.models.attachment import Attachment
 from app.models.audit import AuditEntry, ChangeLogEntry, OutboxEntry
 from app.models.base import Base, Synced, utcnow
 from app.models.node import NodeIdentity
@@ -8,7 +9,7 @@ from app.models.sync import AppliedOperation, Peer, SyncConflict, SyncRun, Upstr
 from app.models.user import LoginAttempt, User
 
 __all__ = [
-    "AppliedOperation", "AuditEntry", "Base", "ChangeLogEntry", "Cluster", "Commissioner", "LoginAttempt", "NodeIdentity",
+    "AppliedOperation", "Attachment", "AuditEntry", "Base", "ChangeLogEntry", "Cluster", "Commissioner", "LoginAttempt", "NodeIdentity",
     "OutboxEntry", "Peer", "Place", "ServiceTarget", "ServiceTeam", "Site", "Station", "SyncConflict", "SyncRun", "Synced", "Upstream",
     "User", "utcnow",
 ]

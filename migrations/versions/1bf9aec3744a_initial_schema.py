@@ -1,8 +1,8 @@
-"""initial schema: nodes, people, places, reference data, audit trail, sync outbox and change log
+"""initial schema: nodes, people, places, reference data, attachments, audit trail, sync outbox and change log
 
-Revision ID: 90dafd830831
+Revision ID: 1bf9aec3744a
 Revises: 
-Create Date: 2026-11-28 15:31:46.482052
+Create Date: 2026-11-28 15:38:59.045298
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '90dafd830831'
+revision = '1bf9aec3744a'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -26,6 +26,38 @@ def upgrade():
     sa.Column('applied_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('node_code', 'op_id', name=op.f('pk_applied_operation'))
     )
+    op.create_table('attachment',
+    sa.Column('record_type', sa.String(length=40), nullable=False),
+    sa.Column('record_id', sa.String(length=36), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('thumb_sha256', sa.String(length=64), nullable=True),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=60), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('width', sa.Integer(), nullable=True),
+    sa.Column('height', sa.Integer(), nullable=True),
+    sa.Column('taken_at', sa.DateTime(), nullable=True),
+    sa.Column('latitude', sa.Float(), nullable=True),
+    sa.Column('longitude', sa.Float(), nullable=True),
+    sa.Column('caption', sa.String(length=200), nullable=False),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.String(length=80), nullable=True),
+    sa.Column('updated_by', sa.String(length=80), nullable=True),
+    sa.Column('origin_node', sa.String(length=16), nullable=False),
+    sa.Column('owner_node', sa.String(length=16), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.Column('field_versions', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attachment'))
+    )
+    with op.batch_alter_table('attachment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attachment_owner_node'), ['owner_node'], unique=False)
+        batch_op.create_index('ix_attachment_record', ['record_type', 'record_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attachment_sha256'), ['sha256'], unique=False)
+
     op.create_table('audit_entry',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('record_type', sa.String(length=40), nullable=False),
@@ -459,5 +491,11 @@ def downgrade():
         batch_op.drop_index('ix_audit_entry_record')
 
     op.drop_table('audit_entry')
+    with op.batch_alter_table('attachment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attachment_sha256'))
+        batch_op.drop_index('ix_attachment_record')
+        batch_op.drop_index(batch_op.f('ix_attachment_owner_node'))
+
+    op.drop_table('attachment')
     op.drop_table('applied_operation')
     # ### end Alembic commands ###

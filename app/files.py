@@ -1,0 +1,50 @@
+"""Content-addressed file storage: ``instance/files/ab/abcdef…`` holds the bytes whose
+SHA-256 is ``abcdef…``. A file is written once, atomically, and never changed."""
+import hashlib
+import os
+import re
+import tempfile
+
+from flask import current_app
+
+SHA = re.compile(r"^[0-9a-f]{64}$")
+
+
+def root() -> str:
+    return os.path.join(current_app.instance_path, "files")
+
+
+def path(sha256: str) -> str:
+    if not SHA.match(sha256 or ""):
+        raise ValueError("not a SHA-256 hex digest")
+    return os.path.join(root(), sha256[:2], sha256)
+
+
+def exists(sha256: str) -> bool:
+    return SHA.match(sha256 or "") is not None and os.path.exists(path(sha256))
+
+
+def store(data: bytes) -> str:
+    """Keep the bytes; returns their SHA-256. Storing the same bytes again is a no-op."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    target = path(sha256)
+    if os.path.exists(target):
+        return sha256
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".incoming-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return sha256
+
+
+def read(sha256: str) -> bytes:
+    with open(path(sha256), "rb") as f:
+        return f.read()
