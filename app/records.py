@@ -4,24 +4,27 @@ pagination. Area services call these; views never write."""
 import math
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import abort, current_app, has_request_context
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 
 from app.extensions import db
 from app.models import AuditEntry, utcnow
+from app.security import writable
 
 
 def create(record, data: dict, owner_node: str | None = None):
     """Add a new record with ``data`` and commit (record, audit and outbox together)."""
     apply(record, data)
     record.owner_node = owner_node or current_user.node_code
+    _check_writable(record)
     db.session.add(record)
     db.session.commit()
     return record
 
 
 def update(record, data: dict):
+    _check_writable(record)
     apply(record, data)
     db.session.commit()
     return record
@@ -33,13 +36,21 @@ def apply(record, data: dict) -> None:
 
 
 def soft_delete(record) -> None:
+    _check_writable(record)
     record.deleted_at = utcnow()
     db.session.commit()
 
 
 def restore(record) -> None:
+    _check_writable(record)
     record.deleted_at = None
     db.session.commit()
+
+
+def _check_writable(record) -> None:
+    """403 for a change to a record outside the user's node subtree."""
+    if has_request_context() and current_user.is_authenticated and not writable(record):
+        abort(403)
 
 
 def history(record) -> list[AuditEntry]:

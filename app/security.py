@@ -64,6 +64,16 @@ def get_or_404(model, record_id: str, *, include_deleted: bool = False, user=Non
     return record
 
 
+def writable(record, user=None) -> bool:
+    """May the user's node change this record? Only records of its own subtree: what an
+    ancestor publishes (shipped places, the region's clusters) is read-only below it, and
+    the upstream would refuse such a change anyway."""
+    user = user or current_user
+    code = user.node_code
+    owner = record.owner_node or ""
+    return owner == code if "-" in code else owner.startswith(code)
+
+
 def mask(value: str, keep_start: int = 3, keep_end: int = 4) -> str:
     """``13812345678`` → ``138****5678``; short values are masked whole."""
     if not value:

@@ -98,7 +98,8 @@ def configure(app):
 
     app.jinja_env.globals.update(
         can=security.can, shown_phone=security.shown_phone,
-        shown_id_number=security.shown_id_number, choices=choices, wants_fragment=wants_fragment)
+        shown_id_number=security.shown_id_number, choices=choices, wants_fragment=wants_fragment,
+        writable=security.writable)
     app.jinja_env.filters["label"] = lambda code, vocabulary: vocabulary.get(code, code or "")
     app.jinja_env.globals["audit_cell"] = audit_cell
 

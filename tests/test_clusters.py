@@ -18,9 +18,18 @@ def _count(app, model=Cluster):
 
 
 def _league_admin(app, login):
+    """The region admin: the shipped clusters are the region's, editable only there."""
+    with app.app_context():
+        create_user(username="region", password=PASSWORD, role="region_admin", node_code="15")
+    return login("region")
+
+
+def test_a_league_admin_cannot_change_the_regions_clusters(app, login):
     with app.app_context():
         create_user(username="league", password=PASSWORD, role="league_admin", node_code="1501")
-    return login("league")
+    client = login("league")
+    assert client.post(f"/clusters/{DAIRY}/delete").status_code == 403
+    assert client.post("/clusters/new", data={"name": "燕麦", "sort_order": "200"}).status_code == 302
 
 
 def test_everyone_sees_the_eleven_in_order(app, login):
@@ -56,7 +65,7 @@ def test_league_admin_adds_and_edits_with_history(app, login):
     with app.app_context():
         cluster = db.session.scalar(select(Cluster).where(Cluster.name == "燕麦"))
         cid = cluster.id
-        assert (cluster.major, cluster.sort_order, cluster.owner_node) == (True, 120, "1501")
+        assert (cluster.major, cluster.sort_order, cluster.owner_node) == (True, 120, "15")
         assert db.session.scalars(select(OutboxEntry.action)
                                   .where(OutboxEntry.record_id == cid)).all() == ["create"]
     assert client.post(f"/clusters/{cid}/edit", data={**VALID, "sort_order": "5"}).status_code == 302

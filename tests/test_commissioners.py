@@ -125,3 +125,19 @@ def test_pii_masked_for_reviewer(app, login):
     reviewer = login("reviewer")
     page = reviewer.get(f"/commissioners/{cid}").get_data(as_text=True)
     assert "13812345678" not in page and "138****5678" in page
+
+
+def test_records_published_above_are_read_only_here(app, login):
+    """A commissioner the league keeps is visible to the station but not changeable."""
+    client = login("staff")
+    with app.app_context():
+        upstream = Commissioner(name="盟级专家", owner_node="1501")
+        db.session.add(upstream)
+        db.session.commit()
+        uid = upstream.id
+    page = client.get(f"/commissioners/{uid}").get_data(as_text=True)
+    assert "盟级专家" in page and f"/commissioners/{uid}/edit" not in page
+    assert client.post(f"/commissioners/{uid}/edit", data=VALID).status_code == 403
+    assert client.post(f"/commissioners/{uid}/delete").status_code == 403
+    with app.app_context():
+        assert db.session.get(Commissioner, uid).version == 1
