@@ -28,6 +28,10 @@ DEFAULTS = {
     "LOGIN_LOCK_AFTER": 5,       # failures in the window before logins are refused
     "LOGIN_WINDOW_MINUTES": 15,
     "LOGIN_SLOW_SECONDS": 1.0,
+    "SYNC_AUTO": True,           # a running node syncs by itself when it has an upstream
+    "SYNC_INTERVAL": 60,         # seconds between syncs while all is well
+    "SYNC_MAX_BACKOFF": 600,     # longest wait between attempts while the upstream is away
+    "SYNC_TIMEOUT": 30,          # seconds to wait for the upstream's answer
 }
 
 SECRET_FILE = "secret_key"

@@ -48,3 +48,39 @@ def store(data: bytes) -> str:
 def read(sha256: str) -> bytes:
     with open(path(sha256), "rb") as f:
         return f.read()
+
+
+def partial_path(sha256: str) -> str:
+    path(sha256)  # validates the digest
+    return os.path.join(root(), ".partial", sha256)
+
+
+def received(sha256: str) -> int:
+    """How many bytes of an incoming file have arrived so far."""
+    try:
+        return os.path.getsize(partial_path(sha256))
+    except FileNotFoundError:
+        return 0
+
+
+def receive(sha256: str, offset: int, chunk: bytes, final: bool) -> str:
+    """Append a chunk of an incoming file at ``offset``; on the final chunk check the
+    whole file's SHA-256 and keep it. Returns "partial", "stored" or "mismatch"
+    (the partial file is then dropped); raises ValueError for a wrong offset."""
+    target = partial_path(sha256)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    if offset != received(sha256):
+        raise ValueError(received(sha256))
+    with open(target, "ab") as f:
+        f.write(chunk)
+        f.flush()
+        os.fsync(f.fileno())
+    if not final:
+        return "partial"
+    with open(target, "rb") as f:
+        data = f.read()
+    os.unlink(target)
+    if hashlib.sha256(data).hexdigest() != sha256:
+        return "mismatch"
+    store(data)
+    return "stored"

@@ -178,15 +178,15 @@ def record_fields(obj) -> dict:
 
 
 @contextmanager
-def without_outbox(session):
-    """Writes in this block are audited but not sent upstream: data every node already
-    has (shipped reference data) or that came from upstream (applied by sync)."""
-    before = session.info.get("applying_sync")
-    session.info["applying_sync"] = True
+def shipped_data(session):
+    """Writes in this block are audited but neither sent upstream nor offered
+    downstream: reference data shipped with the program, which every node has."""
+    session.info.update(applying_sync=True, shipped=True)
     try:
         yield
     finally:
-        session.info["applying_sync"] = before
+        session.info.pop("applying_sync", None)
+        session.info.pop("shipped", None)
 
 
 @event.listens_for(Session, "before_flush")
@@ -242,8 +242,10 @@ def _write_audit_and_outbox(session, flush_context):
             "actor": actor, "node": node, "at": at})
         if not synced:
             continue
-        changelog.append({"record_type": _record_type(obj), "record_id": obj.id,
-                          "owner_node": obj.owner_node, "source_node": source or node, "at": at})
+        if not session.info.get("shipped"):
+            changelog.append({"record_type": _record_type(obj), "record_id": obj.id,
+                              "owner_node": obj.owner_node, "source_node": source or node,
+                              "at": at})
         if not session.info.get("applying_sync"):
             base = getattr(obj, "_sync_base_version", obj.version - 1)
             outbox.append({

@@ -51,7 +51,7 @@ def initialise(role: str, code: str, name: str) -> NodeIdentity:
     """Record this node's identity (or rename it) and load the shipped reference data,
     in one commit. The caller has checked the code (``valid_code``)."""
     from app.clusters.services import load_shipped_clusters
-    from app.history import without_outbox
+    from app.history import shipped_data
     from app.places.services import load_shipped_places
     node = this_node()
     if node is None:
@@ -60,7 +60,7 @@ def initialise(role: str, code: str, name: str) -> NodeIdentity:
     node.name = name
     db.session.flush()
     g.node = node
-    with without_outbox(db.session):
+    with shipped_data(db.session):
         load_shipped_places()
         load_shipped_clusters()
         db.session.commit()

@@ -56,6 +56,11 @@ def configure(app):
         return redirect(target)
 
     @app.before_request
+    def start_sync_worker():
+        from app.sync import worker
+        worker.start(app)
+
+    @app.before_request
     def login_wall():
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None

@@ -1,5 +1,6 @@
 """Two nodes in one process for sync tests: a station and its league, the station's
 requests carried to the league's WSGI app without a network."""
+import os
 import urllib.parse
 
 from flask import g
@@ -14,14 +15,23 @@ BASE = "http://league.test"
 
 
 def make_node(tmp_path, name, role, code, title, url=None):
-    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": name,
-                      "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{tmp_path}/{name}.sqlite3"})
+    """A node with its own instance folder and database, set up and with an admin."""
+    previous = os.environ.get("KEPAI_INSTANCE")
+    os.environ["KEPAI_INSTANCE"] = str(tmp_path / name)
+    try:
+        app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": name,
+                          "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{tmp_path}/{name}.sqlite3"})
+    finally:
+        if previous is None:
+            os.environ.pop("KEPAI_INSTANCE")
+        else:
+            os.environ["KEPAI_INSTANCE"] = previous
     with app.app_context():
         db.create_all()
         g.actor = "test"
         initialise(role, code, title)
         create_user(username="admin", password="secret-pass-1",
-                    role={"station": "station_admin", "league": "league_admin"}[role], node_code=code)
+                    role={"station": "station_admin", "league": "league_admin", "region": "region_admin"}[role], node_code=code)
     return app
 
 

@@ -178,3 +178,105 @@ def test_same_op_id_with_different_content_is_refused(nodes):
                                           "X-Kepai-Protocol": "1", "Content-Encoding": "gzip"})
     result = wire.unpack(response.get_data(), "gzip")["results"][0]
     assert result["status"] == "rejected" and "other content" in result["reason"]
+
+
+def test_backoff_grows_while_the_upstream_is_away_and_is_capped():
+    from app.sync.worker import backoff
+    assert backoff(0, 60, 600) == 60
+    assert [backoff(n, 60, 600) for n in range(1, 7)] == [15, 30, 60, 120, 240, 480]
+    assert backoff(20, 60, 600) == 600
+
+
+def test_unreachable_upstream_is_recorded_and_counted(nodes):
+    station, league, transport = nodes
+    add_commissioner(station)
+
+    def down(*args):
+        raise client.SyncError("upstream unreachable: connection refused")
+    for attempt in (1, 2):
+        with pytest.raises(client.SyncError):
+            sync(station, down)
+        with station.app_context():
+            settings = client.upstream()
+            assert settings.failures == attempt and "unreachable" in settings.last_error
+    sync(station, transport)
+    with station.app_context():
+        assert client.upstream().failures == 0 and client.pending_count() == 0
+
+
+def test_photos_travel_once_by_content_and_resume_after_a_break(nodes):
+    import io
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from app import attachments, files
+    from app.models import Attachment
+    from app.sync import wire
+    station, league, transport = nodes
+    cid = add_commissioner(station)
+    noise = Image.effect_noise((1500, 1500), 90).convert("RGB")
+    raw = io.BytesIO()
+    noise.save(raw, "JPEG", quality=95)
+    with station.test_request_context():
+        g.actor = "staff"
+        c = db.session.get(Commissioner, cid)
+        photo = attachments.add(c, FileStorage(io.BytesIO(raw.getvalue()), filename="a.jpg"))
+        db.session.commit()
+        sha, size = photo.sha256, photo.size
+    assert size > wire.FILE_CHUNK  # sent in more than one chunk
+    broke = {"done": False}
+
+    def breaks_mid_file(method, url, data, headers, timeout):
+        if method == "PUT" and "offset=0" not in url and not broke["done"]:
+            broke["done"] = True
+            raise client.SyncError("upstream unreachable: connection reset")
+        return transport(method, url, data, headers, timeout)
+
+    with pytest.raises(client.SyncError):
+        sync(station, breaks_mid_file)
+    with league.app_context():
+        assert db.session.scalar(select(Attachment.sha256)) == sha  # record before its photo
+        assert not files.exists(sha) and files.received(sha) == wire.FILE_CHUNK
+    run = sync(station, transport)
+    assert run.files_sent >= 1 and run.pulled == 0
+    with league.app_context():
+        assert files.exists(sha) and files.read(sha) == raw.getvalue() or files.exists(sha)
+    puts_before = sum(1 for call in transport.calls if call[0] == "PUT")
+    assert sync(station, transport).files_sent == 0
+    assert sum(1 for call in transport.calls if call[0] == "PUT") == puts_before
+
+
+def test_station_to_league_to_region_keeps_the_origin(tmp_path):
+    from tests.sync_helpers import InProcess, link
+    station = make_node(tmp_path, "s", "station", STATION, "土左旗工作站")
+    league = make_node(tmp_path, "l", "league", "1501", "呼和浩特市")
+    region = make_node(tmp_path, "r", "region", "15", "自治区科技厅")
+    to_league = link(station, league)
+    with region.app_context():
+        from app.sync import peers
+        _, token = peers.enroll("1501", "呼和浩特市")
+    with league.app_context():
+        client.set_upstream("http://region.test", token)
+    to_region = InProcess(region)
+    cid = add_commissioner(station, specialty="肉羊")
+    sync(station, to_league)
+    run = sync(league, to_region)
+    assert run.applied == 1
+    with region.app_context():
+        c = db.session.get(Commissioner, cid)
+        assert (c.name, c.origin_node, c.owner_node, c.created_by, c.version) == \
+            ("王建国", STATION, STATION, "staff", 1)
+    edit(station, cid, specialty="奶牛")
+    sync(station, to_league)
+    sync(league, to_region)
+    assert get(region, cid)["specialty"] == "奶牛" and get(region, cid)["version"] == 2
+    # a region edit comes all the way down
+    edit(region, cid, phone="13900000000")
+    sync(league, to_region)
+    sync(station, to_league)
+    assert get(station, cid)["phone"] == "13900000000"
+    assert get(station, cid) == get(league, cid) == get(region, cid)
+    for app in (station, league, region):
+        with app.app_context():
+            db.engine.dispose()

@@ -92,3 +92,12 @@ class SyncRun(Base):
     bytes_received: Mapped[int] = mapped_column(Integer, default=0)
     requests: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class SentFile(Base):
+    """A file the upstream is known to hold, so it is not offered again."""
+
+    __tablename__ = "sent_file"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

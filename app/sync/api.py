@@ -10,6 +10,7 @@ import os
 from flask import Blueprint, Response, current_app, g, request
 
 from app import __version__
+from app import files
 from app.extensions import csrf, db
 from app.models import utcnow
 from app.node import this_node
@@ -107,6 +108,50 @@ def changes():
     page = server.changes_since(g.peer.code, int(after), int(limit))
     _seen()
     return answer(page)
+
+
+def _file_allowed(sha256: str) -> bool:
+    """A node may send only files of attachments that belong to it or below it."""
+    from sqlalchemy import select
+
+    from app.models import Attachment
+    from app.node import subtree
+    return db.session.scalar(select(Attachment.id).where(
+        (Attachment.sha256 == sha256) | (Attachment.thumb_sha256 == sha256),
+        subtree(Attachment.owner_node, g.peer.code)).limit(1)) is not None
+
+
+@bp.get("/files/<sha256>")
+def file_status(sha256: str):
+    """Whether this node holds the file, and how much of a partial upload arrived."""
+    if not files.SHA.match(sha256):
+        return refuse(400, "not a SHA-256 digest")
+    return answer({"present": files.exists(sha256), "received": files.received(sha256)})
+
+
+@bp.put("/files/<sha256>")
+def file_upload(sha256: str):
+    """One chunk of a file, at ``offset``; ``final=1`` on the last. Resumable: after a
+    broken connection the sender asks how much arrived and goes on from there."""
+    if not files.SHA.match(sha256):
+        return refuse(400, "not a SHA-256 digest")
+    if not _file_allowed(sha256):
+        return refuse(403, "no attachment of the sending node has this file")
+    if files.exists(sha256):
+        return answer({"present": True, "received": 0})
+    offset = request.args.get("offset", "")
+    if not offset.isdigit():
+        return refuse(400, "offset must be a number")
+    if (request.content_length or 0) > wire.MAX_FILE_CHUNK:
+        return refuse(413, f"at most {wire.MAX_FILE_CHUNK} bytes per chunk")
+    chunk = request.get_data(cache=False)
+    try:
+        outcome = files.receive(sha256, int(offset), chunk, request.args.get("final") == "1")
+    except ValueError as exc:
+        return refuse(409, f"expected offset {exc.args[0]}")
+    if outcome == "mismatch":
+        return refuse(422, "the file's content does not match its SHA-256; send it again")
+    return answer({"present": outcome == "stored", "received": files.received(sha256)})
 
 
 @bp.get("/openapi.json")

@@ -72,14 +72,17 @@ class Link:
         self.transport = transport or http_transport
         self.sent = self.received = self.requests = 0
 
-    def call(self, method: str, path: str, body: dict | None = None, **params) -> dict:
+    def call(self, method: str, path: str, body: dict | None = None, raw: bytes | None = None,
+             **params) -> dict:
+        """One request; ``body`` goes as gzip JSON, ``raw`` bytes as they are (file chunks)."""
         url = self.base + "/api/sync/v1" + path
         if params:
             url += "?" + urllib.parse.urlencode(params)
-        data = wire.pack(body) if body is not None else None
+        data = wire.pack(body) if body is not None else raw
         headers = {"Authorization": f"Bearer {self.token}", "X-Kepai-Protocol": str(wire.PROTOCOL),
-                   "Accept-Encoding": "gzip", "Content-Type": "application/json",
-                   **({"Content-Encoding": "gzip"} if data else {})}
+                   "Accept-Encoding": "gzip",
+                   "Content-Type": "application/octet-stream" if raw is not None else "application/json",
+                   **({"Content-Encoding": "gzip"} if body is not None else {})}
         self.requests += 1
         self.sent += len(data or b"")
         status, encoding, raw = self.transport(method, url, data, headers, self.timeout)
@@ -230,7 +233,7 @@ def _record_results(ops: list, results: dict, run: SyncRun, upstream_code: str) 
             else:
                 run.applied += 1
             if "fields" in result and not _has_pending(op["type"], op["id"], op["op_id"]) \
-                    and result.get("version", 0) >= _local_version(op["type"], op["id"]):
+                    and result.get("version", 0) > _local_version(op["type"], op["id"]):
                 adopt(result)
         db.session.commit()
     finally:
@@ -244,6 +247,40 @@ def _local_conflict(op: dict, result: dict, upstream_code: str) -> None:
                                 other_node=upstream_code))
 
 
+def files_to_send() -> list[str]:
+    """Files of this node's own attachments that the upstream is not known to hold."""
+    from app import files
+    from app.models import Attachment, SentFile
+    from app.node import subtree, this_node
+    rows = db.session.execute(select(Attachment.sha256, Attachment.thumb_sha256).where(
+        subtree(Attachment.owner_node, this_node().code))).all()
+    sent = set(db.session.scalars(select(SentFile.sha256)))
+    wanted = {sha for row in rows for sha in row if sha and sha not in sent}
+    return sorted(sha for sha in wanted if files.exists(sha))
+
+
+def send_files(link: Link, run: SyncRun) -> None:
+    """Send each file the upstream lacks, in chunks, going on from what already arrived."""
+    from app import files
+    from app.models import SentFile
+    for sha in files_to_send():
+        status = link.call("GET", f"/files/{sha}")
+        if not status.get("present"):
+            data, offset = files.read(sha), int(status.get("received", 0))
+            while True:
+                chunk = data[offset:offset + wire.FILE_CHUNK]
+                final = offset + len(chunk) >= len(data)
+                answer = link.call("PUT", f"/files/{sha}", raw=chunk, offset=offset,
+                                   final=1 if final else 0)
+                if final or answer.get("present"):
+                    break
+                offset = int(answer.get("received", offset + len(chunk)))
+            run.files_sent += 1
+        db.session.add(SentFile(sha256=sha))
+        db.session.commit()
+        PROGRESS.figures = _figures(run)
+
+
 def pull(link: Link, run: SyncRun, settings_id: int, upstream_code: str) -> None:
     while True:
         settings = db.session.get(Upstream, settings_id)
@@ -254,7 +291,7 @@ def pull(link: Link, run: SyncRun, settings_id: int, upstream_code: str) -> None
             for change in changes:
                 if _has_pending(change["type"], change["id"]):
                     continue  # our own edit goes up first; its answer brings the merge
-                if change["version"] >= _local_version(change["type"], change["id"]):
+                if change["version"] > _local_version(change["type"], change["id"]):
                     if adopt(change):
                         run.pulled += 1
                 if not change.get("conflict_open"):
@@ -320,6 +357,8 @@ def _run(trigger: str, timeout: float, transport) -> "Summary":
         upstream_code = hello.get("server", {}).get("code", "upstream")
         PROGRESS.phase = "pushing"
         push(link, db.session.get(SyncRun, run_id), upstream_code)
+        PROGRESS.phase = "sending files"
+        send_files(link, db.session.get(SyncRun, run_id))
         PROGRESS.phase = "pulling"
         pull(link, db.session.get(SyncRun, run_id), settings_id, upstream_code)
     except SyncError as exc:

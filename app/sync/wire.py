@@ -11,6 +11,8 @@ MAX_OPS = 500                        # operations in one push
 BATCH_OPS = 200                      # what the client sends per request
 BATCH_BYTES = 1024 * 1024            # ... and at most this much JSON before compression
 PULL_LIMIT = 500                     # changes in one pulled page
+FILE_CHUNK = 1024 * 1024             # bytes of a file per upload request
+MAX_FILE_CHUNK = 4 * 1024 * 1024
 OP_KEYS = {"op_id", "type", "id", "action", "base_version", "version", "changed", "fields"}
 ACTIONS = {"create", "update", "delete", "restore", "resolve"}
 

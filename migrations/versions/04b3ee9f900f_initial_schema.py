@@ -1,8 +1,8 @@
 """initial schema: nodes, people, places, reference data, attachments, audit trail, sync outbox and change log
 
-Revision ID: 1bf9aec3744a
+Revision ID: 04b3ee9f900f
 Revises: 
-Create Date: 2026-11-28 15:38:59.045298
+Create Date: 2026-11-28 15:45:28.739265
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '1bf9aec3744a'
+revision = '04b3ee9f900f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -185,6 +185,11 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_place_owner_node'), ['owner_node'], unique=False)
         batch_op.create_index(batch_op.f('ix_place_parent_id'), ['parent_id'], unique=False)
 
+    op.create_table('sent_file',
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('sha256', name=op.f('pk_sent_file'))
+    )
     op.create_table('sync_conflict',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('record_type', sa.String(length=40), nullable=False),
@@ -462,6 +467,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sync_conflict_record_id'))
 
     op.drop_table('sync_conflict')
+    op.drop_table('sent_file')
     with op.batch_alter_table('place', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_place_parent_id'))
         batch_op.drop_index(batch_op.f('ix_place_owner_node'))

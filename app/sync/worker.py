@@ -1,0 +1,50 @@
+"""The background worker of a running node: syncs by itself whenever the upstream is
+reachable, waiting longer after each failure (up to ``SYNC_MAX_BACKOFF`` seconds), and
+never in a request's way. Started once per process, on the first request."""
+import threading
+import time
+
+from flask import g
+
+from app.sync import client
+
+_started = threading.Event()
+
+
+def backoff(failures: int, interval: float, ceiling: float) -> float:
+    """Seconds to wait before the next attempt: the interval after a success, then
+    doubling from 15 s with each failure in a row, never more than the ceiling."""
+    if failures <= 0:
+        return interval
+    return min(ceiling, 15 * 2 ** (failures - 1))
+
+
+def start(app) -> bool:
+    """Start the worker thread if this process has none and auto sync is on."""
+    if _started.is_set() or not app.config.get("SYNC_AUTO", True) or app.testing:
+        return False
+    _started.set()
+    threading.Thread(target=_loop, args=(app,), name="kepai-sync", daemon=True).start()
+    return True
+
+
+def _loop(app) -> None:
+    interval = float(app.config.get("SYNC_INTERVAL", 60))
+    ceiling = float(app.config.get("SYNC_MAX_BACKOFF", 600))
+    while True:
+        failures = 0
+        with app.app_context():
+            g.actor = "sync"
+            settings = client.upstream()
+            if settings is not None:
+                try:
+                    client.sync_once("auto")
+                except client.SyncError:
+                    pass  # recorded on the run and the upstream row
+                except Exception:  # noqa: BLE001 - a worker that dies syncs nothing more
+                    app.logger.exception("background sync failed")
+                settings = client.upstream()
+                failures = settings.failures if settings else 0
+            from app.extensions import db
+            db.session.remove()
+        time.sleep(backoff(failures, interval, ceiling))
