@@ -1,0 +1,218 @@
+"""Sync faults between real server processes on loopback: a station on SQLite and its
+league (on PostgreSQL when TEST_DATABASE_URL is set, else SQLite), started and killed
+with SIGKILL by the tests. Nothing may be lost and nothing applied twice."""
+import os
+import random
+import threading
+import time
+import urllib.request
+
+import pytest
+from flask import g
+from sqlalchemy import func, select
+
+from app import create_app
+from app.extensions import db
+from app.models import AppliedOperation, Commissioner, OutboxEntry
+from app.sync import wire
+from tests.node_processes import LosingProxy, Node, fresh_postgres
+
+STATION = "150121-01"
+
+
+def app_for(node: Node):
+    """An in-process app on a node's database (as another process on the same data)."""
+    previous = os.environ.get("KEPAI_INSTANCE")
+    os.environ["KEPAI_INSTANCE"] = str(node.folder)
+    try:
+        return create_app({"SQLALCHEMY_DATABASE_URI": node.database_url, "SYNC_AUTO": False})
+    finally:
+        os.environ.pop("KEPAI_INSTANCE") if previous is None else \
+            os.environ.__setitem__("KEPAI_INSTANCE", previous)
+
+
+@pytest.fixture
+def pair(tmp_path):
+    pg = os.environ.get("TEST_DATABASE_URL")
+    league_db = fresh_postgres(pg, "kepai_fault_league") if pg else None
+    league = Node(tmp_path / "league", "league", "1501", "呼和浩特市科技局", league_db).start()
+    station = Node(tmp_path / "station", "station", STATION, "土左旗工作站")
+    token = league.enroll(STATION, "土左旗工作站")
+    station.flask("upstream", "set", "--url", league.url, "--token", token)
+    nodes = {"league": league, "station": station, "token": token,
+             "league_app": app_for(league), "station_app": app_for(station)}
+    yield nodes
+    for key in ("league", "station"):
+        nodes[key].kill()
+    for key in ("league_app", "station_app"):
+        with nodes[key].app_context():
+            db.engine.dispose()
+
+
+def create(app, count=1, prefix="特派员"):
+    with app.app_context():
+        g.actor = "staff"
+        ids = []
+        for i in range(count):
+            c = Commissioner(name=f"{prefix}{i}", owner_node=STATION, specialty="肉羊")
+            db.session.add(c)
+            db.session.flush()
+            ids.append(c.id)
+        db.session.commit()
+        return ids
+
+
+def counts(app) -> tuple[int, int, int]:
+    """(commissioners, distinct commissioner ids, applied operations) on a node."""
+    with app.app_context():
+        db.session.remove()
+        n = db.session.scalar(select(func.count()).select_from(Commissioner)
+                              .where(Commissioner.owner_node == STATION))
+        distinct = db.session.scalar(select(func.count(func.distinct(Commissioner.id)))
+                                     .where(Commissioner.owner_node == STATION))
+        applied = db.session.scalar(select(func.count()).select_from(AppliedOperation))
+        return n, distinct, applied
+
+
+def outbox(app) -> int:
+    with app.app_context():
+        db.session.remove()
+        return db.session.scalar(select(func.count()).select_from(OutboxEntry))
+
+
+def test_station_killed_after_a_local_commit_uploads_it_once_later(pair):
+    station = pair["station"].start()
+    create(pair["station_app"])
+    station.kill()
+    station.start()
+    result = station.flask("sync")
+    assert "sent 1, applied 1" in result.stdout
+    assert counts(pair["league_app"])[:2] == (1, 1)
+    again = station.flask("sync")
+    assert "sent 0" in again.stdout and outbox(pair["station_app"]) == 0
+
+
+def test_lost_response_is_answered_from_the_record_on_retry(pair):
+    proxy = LosingProxy(pair["league"].url)
+    station = pair["station"]
+    station.flask("upstream", "set", "--url", proxy.url, "--token", pair["token"])
+    create(pair["station_app"], 3)
+    proxy.lose = {"/push"}
+    failed = station.flask("sync", check=False)
+    assert failed.returncode != 0 and "sync failed" in failed.stderr and proxy.lost == 1
+    assert counts(pair["league_app"]) == (3, 3, 3)  # the upstream did commit
+    assert outbox(pair["station_app"]) == 3          # ... but the station never heard
+    retry = station.flask("sync")
+    assert "applied 0, duplicates 3" in retry.stdout
+    assert counts(pair["league_app"]) == (3, 3, 3) and outbox(pair["station_app"]) == 0
+    proxy.close()
+
+
+def test_upstream_killed_mid_batch_leaves_nothing_half_applied(pair):
+    league, station = pair["league"], pair["station"]
+    create(pair["station_app"], 400)
+    running = station.start_flask("sync")
+    deadline = time.monotonic() + 60
+    while counts(pair["league_app"])[2] < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    league.kill()
+    running.wait(timeout=120)
+    assert running.returncode != 0
+    n, distinct, applied = counts(pair["league_app"])
+    assert 0 < n < 400 and n == distinct == applied  # each operation whole, or not at all
+    league.start()
+    station.flask("sync")
+    assert counts(pair["league_app"]) == (400, 400, 400)
+    assert outbox(pair["station_app"]) == 0
+
+
+def _push(url, token, ops):
+    request = urllib.request.Request(
+        url + "/api/sync/v1/push", data=wire.pack({"ops": ops}), method="POST",
+        headers={"Authorization": f"Bearer {token}", "X-Kepai-Protocol": "1",
+                 "Content-Encoding": "gzip", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, wire.unpack(response.read(), "gzip")
+    except urllib.error.HTTPError as exc:
+        return exc.code, wire.unpack(exc.read(), "gzip")
+
+
+def _outbox_ops(app):
+    from app.sync.client import _op
+    with app.app_context():
+        return [_op(e) for e in db.session.scalars(select(OutboxEntry).order_by(OutboxEntry.seq))]
+
+
+def test_two_identical_pushes_at_once_apply_once(pair):
+    create(pair["station_app"], 30)
+    ops = _outbox_ops(pair["station_app"])
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(
+        _push(pair["league"].url, pair["token"], ops))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [status for status, _ in answers] == [200, 200]
+    statuses = sorted(r["status"] for _, body in answers for r in body["results"])
+    assert statuses.count("applied") == 30 and statuses.count("duplicate") == 30
+    assert counts(pair["league_app"]) == (30, 30, 30)
+
+
+def test_reused_operation_id_and_reused_uuid_are_refused(pair):
+    create(pair["station_app"])
+    op = _outbox_ops(pair["station_app"])[0]
+    url, token = pair["league"].url, pair["token"]
+    assert _push(url, token, [op])[1]["results"][0]["status"] == "applied"
+    changed = {**op, "fields": {**op["fields"], "name": "冒名"}}
+    result = _push(url, token, [changed])[1]["results"][0]
+    assert result["status"] == "rejected" and "different content" in result["reason"]
+    again = {**changed, "op_id": "00000000-0000-0000-0000-00000000beef"}
+    result = _push(url, token, [again])[1]["results"][0]
+    assert result["status"] == "rejected" and "other content" in result["reason"]
+    assert counts(pair["league_app"])[:2] == (1, 1)
+
+
+def test_bad_requests_get_a_precise_refusal_and_change_nothing(pair):
+    url, token = pair["league"].url, pair["token"]
+    op = {"op_id": "x", "type": "commissioner"}
+    assert _push(url, "kp1_forged", [op])[0] == 401
+    request = urllib.request.Request(url + "/api/sync/v1/push", data=b"\x1f\x8bnot gzip",
+                                     method="POST", headers={
+                                         "Authorization": f"Bearer {token}", "X-Kepai-Protocol": "1",
+                                         "Content-Encoding": "gzip"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400
+    old = urllib.request.Request(url + "/api/sync/v1/hello", headers={
+        "Authorization": f"Bearer {token}", "X-Kepai-Protocol": "0"})
+    with pytest.raises(urllib.error.HTTPError) as too_old:
+        urllib.request.urlopen(old, timeout=10)
+    assert too_old.value.code == 426
+    pair["league"].flask("nodes", "revoke", "--code", STATION)
+    revoked = pair["station"].flask("sync", check=False)
+    assert revoked.returncode == 1 and "revoked" in revoked.stderr
+    assert counts(pair["league_app"]) == (0, 0, 0)
+
+
+def test_station_killed_while_pulling_finishes_on_the_next_sync(pair):
+    station = pair["station"]
+    ids = create(pair["station_app"], 300)
+    station.flask("sync")
+    with pair["league_app"].app_context():
+        g.actor = "reviewer"
+        for c in db.session.scalars(select(Commissioner)):
+            c.specialty = "盟里改过"
+        db.session.commit()
+    running = station.start_flask("sync")
+    time.sleep(random.uniform(0.3, 1.2))
+    running.kill()
+    running.wait()
+    station.flask("sync")
+    with pair["station_app"].app_context():
+        db.session.remove()
+        specialties = set(db.session.scalars(select(Commissioner.specialty)))
+        assert specialties == {"盟里改过"}
+        assert db.session.scalar(select(func.count()).select_from(Commissioner)) == len(ids)
+    assert "pulled 0" in station.flask("sync").stdout
