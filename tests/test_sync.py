@@ -280,3 +280,18 @@ def test_station_to_league_to_region_keeps_the_origin(tmp_path):
     for app in (station, league, region):
         with app.app_context():
             db.engine.dispose()
+
+
+def test_resend_queues_records_loaded_without_an_outbox(nodes):
+    from sqlalchemy import insert
+    station, league, transport = nodes
+    with station.app_context():
+        db.session.execute(insert(Commissioner), [
+            {"id": f"00000000-0000-0000-0000-{i:012d}", "name": f"批量{i}", "version": 1,
+             "owner_node": STATION, "origin_node": STATION, "field_versions": {}} for i in range(5)])
+        db.session.commit()
+        assert client.pending_count() == 0
+        assert client.enqueue_all() == 5
+        assert client.enqueue_all() == 0  # already waiting
+    run = sync(station, transport)
+    assert run.applied == 5 and count(league, Commissioner) == 5

@@ -70,6 +70,12 @@ def upstream_show():
                f"last success {settings.last_success_at or '-'}\nlast error {settings.last_error or '-'}")
 
 
+@upstream_cli.command("resend")
+def upstream_resend():
+    """Queue every record of this node for sending (data loaded without an outbox)."""
+    click.echo(f"queued {client.enqueue_all()} records")
+
+
 @click.command("sync")
 @with_appcontext
 def sync_command():

@@ -19,6 +19,7 @@ from app import __version__
 from app.extensions import db
 from app.history import record_fields
 from app.models import OutboxEntry, SyncConflict, SyncRun, Upstream, utcnow
+from app.models.base import new_id
 from app.sync import registry, wire
 from app.sync.server import resolve_conflicts
 
@@ -132,7 +133,8 @@ def _clear_flags():
 
 def adopt(state: dict) -> bool:
     """Make the local record what the upstream says it is (no outbox entry: it came
-    from there). Returns False for a type this program does not know."""
+    from there). Returns whether anything changed here (False also for a type this
+    program does not know)."""
     model = registry.model(state.get("type", ""))
     if model is None:
         return False
@@ -143,15 +145,19 @@ def adopt(state: dict) -> bool:
         registry.assign(record, fields)
         record.field_versions = {k: state["version"] for k in registry.fields_of(model)}
         db.session.add(record)
+        changed = True
     else:
         before = record_fields(record)
+        differs = [k for k in registry.fields_of(model) if before.get(k) != fields.get(k)]
+        changed = bool(differs) or record.version != state["version"]
+        if not changed:
+            return False
         registry.assign(record, fields)
-        changed = [k for k in registry.fields_of(model) if before.get(k) != fields.get(k)]
         record.field_versions = {**(record.field_versions or {}),
-                                 **{k: state["version"] for k in changed}}
+                                 **{k: state["version"] for k in differs}}
     record.version = state["version"]
     db.session.flush()
-    return True
+    return changed
 
 
 def _has_pending(record_type: str, record_id: str, except_op: str | None = None) -> bool:
@@ -232,8 +238,10 @@ def _record_results(ops: list, results: dict, run: SyncRun, upstream_code: str) 
                 _local_conflict(op, result, upstream_code)
             else:
                 run.applied += 1
+            # The upstream's record is the truth here unless a newer local edit is still
+            # on its way (then that edit's own answer brings the final state).
             if "fields" in result and not _has_pending(op["type"], op["id"], op["op_id"]) \
-                    and result.get("version", 0) > _local_version(op["type"], op["id"]):
+                    and result.get("version", 0) >= _local_version(op["type"], op["id"]):
                 adopt(result)
         db.session.commit()
     finally:
@@ -245,6 +253,34 @@ def _local_conflict(op: dict, result: dict, upstream_code: str) -> None:
     db.session.add(SyncConflict(record_type=op["type"], record_id=op["id"], fields=values,
                                 deleted_there=bool(result.get("deleted_upstream")),
                                 other_node=upstream_code))
+
+
+def enqueue_all() -> int:
+    """Put every record of this node's subtree in the outbox as a create (for data that
+    was loaded without one, e.g. bulk demo data, or a league newly given an upstream).
+    Records already waiting are left alone. Returns how many were queued."""
+    from app.node import subtree, this_node
+    code = this_node().code
+    waiting = set(db.session.execute(select(OutboxEntry.record_type, OutboxEntry.record_id)))
+    rows, queued = [], 0
+    for record_type, model in registry.types().items():
+        for record in db.session.scalars(select(model).where(subtree(model.owner_node, code))
+                                         .execution_options(yield_per=1000)):
+            if (record_type, record.id) in waiting:
+                continue
+            rows.append({"op_id": new_id(), "record_type": record_type, "record_id": record.id,
+                         "action": "create", "base_version": record.version - 1,
+                         "version": record.version, "changed": registry.fields_of(model),
+                         "fields": record_fields(record), "created_at": utcnow(),
+                         "resolves_conflict": False})
+            if len(rows) >= 2000:
+                db.session.execute(OutboxEntry.__table__.insert(), rows)
+                queued, rows = queued + len(rows), []
+    if rows:
+        db.session.execute(OutboxEntry.__table__.insert(), rows)
+        queued += len(rows)
+    db.session.commit()
+    return queued
 
 
 def files_to_send() -> list[str]:
@@ -291,7 +327,7 @@ def pull(link: Link, run: SyncRun, settings_id: int, upstream_code: str) -> None
             for change in changes:
                 if _has_pending(change["type"], change["id"]):
                     continue  # our own edit goes up first; its answer brings the merge
-                if change["version"] > _local_version(change["type"], change["id"]):
+                if change["version"] >= _local_version(change["type"], change["id"]):
                     if adopt(change):
                         run.pulled += 1
                 if not change.get("conflict_open"):

@@ -110,7 +110,7 @@ def _create(model, record, op) -> dict:
     record._sync_base_version = op["base_version"]
     db.session.add(record)
     db.session.flush()
-    return {"op_id": op["op_id"], "status": "applied", **state(record)}
+    return {"op_id": op["op_id"], "status": "applied", "version": record.version}
 
 
 def _change(record, op: dict, node_code: str) -> dict:
@@ -148,6 +148,8 @@ def _change(record, op: dict, node_code: str) -> dict:
         db.session.flush()
         return {"op_id": op["op_id"], "status": "conflict", "conflict": values,
                 "deleted_upstream": deleted_here, **state(record)}
+    if record.version == op["version"]:  # applied as sent: the sender has this state already
+        return {"op_id": op["op_id"], "status": "applied", "version": record.version}
     return {"op_id": op["op_id"], "status": "applied", **state(record)}
 
 
