@@ -4,12 +4,13 @@ pagination. Area services call these; views never write."""
 import math
 from dataclasses import dataclass
 
-from flask import abort, current_app, has_request_context
+from flask import abort, current_app, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 
 from app.extensions import db
 from app.models import AuditEntry, utcnow
+from app.node import subtree
 from app.security import writable
 
 
@@ -66,6 +67,26 @@ def matching(q: str, *columns):
     return or_(*(column.contains(q, autoescape=True) for column in columns))
 
 
+def node_filter() -> str | None:
+    """The ``?node=`` of a list page: a node below the user's, whose records alone a
+    league or region user wants to see (the same list pages serve every county)."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return None
+    code = request.args.get("node", "")
+    mine = current_user.node_code
+    if not code or code == mine or not (code.startswith(mine) and "-" not in mine):
+        return None
+    return code
+
+
+def narrowed_to_node(stmt: Select) -> Select:
+    code = node_filter()
+    entity = stmt.column_descriptions[0].get("entity") if stmt.column_descriptions else None
+    if code and entity is not None and hasattr(entity, "owner_node"):
+        stmt = stmt.where(subtree(entity.owner_node, code))
+    return stmt
+
+
 @dataclass
 class Page:
     items: list
@@ -89,6 +110,7 @@ class Page:
 def paginate(stmt: Select, page: int, per_page: int | None = None) -> Page:
     """One page of a select, with the total count; a page past the end shows the last."""
     per_page = per_page or current_app.config["PAGE_SIZE"]
+    stmt = narrowed_to_node(stmt)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)

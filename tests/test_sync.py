@@ -295,3 +295,23 @@ def test_resend_queues_records_loaded_without_an_outbox(nodes):
         assert client.enqueue_all() == 0  # already waiting
     run = sync(station, transport)
     assert run.applied == 5 and count(league, Commissioner) == 5
+
+
+def test_league_sees_totals_by_county_and_station_records(nodes):
+    station, league, transport = nodes
+    add_commissioner(station)
+    add_commissioner(station, name="李梅")
+    sync(station, transport)
+    client = league.test_client()
+    client.post("/login", data={"username": "admin", "password": "secret-pass-1"})
+    page = client.get("/sync/totals").get_data(as_text=True)
+    assert STATION in page and "土左旗工作站" in page and ">2</a>" in page
+    assert "李梅" in client.get("/commissioners/").get_data(as_text=True)
+    with league.app_context():
+        db.session.add(Commissioner(name="别旗的", owner_node="150122-01"))
+        db.session.commit()
+    narrowed = client.get(f"/commissioners/?node={STATION}").get_data(as_text=True)
+    assert "李梅" in narrowed and "别旗的" not in narrowed
+    assert "别旗的" in client.get("/commissioners/").get_data(as_text=True)
+    nodes_page = client.get("/sync/nodes").get_data(as_text=True)
+    assert STATION in nodes_page and "0.1.0" in nodes_page

@@ -137,3 +137,10 @@ def revoke(code: str):
     flash(_("The token of %(code)s is revoked. Enrol the node again to give it a new one.",
             code=code), "info")
     return redirect(url_for("sync.nodes"))
+
+
+@bp.get("/totals")
+def totals():
+    """County by county: how many records each node below this one has sent."""
+    kinds, rows = services.totals_by_node(current_user)
+    return render("sync/totals.html", kinds=kinds, rows=rows)

@@ -83,3 +83,28 @@ def resolve(conflict: SyncConflict, record, choices: dict, actor: str) -> None:
     finally:
         session.info.pop("resolving", None)
     current_app.logger.info("conflict %s resolved by %s", conflict.id, actor)
+
+
+TOTAL_TYPES = ("commissioner", "service_target", "visit", "training_session", "agreement")
+
+
+def totals_by_node(user) -> tuple[list[str], list[dict]]:
+    """Live records per node below the user's node, for the main record types present:
+    (the types, rows of {"code", "name", type: count})."""
+    from sqlalchemy import func
+
+    from app.models import Peer
+    from app.node import subtree
+    names = {p.code: p.name for p in db.session.scalars(select(Peer))}
+    kinds = [t for t in TOTAL_TYPES if registry.model(t) is not None]
+    table = {}
+    for kind in kinds:
+        model = registry.model(kind)
+        for owner, count in db.session.execute(
+                select(model.owner_node, func.count()).where(
+                    subtree(model.owner_node, user.node_code), model.deleted_at.is_(None))
+                .group_by(model.owner_node)):
+            table.setdefault(owner, {})[kind] = count
+    rows = [{"code": code, "name": names.get(code, ""), **counts}
+            for code, counts in sorted(table.items())]
+    return kinds, rows
