@@ -315,3 +315,68 @@ def test_league_sees_totals_by_county_and_station_records(nodes):
     assert "别旗的" in client.get("/commissioners/").get_data(as_text=True)
     nodes_page = client.get("/sync/nodes").get_data(as_text=True)
     assert STATION in nodes_page and "0.1.0" in nodes_page
+
+
+def _login(app):
+    web = app.test_client()
+    web.post("/login", data={"username": "admin", "password": "secret-pass-1"})
+    return web
+
+
+def test_conflict_resolved_on_the_station_clears_it_on_both(nodes):
+    station, league, transport = nodes
+    cid = add_commissioner(station)
+    sync(station, transport)
+    edit(league, cid, specialty="league value")
+    edit(station, cid, specialty="station value")
+    sync(station, transport)
+    with station.app_context():
+        conflict_id = db.session.scalar(select(SyncConflict.id))
+    web = _login(station)
+    page = web.get(f"/sync/conflicts/{conflict_id}").get_data(as_text=True)
+    assert "league value" in page and "station value" in page
+    assert web.post(f"/sync/conflicts/{conflict_id}", data={}).status_code == 422
+    response = web.post(f"/sync/conflicts/{conflict_id}", data={"choice-specialty": "here"})
+    assert response.status_code == 302
+    sync(station, transport)
+    assert get(station, cid)["specialty"] == get(league, cid)["specialty"] == "station value"
+    for app in (station, league):
+        assert count(app, SyncConflict, SyncConflict.resolved_at.is_(None)) == 0
+
+
+def test_conflict_resolved_on_the_league_clears_it_on_the_station(nodes):
+    station, league, transport = nodes
+    cid = add_commissioner(station)
+    sync(station, transport)
+    edit(league, cid, specialty="league value")
+    edit(station, cid, specialty="station value")
+    sync(station, transport)
+    with league.app_context():
+        conflict_id = db.session.scalar(select(SyncConflict.id))
+    web = _login(league)
+    assert web.post(f"/sync/conflicts/{conflict_id}",
+                    data={"choice-specialty": "here"}).status_code == 302  # the league's own
+    sync(station, transport)
+    assert get(station, cid)["specialty"] == get(league, cid)["specialty"] == "league value"
+    for app in (station, league):
+        assert count(app, SyncConflict, SyncConflict.resolved_at.is_(None)) == 0
+
+
+def test_record_edited_while_its_previous_version_is_uploading(nodes):
+    station, league, transport = nodes
+    cid = add_commissioner(station)
+    sync(station, transport)
+    edit(station, cid, specialty="first")
+
+    def edits_meanwhile(method, url, data, headers, timeout):
+        answer = transport(method, url, data, headers, timeout)
+        if url.endswith("/push"):
+            edit(station, cid, specialty="second")  # saved while the push was on the wire
+        return answer
+
+    sync(station, edits_meanwhile)
+    assert get(station, cid)["specialty"] == "second"
+    sync(station, transport)
+    assert get(league, cid)["specialty"] == get(station, cid)["specialty"] == "second"
+    assert get(league, cid)["version"] == get(station, cid)["version"]
+    assert count(station, OutboxEntry) == 0
