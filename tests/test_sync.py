@@ -380,3 +380,16 @@ def test_record_edited_while_its_previous_version_is_uploading(nodes):
     assert get(league, cid)["specialty"] == get(station, cid)["specialty"] == "second"
     assert get(league, cid)["version"] == get(station, cid)["version"]
     assert count(station, OutboxEntry) == 0
+
+
+def test_sync_pages_render_for_staff_and_admin(nodes):
+    station, league, transport = nodes
+    add_commissioner(station)
+    web = _login(station)
+    for path in ("/sync/", "/sync/status", "/sync/upstream", "/sync/nodes", "/sync/totals"):
+        assert web.get(path).status_code == 200, path
+    assert "1" in web.get("/sync/status").get_data(as_text=True)
+    assert web.post("/sync/upstream", data={"url": "not a url", "token": "x"}).status_code == 422
+    assert web.post("/sync/nodes", data={"code": "150202-01", "name": "包头"}).status_code == 422
+    page = web.get("/sync/").get_data(as_text=True)
+    assert "立即同步" in page

@@ -20,7 +20,7 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
 
 @bp.get("/")
 def index():
-    return render("sync/index.html", "sync/_panel.html", status=services.status(),
+    return render("sync/index.html", "sync/_panel.html", state=services.status(),
                   runs=services.recent_runs(), rejected=services.rejected_operations(),
                   conflicts=services.open_conflicts(), upstream=client.upstream(),
                   form=DeleteForm())
@@ -121,7 +121,7 @@ def nodes():
             form.code.errors.append(_("Give the code of a node below this one (%(code)s…).",
                                       code=node.code))
         else:
-            _, token = peers.enroll(code, form.name.data)
+            token = peers.enroll(code, form.name.data)[1]
     if form.is_submitted() and form.errors:
         return invalid("sync/nodes.html", form=form, peers=peers.all_peers(), token=None,
                        revoke=DeleteForm())
