@@ -5,11 +5,12 @@ from app.models.base import Base, Synced, utcnow
 from app.models.node import NodeIdentity
 from app.models.people import Commissioner, ServiceTarget
 from app.models.reference import Cluster, Place, ServiceTeam, Site, Station
+from app.models.training import Training, TrainingAttendee
 from app.models.sync import AppliedOperation, Peer, SyncConflict, SyncRun, Upstream
 from app.models.user import LoginAttempt, User
 
 __all__ = [
     "AppliedOperation", "Attachment", "AuditEntry", "Base", "ChangeLogEntry", "Cluster", "Commissioner", "LoginAttempt", "NodeIdentity",
-    "OutboxEntry", "Peer", "Place", "ServiceTarget", "ServiceTeam", "Site", "Station", "SyncConflict", "SyncRun", "Synced", "Upstream",
+    "OutboxEntry", "Peer", "Place", "ServiceTarget", "ServiceTeam", "Site", "Station", "SyncConflict", "SyncRun", "Synced", "Training", "TrainingAttendee", "Upstream",
     "User", "utcnow",
 ]
