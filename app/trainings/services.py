@@ -74,9 +74,9 @@ def filtered(args: dict):
     if q:
         stmt = stmt.where(records.matching(q, Training.title, Training.content))
     if args.get("date_from"):
-        stmt = stmt.where(Training.held_on >= args["date_from"])
+        stmt = stmt.where(Training.held_on >= date.fromisoformat(args["date_from"]))
     if args.get("date_to"):
-        stmt = stmt.where(Training.held_on <= args["date_to"])
+        stmt = stmt.where(Training.held_on <= date.fromisoformat(args["date_to"]))
     for key in ("mode", "status", "station_id", "cluster_id"):
         if args.get(key):
             stmt = stmt.where(getattr(Training, key) == args[key])
