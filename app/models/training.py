@@ -3,8 +3,8 @@ category where no roster exists (kept on the session as one JSON field, so that 
 counts travel and version as one fact)."""
 from datetime import date
 
-from sqlalchemy import (JSON, Boolean, Column, Date, Float, ForeignKey, Integer, String, Table,
-                        Text)
+from sqlalchemy import (JSON, Boolean, Column, Date, Float, ForeignKey, Index, Integer, String,
+                        Table, Text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Synced
@@ -55,6 +55,7 @@ class TrainingAttendee(Synced, Base):
     confirmed that it is the same person."""
 
     __tablename__ = "training_attendee"
+    __table_args__ = (Index("ix_training_attendee_category", "category", "training_id"),)
     __pii__ = {"phone": "phone"}
 
     training_id: Mapped[str] = mapped_column(ForeignKey("training.id"), index=True)

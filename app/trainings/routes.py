@@ -56,7 +56,8 @@ def index():
     args = _args()
     page = records.paginate(services.filtered(args), request.args.get("page", 1, type=int))
     return render("trainings/index.html", "trainings/_results.html", page=page, args=args,
-                  figures=figures.for_sessions(page.items), vocab=vocab, **services.options())
+                  figures=figures.for_sessions(page.items), vocab=vocab,
+                  list_labels=vocab.list_labels(), **services.options())
 
 
 @bp.get("/export.<fmt>")

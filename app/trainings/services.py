@@ -4,7 +4,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import exists, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app import records
@@ -86,9 +86,8 @@ def filtered(args: dict):
         stmt = stmt.where(Training.trainer_of_trainers.is_(True))
     category = args.get("category")
     if category in CATEGORIES:
-        on_roster = exists().where(TrainingAttendee.training_id == Training.id,
-                                   TrainingAttendee.category == category,
-                                   TrainingAttendee.deleted_at.is_(None))
+        on_roster = Training.id.in_(select(TrainingAttendee.training_id).where(
+            TrainingAttendee.category == category, TrainingAttendee.deleted_at.is_(None)))
         stmt = stmt.where(or_(on_roster, Training.head_counts[category].as_integer() > 0))
     return stmt.options(selectinload(Training.trainers), selectinload(Training.village)
                         .selectinload(Place.parent), selectinload(Training.cluster), selectinload(Training.station)) \
@@ -276,11 +275,16 @@ def link(attendee: TrainingAttendee, target_id: str | None) -> bool:
 
 
 def options() -> dict:
+    """What the forms and filters choose from: (id, name) rows for clusters, stations
+    and commissioners (a county has 150 of them: no full records), villages as records
+    (their full name needs the township)."""
+    def pairs(model, *order):
+        return db.session.execute(scoped(model).with_only_columns(model.id, model.name)
+                                  .order_by(*order)).all()
     return {
-        "clusters": db.session.scalars(scoped(Cluster).order_by(Cluster.sort_order)).all(),
-        "stations": db.session.scalars(scoped(Station).order_by(Station.name)).all(),
-        "commissioners": db.session.scalars(
-            scoped(Commissioner).order_by(Commissioner.name, Commissioner.id)).all(),
+        "clusters": pairs(Cluster, Cluster.sort_order),
+        "stations": pairs(Station, Station.name),
+        "commissioners": pairs(Commissioner, Commissioner.name, Commissioner.id),
         "villages": sorted(db.session.scalars(scoped(Place).where(Place.level == "village")
                                               .options(selectinload(Place.parent))).all(),
                            key=lambda v: v.full_name),

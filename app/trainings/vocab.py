@@ -36,3 +36,14 @@ FILE_CATEGORIES = {"rich_leader": "致富带头人", "coop_head": "合作社负�
                    "other": "其他"}
 FILE_MODES = {"offline": "线下", "online": "线上", "mixed": "线上线下混合"}
 FILE_STATUSES = {"planned": "计划", "held": "已举办", "cancelled": "已取消"}
+
+
+def list_labels() -> dict:
+    """The list's labels translated once per request (not once a row)."""
+    from flask_babel import gettext as _
+    return {"people": _("%(count)s people", count="%s"), "women": _("Women"),
+            "minorities": _("Ethnic minorities"), "poverty": _("Lifted out of poverty"),
+            "counts": _("head counts"), "none": _("No attendance recorded"),
+            "categories": {k: str(v) for k, v in CATEGORIES.items()},
+            "modes": {k: str(v) for k, v in MODES.items()},
+            "statuses": {k: str(v) for k, v in STATUSES.items()}}

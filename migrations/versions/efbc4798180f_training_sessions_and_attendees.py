@@ -88,6 +88,7 @@ def upgrade():
     )
     with op.batch_alter_table('training_attendee', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_training_attendee_name'), ['name'], unique=False)
+        batch_op.create_index('ix_training_attendee_category', ['category', 'training_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_training_attendee_owner_node'), ['owner_node'], unique=False)
         batch_op.create_index(batch_op.f('ix_training_attendee_target_id'), ['target_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_training_attendee_training_id'), ['training_id'], unique=False)
@@ -109,6 +110,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_training_attendee_training_id'))
         batch_op.drop_index(batch_op.f('ix_training_attendee_target_id'))
         batch_op.drop_index(batch_op.f('ix_training_attendee_owner_node'))
+        batch_op.drop_index('ix_training_attendee_category')
         batch_op.drop_index(batch_op.f('ix_training_attendee_name'))
 
     op.drop_table('training_attendee')
