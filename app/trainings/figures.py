@@ -74,11 +74,6 @@ def disagreements(roster: Figures, training: Training) -> list[tuple[str, int, i
     return found
 
 
-def alive_attendees(training_ids):
-    return select(TrainingAttendee).where(TrainingAttendee.training_id.in_(training_ids),
-                                          TrainingAttendee.deleted_at.is_(None))
-
-
 def for_sessions(trainings) -> dict[str, Figures]:
     """{session id: figures} for many sessions in one grouped query."""
     ids = [t.id for t in trainings]

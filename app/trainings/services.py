@@ -3,7 +3,6 @@ they must agree. Views call these; they never write."""
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -289,10 +288,6 @@ def options() -> dict:
                                               .options(selectinload(Place.parent))).all(),
                            key=lambda v: v.full_name),
     }
-
-
-def own_node() -> str:
-    return current_user.node_code
 
 
 # Importing a filled sign-in sheet
