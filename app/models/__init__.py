@@ -7,10 +7,12 @@ from app.models.people import Commissioner, ServiceTarget
 from app.models.reference import Cluster, Place, ServiceTeam, Site, Station
 from app.models.sync import (AppliedOperation, Peer, SentFile, SyncConflict, SyncRun,
                              Upstream)
+from app.models.training import Training, TrainingAttendee
 from app.models.user import LoginAttempt, User
 
 __all__ = [
-    "AppliedOperation", "Attachment", "AuditEntry", "Base", "ChangeLogEntry", "Cluster", "Commissioner", "LoginAttempt", "NodeIdentity",
-    "OutboxEntry", "Peer", "Place", "SentFile", "ServiceTarget", "ServiceTeam", "Site", "Station", "SyncConflict", "SyncRun", "Synced", "Upstream",
-    "User", "utcnow",
+    "AppliedOperation", "Attachment", "AuditEntry", "Base", "ChangeLogEntry", "Cluster",
+    "Commissioner", "LoginAttempt", "NodeIdentity", "OutboxEntry", "Peer", "Place",
+    "SentFile", "ServiceTarget", "ServiceTeam", "Site", "Station", "SyncConflict", "SyncRun",
+    "Synced", "Training", "TrainingAttendee", "Upstream", "User", "utcnow",
 ]

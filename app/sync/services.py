@@ -85,7 +85,7 @@ def resolve(conflict: SyncConflict, record, choices: dict, actor: str) -> None:
     current_app.logger.info("conflict %s resolved by %s", conflict.id, actor)
 
 
-TOTAL_TYPES = ("commissioner", "service_target", "visit", "training_session", "agreement")
+TOTAL_TYPES = ("commissioner", "service_target", "visit", "training", "agreement")
 
 
 def totals_by_node(user) -> tuple[list[str], list[dict]]:

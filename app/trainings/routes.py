@@ -1,0 +1,207 @@
+"""Training session pages: list, export, record, detail with figures, edit, delete,
+restore, head counts and evidence attachments."""
+import io
+from datetime import date
+
+from flask import abort, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+
+from app import attachments, records
+from app.forms import DeleteForm, field_labels
+from app.htmx import invalid, render
+from app.models import Attachment, Training
+from app.security import can, get_or_404, require
+from app.trainings import bp, export, figures, services, vocab
+from app.trainings.forms import AttachmentForm, AttendeeForm, CountsForm, TrainingForm
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+VOCAB = {"mode": vocab.MODES, "status": vocab.STATUSES}
+
+
+def _form(training=None, options=None) -> TrainingForm:
+    options = options or services.options()
+    form = TrainingForm(obj=training)
+    form.village_id.choices = [("", "—")] + [(v.id, v.full_name) for v in options["villages"]]
+    form.station_id.choices = [("", "—")] + [(s.id, s.name) for s in options["stations"]]
+    form.cluster_id.choices = [("", "—")] + [(c.id, c.name) for c in options["clusters"]]
+    form.trainer_ids.choices = [(c.id, c.name) for c in options["commissioners"]]
+    form.trainer_ids.render_kw = {"size": 8}
+    if training is None and not form.is_submitted():
+        form.held_on.data = date.today()
+        form.hours.data = 2
+        if len(options["stations"]) == 1:
+            form.station_id.data = options["stations"][0].id
+    if training is not None and not form.is_submitted():
+        form.trainer_ids.data = [c.id for c in training.trainers]
+    return form
+
+
+def _checked(form) -> bool:
+    if not form.validate_on_submit():
+        return False
+    for name, message in services.session_errors(form.data_for_save()).items():
+        form[name].errors.append(message)
+    return not form.errors
+
+
+def _args() -> dict:
+    args = services.parse_args(request.args)
+    if args.get("show") == "deleted" and not can("restore_records"):
+        args.pop("show")
+    return args
+
+
+@bp.get("/")
+def index():
+    args = _args()
+    page = records.paginate(services.filtered(args), request.args.get("page", 1, type=int))
+    return render("trainings/index.html", "trainings/_results.html", page=page, args=args,
+                  figures=figures.for_sessions(page.items), vocab=vocab,
+                  list_labels=vocab.list_labels(), **services.options())
+
+
+@bp.get("/export.<fmt>")
+def export_list(fmt):
+    """The filtered list (every page) as XLSX or CSV, with Chinese headers."""
+    if fmt not in ("xlsx", "csv"):
+        abort(404)
+    table = export.rows(services.filtered(_args()))
+    name = f"培训_{date.today().isoformat()}.{fmt}"
+    if fmt == "xlsx":
+        return send_file(io.BytesIO(export.to_xlsx(table)), mimetype=XLSX, as_attachment=True,
+                         download_name=name)
+    return send_file(io.BytesIO(export.to_csv(table)), mimetype="text/csv; charset=utf-8",
+                     as_attachment=True, download_name=name)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("edit_records")
+def new():
+    form = _form()
+    if _checked(form):
+        training = services.save(None, form.data_for_save())
+        flash(_("Training session %(title)s has been recorded.", title=training.title), "success")
+        return redirect(url_for("trainings.detail", record_id=training.id))
+    if form.is_submitted():
+        return invalid("trainings/form.html", form=form, training=None)
+    return render("trainings/form.html", form=form, training=None)
+
+
+def _detail(training, status=200, attendee_form=None, counts_form=None, attachment_form=None,
+            problems=None):
+    roster = services.attendees(training)
+    shown = figures.from_roster(roster)
+    differ = figures.disagreements(shown, training)
+    if not shown.source:
+        shown = figures.from_counts(training)
+    options = services.options()
+    if attendee_form is None:
+        attendee_form = AttendeeForm(formdata=None)
+    attendee_form.village_id.choices = [("", "—")] + [(v.id, v.full_name) for v in options["villages"]]
+    if counts_form is None:
+        counts_form = CountsForm(formdata=None)
+        for code, people in (training.head_counts or {}).items():
+            if f"count_{code}" in counts_form:
+                counts_form[f"count_{code}"].data = people
+        for key in figures.EXTRA:
+            counts_form[key].data = getattr(training, key)
+    return render("trainings/detail.html", status=status, training=training, roster=roster,
+                  figures=shown, differ=services.describe(differ) if differ else "",
+                  attendee_form=attendee_form, counts_form=counts_form,
+                  attachment_form=attachment_form or AttachmentForm(formdata=None),
+                  attachments=attachments.for_record(training), problems=problems or [],
+                  history=records.history(training), vocab=vocab, labels=field_labels(TrainingForm),
+                  history_vocab=VOCAB, present=attachments.present)
+
+
+@bp.get("/<record_id>")
+def detail(record_id):
+    training = get_or_404(Training, record_id, include_deleted=can("restore_records"))
+    return _detail(training)
+
+
+@bp.route("/<record_id>/edit", methods=["GET", "POST"])
+@require("edit_records")
+def edit(record_id):
+    training = get_or_404(Training, record_id)
+    form = _form(training)
+    if _checked(form):
+        services.save(training, form.data_for_save())
+        flash(_("Your changes have been saved."), "success")
+        return redirect(url_for("trainings.detail", record_id=training.id))
+    if form.is_submitted():
+        return invalid("trainings/form.html", form=form, training=training)
+    return render("trainings/form.html", form=form, training=training)
+
+
+@bp.route("/<record_id>/delete", methods=["GET", "POST"])
+@require("delete_records")
+def delete(record_id):
+    training = get_or_404(Training, record_id)
+    form = DeleteForm()
+    if form.validate_on_submit():
+        records.soft_delete(training)
+        flash(_("%(name)s has been deleted. An admin can restore it.", name=training.title),
+              "success")
+        return redirect(url_for("trainings.index"))
+    return render("records/confirm_delete.html", form=form, record=training,
+                  back=url_for("trainings.detail", record_id=record_id))
+
+
+@bp.post("/<record_id>/restore")
+@require("restore_records")
+def restore(record_id):
+    training = get_or_404(Training, record_id, include_deleted=True)
+    if DeleteForm().validate_on_submit():
+        records.restore(training)
+        flash(_("%(name)s has been restored.", name=training.title), "success")
+    return redirect(url_for("trainings.detail", record_id=record_id))
+
+
+@bp.post("/<record_id>/counts")
+@require("edit_records")
+def counts(record_id):
+    """Head counts by category, for a session without a roster (or agreeing with it)."""
+    training = get_or_404(Training, record_id)
+    form = CountsForm()
+    if form.validate_on_submit():
+        errors = services.count_errors(training, form.counts(), form.extra())
+        for name, message in errors.items():
+            form[name].errors.append(message)
+        if not errors:
+            services.save_counts(training, form.counts(), form.extra())
+            flash(_("The head counts have been saved."), "success")
+            return redirect(url_for("trainings.detail", record_id=record_id) + "#counts")
+    return _detail(training, 422, counts_form=form)
+
+
+@bp.post("/<record_id>/attachments")
+@require("edit_records")
+def attach(record_id):
+    """Evidence: a sign-in sheet scan, photos, slides as PDF."""
+    training = get_or_404(Training, record_id)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        try:
+            kind = "photo" if form.kind.data == "photo" else form.kind.data
+            attachments.add(training, form.file.data, kind, form.caption.data or "")
+        except attachments.AttachmentError as problem:
+            form.file.errors.append(str(problem))
+        else:
+            from app.extensions import db
+            db.session.commit()
+            flash(_("The file has been attached."), "success")
+            return redirect(url_for("trainings.detail", record_id=record_id) + "#evidence")
+    return _detail(training, 422, attachment_form=form)
+
+
+@bp.post("/<record_id>/attachments/<attachment_id>/delete")
+@require("delete_records")
+def detach(record_id, attachment_id):
+    training = get_or_404(Training, record_id)
+    attachment = get_or_404(Attachment, attachment_id)
+    if attachment.record_id != training.id or not DeleteForm().validate_on_submit():
+        return redirect(url_for("trainings.detail", record_id=record_id))
+    records.soft_delete(attachment)
+    flash(_("The file has been removed."), "success")
+    return redirect(url_for("trainings.detail", record_id=record_id) + "#evidence")
