@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Tex
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from app.models.base import Base, Synced
+from app.money import format_yuan
 
 
 class Agreement(Synced, Base):
@@ -91,4 +92,4 @@ class Payout(Synced, Base):
     payee = relationship("Commissioner")
 
     def __str__(self) -> str:
-        return f"{self.paid_on} {self.amount_fen}"
+        return f"{self.paid_on} ¥{format_yuan(self.amount_fen)}"
