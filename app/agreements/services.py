@@ -342,17 +342,20 @@ def filtered(args: dict):
 
 
 def filter_options() -> dict:
-    """What the list's filters offer: clusters, commissioners who are parties, counterparts
-    and signing years in use."""
+    """What the list's filters offer (as (id, name) rows): clusters, commissioners who are
+    parties, counterparts and signing years in use."""
     party_ids = select(AgreementParty.commissioner_id).where(AgreementParty.deleted_at.is_(None))
     counterpart_ids = scoped(Agreement).with_only_columns(Agreement.counterpart_id)
     years = db.session.scalars(scoped(Agreement).with_only_columns(
         extract("year", Agreement.signed_on)).where(Agreement.signed_on.is_not(None)).distinct())
     return {
-        "clusters": db.session.scalars(scoped(Cluster).order_by(Cluster.sort_order)).all(),
-        "commissioners": db.session.scalars(scoped(Commissioner).where(
-            Commissioner.id.in_(party_ids)).order_by(Commissioner.name)).all(),
-        "counterparts": db.session.scalars(scoped(ServiceTarget).where(
-            ServiceTarget.id.in_(counterpart_ids)).order_by(ServiceTarget.name)).all(),
+        "clusters": db.session.execute(scoped(Cluster).with_only_columns(Cluster.id, Cluster.name)
+                                       .order_by(Cluster.sort_order)).all(),
+        "commissioners": db.session.execute(scoped(Commissioner).with_only_columns(
+            Commissioner.id, Commissioner.name).where(Commissioner.id.in_(party_ids))
+            .order_by(Commissioner.name)).all(),
+        "counterparts": db.session.execute(scoped(ServiceTarget).with_only_columns(
+            ServiceTarget.id, ServiceTarget.name).where(ServiceTarget.id.in_(counterpart_ids))
+            .order_by(ServiceTarget.name)).all(),
         "years": sorted({int(y) for y in years}, reverse=True),
     }
