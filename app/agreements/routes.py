@@ -12,12 +12,30 @@ from app.extensions import db
 from app.forms import DeleteForm, field_labels
 from app.htmx import invalid, render
 from app.models import Agreement, Cluster, Commissioner, ServiceTarget
+from app.money import format_percent, format_yuan
 from app.security import can, get_or_404, require, scoped
 
 FILTERS = ("q", "status", "form", "cluster", "commissioner", "counterpart", "year", "attention",
            "show")
+
+
+class _Shown:
+    """Stands in for a vocabulary in the history macro: shows integers through ``show``
+    (fen as yuan, basis points as per cent) instead of looking codes up."""
+
+    def __init__(self, show):
+        self.show = show
+
+    def __contains__(self, value):
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    def __getitem__(self, value):
+        return self.show(value)
+
+
 VOCAB = {"status": vocab.STATUSES, "form": vocab.FORMS, "profit_basis": vocab.BASES,
-         "risk_basis": vocab.BASES, "kind": vocab.PAYOUT_KINDS}
+         "risk_basis": vocab.BASES, "kind": vocab.PAYOUT_KINDS,
+         "valuation_fen": _Shown(format_yuan), "stake_bp": _Shown(lambda bp: format_percent(bp) + "%")}
 
 
 def _args() -> dict:
@@ -97,7 +115,10 @@ def new():
 def _detail_context(agreement, payout_form=None, scan_form=None):
     return {
         "agreement": agreement, "history": records.history(agreement), "vocab": VOCAB,
-        "labels": field_labels(AgreementForm), "steps": services.allowed_steps(agreement),
+        "labels": {**field_labels(AgreementForm), "status": _("Status"),
+                   "terminated_on": _("Terminated on"),
+                   "termination_reason": _("Reason for the termination")},
+        "steps": services.allowed_steps(agreement),
         "by_year": services.totals_by_year(agreement),
         "by_payee": services.totals_by_payee(agreement),
         "paid": sum(p.amount_fen for p in agreement.payouts),
@@ -179,6 +200,8 @@ def step(record_id, to):
 
 def _payout_form(agreement, payout=None) -> PayoutForm:
     form = PayoutForm(obj=payout)
+    if payout is None and not form.is_submitted():
+        form.paid_on.data = date.today()
     form.payee_id.choices = [(p.commissioner_id, str(p.commissioner)) for p in agreement.parties]
     return form
 

@@ -353,9 +353,9 @@ def filter_options() -> dict:
                                        .order_by(Cluster.sort_order)).all(),
         "commissioners": db.session.execute(scoped(Commissioner).with_only_columns(
             Commissioner.id, Commissioner.name).where(Commissioner.id.in_(party_ids))
-            .order_by(Commissioner.name)).all(),
+            .order_by(Commissioner.name)).tuples().all(),
         "counterparts": db.session.execute(scoped(ServiceTarget).with_only_columns(
             ServiceTarget.id, ServiceTarget.name).where(ServiceTarget.id.in_(counterpart_ids))
-            .order_by(ServiceTarget.name)).all(),
+            .order_by(ServiceTarget.name)).tuples().all(),
         "years": sorted({int(y) for y in years}, reverse=True),
     }
