@@ -256,3 +256,15 @@ def test_parties_child_rows_belong_to_the_agreements_node(app, login):
     with app.app_context():
         owners = set(db.session.scalars(select(AgreementParty.owner_node)))
         assert owners == {STATION}
+
+
+def test_a_paid_party_cannot_be_removed(app, login):
+    from tests.test_agreements import valid
+    client = login("staff")
+    aid, (a, b, t) = create(app, client)
+    signed_in_force(client, aid)
+    pay(client, aid, b, "10")
+    data = valid(a, b, t, **{"parties-1-commissioner_id": "", "parties-0-share_bp": "100"})
+    assert client.post(f"/agreements/{aid}/edit", data=data).status_code == 422
+    with app.app_context():
+        assert len(db.session.get(Agreement, aid).parties) == 2

@@ -104,6 +104,10 @@ def agreement_errors(data: dict, agreement: Agreement | None = None) -> dict:
         errors["parties"] = _l("The commissioners' shares must add up to 100%.")
     elif len(_scoped_ids(Commissioner, ids)) != len(set(ids)):
         errors["parties"] = _l("Choose commissioners from the roster.")
+    if agreement is not None and not errors:
+        paid = {p.payee_id for p in agreement.payouts}
+        if paid - set(ids):
+            errors["parties"] = _l("A commissioner who has payouts in the ledger stays a party.")
     if data.get("counterpart_id") and not _scoped_ids(ServiceTarget, [data["counterpart_id"]]):
         errors["counterpart_id"] = _l("Choose a service target from the list.")
     starts, ends = data.get("starts_on"), data.get("ends_on")

@@ -134,3 +134,9 @@ def test_agreement_list_fits_a_phone(phone):
     _fits(phone)
     phone.goto("/agreements/new")
     _fits(phone)
+    link = phone.locator("#results a[href^='/agreements/']")
+    phone.goto("/agreements/")
+    if link.count():  # the other test has made one: its detail page, ledger and all
+        link.first.click()
+        phone.wait_for_url(DETAIL)
+        _fits(phone)
