@@ -151,7 +151,7 @@ def save(agreement: Agreement | None, data: dict, owner_node: str) -> Agreement:
     data = dict(data)
     parties = data.pop("parties")
     data["number"] = (data.get("number") or "").strip() or \
-        next_number(agreement.owner_node if agreement else owner_node, data.get("signed_on"))
+        (agreement.number if agreement else next_number(owner_node, data.get("signed_on")))
     if agreement is None:
         agreement = Agreement(status="draft", owner_node=owner_node)
         db.session.add(agreement)
