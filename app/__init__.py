@@ -31,10 +31,10 @@ def create_app(test_config=None) -> Flask:
     database.configure(app)
     web.configure(app)
 
-    from app import auth, clusters, commissioners, imports, main, places, stations, targets, teams
-    from app import trainings
+    from app import (agreements, auth, clusters, commissioners, imports, main, places, stations,
+                     targets, teams, trainings)
     for area in (main, auth, places, clusters, stations, teams, commissioners, targets, imports,
-                 trainings):
+                 trainings, agreements):
         app.register_blueprint(area.bp)
 
     from app.sync import api as sync_api

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from app.agreements.demo import seed_agreements
 from app.auth.services import create_user
 from app.extensions import db
 from app.forms import ID_CHECK, ID_WEIGHTS
@@ -173,5 +174,6 @@ def seed(scale: str = "small") -> dict:
             create_user(username=username, password=DEMO_PASSWORD, role=role, node_code=code,
                         display_name=display, commissioner_id=commissioner.id if commissioner else None)
     from app.trainings.demo import seed as seed_trainings
-    return {**seed_trainings(scale, code), "villages": len(villages), "commissioners": len(commissioners),
-            "service targets": sizes[1], "stations": 2, "sites": len(sites), "teams": 3}
+    return {"villages": len(villages), "commissioners": len(commissioners),
+            "service targets": sizes[1], "stations": 2, "sites": len(sites), "teams": 3,
+            **seed_trainings(scale, code), **seed_agreements(scale, code)}

@@ -3,6 +3,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app import database
+from app.agreements.services import attention as agreement_attention
 from app.extensions import db
 from app.htmx import render
 from app.main import bp
@@ -19,7 +20,7 @@ def home():
             select(func.count()).select_from(scoped(model).subquery()))
         for model in (Commissioner, ServiceTarget, Station)
     }
-    return render("main/home.html", counts=counts)
+    return render("main/home.html", counts=counts, agreement_attention=agreement_attention())
 
 
 @bp.get("/healthz")

@@ -1,4 +1,5 @@
 """Every model, imported here so that Alembic and the app see the whole schema."""
+from app.models.agreement import Agreement, AgreementParty, Payout
 from app.models.attachment import Attachment
 from app.models.audit import AuditEntry, ChangeLogEntry, OutboxEntry
 from app.models.base import Base, Synced, utcnow
@@ -11,8 +12,9 @@ from app.models.training import Training, TrainingAttendee
 from app.models.user import LoginAttempt, User
 
 __all__ = [
-    "AppliedOperation", "Attachment", "AuditEntry", "Base", "ChangeLogEntry", "Cluster",
-    "Commissioner", "LoginAttempt", "NodeIdentity", "OutboxEntry", "Peer", "Place",
-    "SentFile", "ServiceTarget", "ServiceTeam", "Site", "Station", "SyncConflict", "SyncRun",
-    "Synced", "Training", "TrainingAttendee", "Upstream", "User", "utcnow",
+    "Agreement", "AgreementParty", "AppliedOperation", "Attachment", "AuditEntry", "Base",
+    "ChangeLogEntry", "Cluster", "Commissioner", "LoginAttempt", "NodeIdentity", "OutboxEntry",
+    "Payout", "Peer", "Place", "SentFile", "ServiceTarget", "ServiceTeam", "Site", "Station",
+    "SyncConflict", "SyncRun", "Synced", "Training", "TrainingAttendee", "Upstream", "User",
+    "utcnow",
 ]

@@ -1,0 +1,274 @@
+"""Agreement pages: list and export, record and edit, life-cycle steps, payouts, scans."""
+from datetime import date
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app import attachments, records
+from app.agreements import bp, export, services, vocab
+from app.agreements.forms import AgreementForm, PayoutForm, ScanForm, TransitionForm
+from app.extensions import db
+from app.forms import DeleteForm, field_labels
+from app.htmx import invalid, render
+from app.models import Agreement, Cluster, Commissioner, ServiceTarget
+from app.money import format_percent, format_yuan
+from app.security import can, get_or_404, require, scoped
+
+FILTERS = ("q", "status", "form", "cluster", "commissioner", "counterpart", "year", "attention",
+           "show")
+
+
+class _Shown:
+    """Stands in for a vocabulary in the history macro: shows integers through ``show``
+    (fen as yuan, basis points as per cent) instead of looking codes up."""
+
+    def __init__(self, show):
+        self.show = show
+
+    def __contains__(self, value):
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    def __getitem__(self, value):
+        return self.show(value)
+
+
+VOCAB = {"status": vocab.STATUSES, "form": vocab.FORMS, "profit_basis": vocab.BASES,
+         "risk_basis": vocab.BASES, "kind": vocab.PAYOUT_KINDS,
+         "valuation_fen": _Shown(format_yuan), "stake_bp": _Shown(lambda bp: format_percent(bp) + "%")}
+
+
+def _args() -> dict:
+    args = {k: v for k, v in request.args.items() if k in FILTERS and v}
+    if args.get("show") == "deleted" and not can("restore_records"):
+        args.pop("show")
+    return args
+
+
+@bp.get("/")
+def index():
+    args = _args()
+    page = records.paginate(services.filtered(args), request.args.get("page", 1, type=int))
+    return render("agreements/index.html", "agreements/_results.html", page=page, args=args,
+                  paid=services.paid_totals(a.id for a in page.items),
+                  **services.filter_options())
+
+
+@bp.get("/export.<fmt>")
+def export_list(fmt):
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    headers, body = export.rows(services.filtered(_args()))
+    stamp = date.today().strftime("%Y%m%d")
+    if fmt == "csv":
+        data, mimetype = export.to_csv(headers, body), "text/csv; charset=utf-8"
+    else:
+        data = export.to_xlsx(headers, body)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f"attachment; filename=agreements-{stamp}.{fmt}"})
+
+
+def _form(agreement=None) -> AgreementForm:
+    form = AgreementForm(obj=agreement)
+    commissioners = db.session.scalars(scoped(Commissioner).order_by(Commissioner.name)).all()
+    for row in form.parties:
+        row.form.commissioner_id.choices = [("", "—")] + [(c.id, c.name) for c in commissioners]
+    targets = db.session.scalars(scoped(ServiceTarget).order_by(ServiceTarget.name)).all()
+    form.counterpart_id.choices = [("", "—")] + [(t.id, t.name) for t in targets]
+    form.cluster_id.choices = [("", "—")] + [
+        (c.id, c.name) for c in db.session.scalars(scoped(Cluster).order_by(Cluster.sort_order))]
+    return form
+
+
+def _checked(form: AgreementForm, agreement=None) -> bool:
+    """Validate the fields and the rules across them; errors land next to the fields
+    (the party rows' errors in ``form.party_errors``)."""
+    form.party_errors = []
+    valid = form.validate_on_submit()
+    if not form.is_submitted():
+        return False
+    rows, form.party_errors = form.party_rows()
+    if form.party_errors or not valid:
+        return False
+    errors = services.agreement_errors(form.data_for_save(), agreement)
+    for name, message in errors.items():
+        if name == "parties":
+            form.party_errors.append(message)
+        else:
+            form[name].errors.append(message)
+    return not errors
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("edit_records")
+def new():
+    form = _form()
+    if _checked(form):
+        agreement = services.save(None, form.data_for_save(), current_user.node_code)
+        flash(_("Agreement %(number)s has been recorded.", number=agreement.number), "success")
+        return redirect(url_for("agreements.detail", record_id=agreement.id))
+    page = invalid if form.is_submitted() else render
+    return page("agreements/form.html", form=form, agreement=None)
+
+
+def _detail_context(agreement, payout_form=None, scan_form=None):
+    return {
+        "agreement": agreement, "history": records.history(agreement), "vocab": VOCAB,
+        "labels": {**field_labels(AgreementForm), "status": _("Status"),
+                   "terminated_on": _("Terminated on"),
+                   "termination_reason": _("Reason for the termination")},
+        "steps": services.allowed_steps(agreement),
+        "by_year": services.totals_by_year(agreement),
+        "by_payee": services.totals_by_payee(agreement),
+        "paid": sum(p.amount_fen for p in agreement.payouts),
+        "payout_form": payout_form or _payout_form(agreement),
+        "scan_form": scan_form or ScanForm(),
+        "scans": attachments.for_record(agreement), "present": attachments.present,
+        "payable": agreement.status in services.PAYABLE,
+    }
+
+
+@bp.get("/<record_id>")
+def detail(record_id):
+    agreement = get_or_404(Agreement, record_id, include_deleted=can("restore_records"))
+    return render("agreements/detail.html", **_detail_context(agreement))
+
+
+@bp.route("/<record_id>/edit", methods=["GET", "POST"])
+@require("edit_records")
+def edit(record_id):
+    agreement = get_or_404(Agreement, record_id)
+    form = _form(agreement)
+    if _checked(form, agreement):
+        services.save(agreement, form.data_for_save(), agreement.owner_node)
+        flash(_("Your changes have been saved."), "success")
+        return redirect(url_for("agreements.detail", record_id=agreement.id))
+    page = invalid if form.is_submitted() else render
+    return page("agreements/form.html", form=form, agreement=agreement)
+
+
+@bp.route("/<record_id>/delete", methods=["GET", "POST"])
+@require("delete_records")
+def delete(record_id):
+    agreement = get_or_404(Agreement, record_id)
+    form = DeleteForm()
+    if form.validate_on_submit():
+        records.soft_delete(agreement)
+        flash(_("%(name)s has been deleted. An admin can restore it.", name=agreement), "success")
+        return redirect(url_for("agreements.index"))
+    return render("records/confirm_delete.html", form=form, record=agreement,
+                  back=url_for("agreements.detail", record_id=record_id))
+
+
+@bp.post("/<record_id>/restore")
+@require("restore_records")
+def restore(record_id):
+    agreement = get_or_404(Agreement, record_id, include_deleted=True)
+    if DeleteForm().validate_on_submit():
+        records.restore(agreement)
+        flash(_("%(name)s has been restored.", name=agreement), "success")
+    return redirect(url_for("agreements.detail", record_id=record_id))
+
+
+@bp.route("/<record_id>/step/<to>", methods=["GET", "POST"])
+@require("edit_records")
+def step(record_id, to):
+    """Confirm one life-cycle step (with its date, and a reason to terminate)."""
+    agreement = get_or_404(Agreement, record_id)
+    if to not in vocab.STATUSES:
+        abort(404)
+    form = TransitionForm()
+    if not form.is_submitted():
+        form.on.data = services.step_date(agreement, to)
+    elif form.validate():
+        errors = services.transition_errors(agreement, to, form.on.data, form.reason.data or "")
+        if not errors:
+            services.transition(agreement, to, form.on.data, form.reason.data or "")
+            flash(_("The agreement is now: %(status)s.", status=vocab.STATUSES[to]), "success")
+            return redirect(url_for("agreements.detail", record_id=record_id))
+        form.step_errors = [m for k, m in errors.items() if k == "to"]
+        for name in ("on", "reason"):
+            if name in errors:
+                form[name].errors.append(errors[name])
+    page = invalid if form.is_submitted() else render
+    return page("agreements/step.html", form=form, agreement=agreement, to=to,
+                allowed=to in services.allowed_steps(agreement))
+
+
+# --- the ledger --------------------------------------------------------------------------
+
+def _payout_form(agreement, payout=None) -> PayoutForm:
+    form = PayoutForm(obj=payout)
+    if payout is None and not form.is_submitted():
+        form.paid_on.data = date.today()
+    form.payee_id.choices = [(p.commissioner_id, str(p.commissioner)) for p in agreement.parties]
+    return form
+
+
+def _payout_checked(form: PayoutForm, agreement) -> bool:
+    if not form.validate_on_submit():
+        return False
+    errors = services.payout_errors(agreement, form.data_for_save())
+    for name, message in errors.items():
+        form[name].errors.append(message)
+    return not errors
+
+
+@bp.post("/<record_id>/payouts")
+@require("edit_records")
+def add_payout(record_id):
+    agreement = get_or_404(Agreement, record_id)
+    form = _payout_form(agreement)
+    if _payout_checked(form, agreement):
+        services.save_payout(agreement, None, form.data_for_save())
+        flash(_("The payout has been recorded."), "success")
+        return redirect(url_for("agreements.detail", record_id=record_id) + "#ledger")
+    return invalid("agreements/detail.html", **_detail_context(agreement, payout_form=form))
+
+
+@bp.route("/<record_id>/payouts/<payout_id>/edit", methods=["GET", "POST"])
+@require("edit_records")
+def edit_payout(record_id, payout_id):
+    agreement = get_or_404(Agreement, record_id)
+    payout = services.payout_of(agreement, payout_id) or abort(404)
+    form = _payout_form(agreement, payout)
+    if _payout_checked(form, agreement):
+        services.save_payout(agreement, payout, form.data_for_save())
+        flash(_("Your changes have been saved."), "success")
+        return redirect(url_for("agreements.detail", record_id=record_id) + "#ledger")
+    page = invalid if form.is_submitted() else render
+    return page("agreements/payout_form.html", form=form, agreement=agreement, payout=payout)
+
+
+@bp.route("/<record_id>/payouts/<payout_id>/delete", methods=["GET", "POST"])
+@require("delete_records")
+def delete_payout(record_id, payout_id):
+    agreement = get_or_404(Agreement, record_id)
+    payout = services.payout_of(agreement, payout_id) or abort(404)
+    form = DeleteForm()
+    if form.validate_on_submit():
+        records.soft_delete(payout)
+        flash(_("The payout has been deleted."), "success")
+        return redirect(url_for("agreements.detail", record_id=record_id) + "#ledger")
+    return render("records/confirm_delete.html", form=form, record=payout,
+                  back=url_for("agreements.detail", record_id=record_id))
+
+
+@bp.post("/<record_id>/scans")
+@require("edit_records")
+def add_scan(record_id):
+    agreement = get_or_404(Agreement, record_id)
+    form = ScanForm()
+    if form.validate_on_submit():
+        try:
+            attachments.add(agreement, form.file.data, kind="document", caption=form.caption.data or "")
+        except attachments.AttachmentError as error:
+            db.session.rollback()
+            form.file.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("The file has been attached."), "success")
+            return redirect(url_for("agreements.detail", record_id=record_id) + "#scans")
+    return invalid("agreements/detail.html", **_detail_context(agreement, scan_form=form))
+

@@ -1,0 +1,365 @@
+"""Agreement rules and writes, in one place: the life cycle (draft → signed → in force →
+ended, or → terminated with a reason), the commissioner parties and their shares, and
+the payout ledger (only while signed or in force, and within the term unless a reason
+is given). Each ``*_errors`` function returns {field: message}; an empty dict means the
+write may go ahead. Views call these and never write.
+"""
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, extract, func, select
+from sqlalchemy.orm import selectinload
+
+from app import records
+from app.extensions import db
+from app.models import (Agreement, AgreementParty, Cluster, Commissioner, Payout,
+                        ServiceTarget, utcnow)
+from app.security import scoped
+
+TRANSITIONS = {
+    "draft": ("signed",),
+    "signed": ("in_force", "terminated"),
+    "in_force": ("ended", "terminated"),
+    "ended": (),
+    "terminated": (),
+}
+PAYABLE = ("signed", "in_force")
+ENDING_SOON_DAYS = 60
+SILENT_DAYS = 365
+
+
+# --- the life cycle ------------------------------------------------------------------
+
+def allowed_steps(agreement: Agreement) -> tuple[str, ...]:
+    return TRANSITIONS.get(agreement.status, ())
+
+
+def step_date(agreement: Agreement, to: str) -> date:
+    """The date a step is proposed with: what the agreement already says, else today."""
+    return {"signed": agreement.signed_on, "in_force": agreement.starts_on,
+            "ended": agreement.ends_on}.get(to) or date.today()
+
+
+def transition_errors(agreement: Agreement, to: str, on: date | None, reason: str) -> dict:
+    """What stops ``agreement`` from moving to ``to`` on ``on``."""
+    if to not in allowed_steps(agreement):
+        return {"to": _l("This agreement cannot go from its present status to that one.")}
+    errors = {}
+    if on is None:
+        return {"on": _l("Enter the date.")}
+    if on > date.today():
+        errors["on"] = _l("The date cannot be in the future.")
+    if to == "signed":
+        if not agreement.parties:
+            errors["to"] = _l("Name at least one commissioner party before signing.")
+        elif sum(p.share_bp for p in agreement.parties) != 10000:
+            errors["to"] = _l("The commissioners' shares must add up to 100%.")
+        if agreement.counterpart_id is None:
+            errors["to"] = _l("Choose the service target before signing.")
+    elif to == "in_force":
+        if agreement.signed_on and on < agreement.signed_on:
+            errors["on"] = _l("An agreement comes into force on or after its signing.")
+        if agreement.ends_on and on > agreement.ends_on:
+            errors["on"] = _l("An agreement comes into force before its end date.")
+    elif to == "ended":
+        if agreement.ends_on and on < agreement.ends_on:
+            errors["on"] = _l("An agreement that stops before its end date is terminated, "
+                              "with a reason.")
+        if agreement.starts_on and on < agreement.starts_on:
+            errors["on"] = _l("An agreement ends after it starts.")
+    elif to == "terminated":
+        if not (reason or "").strip():
+            errors["reason"] = _l("Enter the reason for the termination.")
+        if agreement.signed_on and on < agreement.signed_on:
+            errors["on"] = _l("An agreement is terminated after its signing.")
+    return errors
+
+
+def transition(agreement: Agreement, to: str, on: date, reason: str = "") -> Agreement:
+    """Move the agreement one step (the caller checked ``transition_errors``)."""
+    data = {"status": to}
+    if to == "signed":
+        data["signed_on"] = on
+    elif to == "in_force":
+        data["starts_on"] = on
+    elif to == "ended":
+        data["ends_on"] = agreement.ends_on or on
+    elif to == "terminated":
+        data.update(terminated_on=on, termination_reason=reason.strip())
+    return records.update(agreement, data)
+
+
+# --- the agreement and its parties -----------------------------------------------------
+
+def agreement_errors(data: dict, agreement: Agreement | None = None) -> dict:
+    """Rules across fields of the agreement form: parties and shares, term, number."""
+    errors = {}
+    parties = data.get("parties") or []
+    ids = [cid for cid, _share in parties]
+    if not parties:
+        errors["parties"] = _l("Name at least one commissioner party.")
+    elif len(set(ids)) != len(ids):
+        errors["parties"] = _l("Each commissioner is a party once.")
+    elif sum(share for _cid, share in parties) != 10000:
+        errors["parties"] = _l("The commissioners' shares must add up to 100%.")
+    elif len(_scoped_ids(Commissioner, ids)) != len(set(ids)):
+        errors["parties"] = _l("Choose commissioners from the roster.")
+    if agreement is not None and not errors:
+        paid = {p.payee_id for p in agreement.payouts}
+        if paid - set(ids):
+            errors["parties"] = _l("A commissioner who has payouts in the ledger stays a party.")
+    if data.get("counterpart_id") and not _scoped_ids(ServiceTarget, [data["counterpart_id"]]):
+        errors["counterpart_id"] = _l("Choose a service target from the list.")
+    starts, ends = data.get("starts_on"), data.get("ends_on")
+    if starts and ends and ends < starts:
+        errors["ends_on"] = _l("The end date cannot come before the start date.")
+    if data.get("signed_on") and ends and ends < data["signed_on"]:
+        errors["ends_on"] = _l("The end date cannot come before the signing date.")
+    number = (data.get("number") or "").strip()
+    if number:
+        clash = scoped(Agreement).where(Agreement.number == number)
+        if agreement is not None:
+            clash = clash.where(Agreement.id != agreement.id)
+        if db.session.scalar(select(exists(clash.subquery().select()))):
+            errors["number"] = _l("Another agreement already has this number.")
+    return errors
+
+
+def _scoped_ids(model, ids) -> set[str]:
+    if not ids:
+        return set()
+    return set(db.session.scalars(scoped(model).with_only_columns(model.id)
+                                  .where(model.id.in_(ids))))
+
+
+def next_number(owner_node: str, on: date | None = None) -> str:
+    """The next paper number of the node: ``LY<year>-<sequence>``."""
+    prefix = f"LY{(on or date.today()).year}-"
+    taken = db.session.scalar(select(func.count()).where(
+        Agreement.owner_node == owner_node, Agreement.number.startswith(prefix)))
+    sequence = taken + 1
+    while db.session.scalar(select(func.count()).where(
+            Agreement.owner_node == owner_node, Agreement.number == f"{prefix}{sequence:04d}")):
+        sequence += 1
+    return f"{prefix}{sequence:04d}"
+
+
+def save(agreement: Agreement | None, data: dict, owner_node: str) -> Agreement:
+    """Create or update an agreement and its parties in one commit. ``data["parties"]``
+    is [(commissioner id, share in basis points)]. The agreement is flushed before its
+    parties so that its outbox entry comes first (sync applies parents first)."""
+    data = dict(data)
+    parties = data.pop("parties")
+    data["number"] = (data.get("number") or "").strip() or \
+        (agreement.number if agreement else next_number(owner_node, data.get("signed_on")))
+    if agreement is None:
+        agreement = Agreement(status="draft", owner_node=owner_node)
+        db.session.add(agreement)
+    records.apply(agreement, data)
+    db.session.flush()
+    _set_parties(agreement, parties)
+    db.session.commit()
+    return agreement
+
+
+def _set_parties(agreement: Agreement, parties: list[tuple[str, int]]) -> None:
+    """Make the live parties exactly ``parties``: shares updated in place, a removed
+    party soft-deleted (a tombstone travels), a returning one restored."""
+    existing = db.session.scalars(select(AgreementParty).where(
+        AgreementParty.agreement_id == agreement.id)
+        .order_by(AgreementParty.deleted_at.is_not(None))).all()
+    by_commissioner = {}
+    for party in existing:
+        by_commissioner.setdefault(party.commissioner_id, party)
+    for commissioner_id, share in parties:
+        party = by_commissioner.pop(commissioner_id, None)
+        if party is None:
+            db.session.add(AgreementParty(agreement_id=agreement.id, commissioner_id=commissioner_id,
+                                          share_bp=share, owner_node=agreement.owner_node))
+        else:
+            party.share_bp, party.deleted_at = share, None
+    for party in existing:
+        if party.commissioner_id in by_commissioner and party.deleted_at is None:
+            party.deleted_at = utcnow()
+
+
+# --- the ledger --------------------------------------------------------------------------
+
+def payout_errors(agreement: Agreement, data: dict) -> dict:
+    """What stops a payout (new or changed) from entering the ledger."""
+    errors = {}
+    if agreement.status not in PAYABLE:
+        errors["paid_on"] = _l("Payouts are recorded only while the agreement is signed or in force.")
+    if data.get("payee_id") not in {p.commissioner_id for p in agreement.parties}:
+        errors["payee_id"] = _l("The payee must be one of the agreement's commissioners.")
+    amount = data.get("amount_fen")
+    if amount is not None and amount <= 0:
+        errors["amount_fen"] = _l("The amount must be more than zero.")
+    paid = data.get("paid_on")
+    if paid and not errors.get("paid_on"):
+        start = agreement.starts_on or agreement.signed_on
+        outside = (start and paid < start) or (agreement.ends_on and paid > agreement.ends_on)
+        if outside and not (data.get("out_of_term_reason") or "").strip():
+            errors["out_of_term_reason"] = _l(
+                "This date is outside the agreement's term: give the reason to record it anyway.")
+    return errors
+
+
+def save_payout(agreement: Agreement, payout: Payout | None, data: dict) -> Payout:
+    data = dict(data)
+    start = agreement.starts_on or agreement.signed_on
+    inside = not ((start and data["paid_on"] < start) or
+                  (agreement.ends_on and data["paid_on"] > agreement.ends_on))
+    if inside:
+        data["out_of_term_reason"] = ""
+    if payout is None:
+        return records.create(Payout(agreement_id=agreement.id), data,
+                              owner_node=agreement.owner_node)
+    return records.update(payout, data)
+
+
+def payout_of(agreement: Agreement, payout_id: str) -> Payout | None:
+    return db.session.scalar(scoped(Payout).where(Payout.id == payout_id,
+                                                  Payout.agreement_id == agreement.id))
+
+
+def _live_payouts():
+    """Payouts that count: live, of a live agreement."""
+    return (select(Payout).join(Agreement, Agreement.id == Payout.agreement_id)
+            .where(Payout.deleted_at.is_(None), Agreement.deleted_at.is_(None)))
+
+
+def totals_by_year(agreement: Agreement) -> list[tuple[int, int]]:
+    """[(year, fen)] of the agreement's payouts, oldest year first."""
+    year = extract("year", Payout.paid_on)
+    rows = db.session.execute(
+        select(year, func.sum(Payout.amount_fen)).where(
+            Payout.agreement_id == agreement.id, Payout.deleted_at.is_(None))
+        .group_by(year).order_by(year)).all()
+    return [(int(y), int(total)) for y, total in rows]
+
+
+def totals_by_payee(agreement: Agreement) -> list[tuple[Commissioner, int, int]]:
+    """[(commissioner, year, fen)] of the agreement's payouts by payee and year."""
+    year = extract("year", Payout.paid_on)
+    rows = db.session.execute(
+        select(Payout.payee_id, year, func.sum(Payout.amount_fen)).where(
+            Payout.agreement_id == agreement.id, Payout.deleted_at.is_(None))
+        .group_by(Payout.payee_id, year).order_by(Payout.payee_id, year)).all()
+    people = {c.id: c for c in db.session.scalars(
+        select(Commissioner).where(Commissioner.id.in_({r[0] for r in rows})))}
+    return sorted(((people.get(cid), int(y), int(total)) for cid, y, total in rows),
+                  key=lambda r: (str(r[0]), r[1]))
+
+
+def paid_totals(agreement_ids) -> dict[str, int]:
+    """{agreement id: fen paid so far} for the given agreements."""
+    ids = list(agreement_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Payout.agreement_id, func.sum(Payout.amount_fen)).where(
+        Payout.agreement_id.in_(ids), Payout.deleted_at.is_(None))
+        .group_by(Payout.agreement_id)).all()
+    return {aid: int(total) for aid, total in rows}
+
+
+def commissioner_summary(commissioner: Commissioner) -> dict:
+    """The commissioner's live agreements and what was paid to them, by year."""
+    agreements = db.session.scalars(
+        scoped(Agreement).where(Agreement.id.in_(
+            select(AgreementParty.agreement_id).where(
+                AgreementParty.commissioner_id == commissioner.id,
+                AgreementParty.deleted_at.is_(None))))
+        .options(selectinload(Agreement.counterpart))
+        .order_by(Agreement.signed_on.desc(), Agreement.number)).all()
+    year = extract("year", Payout.paid_on)
+    stmt = (_live_payouts().with_only_columns(year, func.sum(Payout.amount_fen))
+            .where(Payout.payee_id == commissioner.id).group_by(year).order_by(year))
+    by_year = [(int(y), int(total)) for y, total in db.session.execute(stmt)]
+    return {"agreements": agreements, "by_year": by_year,
+            "total": sum(total for _y, total in by_year)}
+
+
+# --- the attention list and finding ---------------------------------------------------------
+
+def attention_condition(kind: str, today: date | None = None):
+    """The SQL condition for one kind of agreement that needs attention."""
+    today = today or date.today()
+    if kind == "ending_soon":
+        return (Agreement.status.in_(PAYABLE) & (Agreement.ends_on >= today)
+                & (Agreement.ends_on <= today + timedelta(days=ENDING_SOON_DAYS)))
+    if kind == "overdue":
+        return (Agreement.status == "in_force") & (Agreement.ends_on < today)
+    if kind == "silent":
+        year_ago = today - timedelta(days=SILENT_DAYS)
+        recent = select(Payout.id).where(Payout.agreement_id == Agreement.id,
+                                         Payout.deleted_at.is_(None), Payout.paid_on > year_ago)
+        return ((Agreement.status == "in_force")
+                & (func.coalesce(Agreement.starts_on, Agreement.signed_on) <= year_ago)
+                & ~exists(recent))
+    raise ValueError(kind)
+
+
+def attention(today: date | None = None, limit: int = 8) -> dict:
+    """{kind: (count, the first ``limit`` agreements)} for the home page."""
+    found = {}
+    for kind in ("overdue", "ending_soon", "silent"):
+        stmt = scoped(Agreement).where(attention_condition(kind, today))
+        count = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        items = db.session.scalars(stmt.options(selectinload(Agreement.counterpart))
+                                   .order_by(Agreement.ends_on, Agreement.number).limit(limit)).all()
+        found[kind] = (count, items)
+    return found
+
+
+def filtered(args: dict):
+    """The list's select for the filters in ``args`` (the query string)."""
+    stmt = scoped(Agreement, deleted=args.get("show") == "deleted")
+    q = (args.get("q") or "").strip()
+    if q:
+        people = select(AgreementParty.agreement_id).join(Commissioner).where(
+            AgreementParty.deleted_at.is_(None), records.matching(q, Commissioner.name))
+        targets = select(ServiceTarget.id).where(records.matching(q, ServiceTarget.name))
+        stmt = stmt.where(records.matching(q, Agreement.number, Agreement.title)
+                          | Agreement.id.in_(people) | Agreement.counterpart_id.in_(targets))
+    for key, column in (("status", Agreement.status), ("form", Agreement.form),
+                        ("cluster", Agreement.cluster_id), ("counterpart", Agreement.counterpart_id)):
+        if args.get(key):
+            stmt = stmt.where(column == args[key])
+    if args.get("commissioner"):
+        stmt = stmt.where(Agreement.id.in_(select(AgreementParty.agreement_id).where(
+            AgreementParty.commissioner_id == args["commissioner"],
+            AgreementParty.deleted_at.is_(None))))
+    year = str(args.get("year") or "")
+    if year.isdigit() and 1900 < int(year) < 3000:
+        stmt = stmt.where(Agreement.signed_on >= date(int(year), 1, 1),
+                          Agreement.signed_on < date(int(year) + 1, 1, 1))
+    if args.get("attention") == "any":
+        stmt = stmt.where(attention_condition("overdue") | attention_condition("ending_soon")
+                          | attention_condition("silent"))
+    elif args.get("attention") in ("ending_soon", "silent", "overdue"):
+        stmt = stmt.where(attention_condition(args["attention"]))
+    return stmt.options(selectinload(Agreement.counterpart), selectinload(Agreement.cluster),
+                        selectinload(Agreement.parties).selectinload(AgreementParty.commissioner)
+                        ).order_by(Agreement.signed_on.desc().nulls_last(), Agreement.number.desc(),
+                                   Agreement.id)
+
+
+def filter_options() -> dict:
+    """What the list's filters offer (as (id, name) rows): clusters, commissioners who are
+    parties, counterparts and signing years in use."""
+    party_ids = select(AgreementParty.commissioner_id).where(AgreementParty.deleted_at.is_(None))
+    counterpart_ids = scoped(Agreement).with_only_columns(Agreement.counterpart_id)
+    years = db.session.scalars(scoped(Agreement).with_only_columns(
+        extract("year", Agreement.signed_on)).where(Agreement.signed_on.is_not(None)).distinct())
+    return {
+        "clusters": db.session.execute(scoped(Cluster).with_only_columns(Cluster.id, Cluster.name)
+                                       .order_by(Cluster.sort_order)).all(),
+        "commissioners": db.session.execute(scoped(Commissioner).with_only_columns(
+            Commissioner.id, Commissioner.name).where(Commissioner.id.in_(party_ids))
+            .order_by(Commissioner.name)).tuples().all(),
+        "counterparts": db.session.execute(scoped(ServiceTarget).with_only_columns(
+            ServiceTarget.id, ServiceTarget.name).where(ServiceTarget.id.in_(counterpart_ids))
+            .order_by(ServiceTarget.name)).tuples().all(),
+        "years": sorted({int(y) for y in years}, reverse=True),
+    }
