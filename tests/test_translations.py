@@ -31,3 +31,29 @@ def test_pages_are_chinese_by_default_and_english_on_request(login):
     client.post("/language", data={"lang": "en", "next": "/commissioners/"})
     page = client.get("/commissioners/").get_data(as_text=True)
     assert "New commissioner" in page and "新增科技特派员" not in page
+
+
+def test_translations_keep_their_placeholders_and_no_stray_percent():
+    """Templates %-format every string: a translation with a stray % or a lost
+    placeholder would turn a page into an error."""
+    import re
+    with open(os.path.join(ROOT, "translations", "zh", "LC_MESSAGES", "messages.po"), "rb") as f:
+        catalog = read_po(f, locale="zh_CN")
+    wrong = []
+    for m in catalog:
+        if not m.id or not m.string or not isinstance(m.id, str):
+            continue
+        names = set(re.findall(r"%\((\w+)\)s", m.id))
+        if set(re.findall(r"%\((\w+)\)s", m.string)) != names:
+            wrong.append(m.id)
+            continue
+        values = {name: "x" for name in names}
+        try:
+            m.id % values
+        except (ValueError, TypeError, KeyError):
+            continue  # a bare % in the English too: never %-formatted, so neither is this
+        try:
+            m.string % values
+        except (ValueError, TypeError, KeyError):
+            wrong.append(m.id)
+    assert not wrong, wrong
