@@ -34,7 +34,8 @@ def app_for(node: Node):
 @pytest.fixture
 def pair(tmp_path):
     pg = os.environ.get("TEST_DATABASE_URL")
-    league_db = fresh_postgres(pg, "kepai_fault_league") if pg else None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    league_db = fresh_postgres(pg, f"kepai_fault_league_{worker}") if pg else None
     league = Node(tmp_path / "league", "league", "1501", "呼和浩特市科技局", league_db).start()
     station = Node(tmp_path / "station", "station", STATION, "土左旗工作站")
     token = league.enroll(STATION, "土左旗工作站")
