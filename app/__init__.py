@@ -32,7 +32,9 @@ def create_app(test_config=None) -> Flask:
     web.configure(app)
 
     from app import auth, clusters, commissioners, imports, main, places, stations, targets, teams
-    for area in (main, auth, places, clusters, stations, teams, commissioners, targets, imports):
+    from app import visits
+    for area in (main, auth, places, clusters, stations, teams, commissioners, targets, imports,
+                 visits):
         app.register_blueprint(area.bp)
 
     from app.sync import api as sync_api

@@ -7,9 +7,10 @@ from app.models.people import Commissioner, ServiceTarget
 from app.models.reference import Cluster, Place, ServiceTeam, Site, Station
 from app.models.sync import AppliedOperation, Peer, SyncConflict, SyncRun, Upstream
 from app.models.user import LoginAttempt, User
+from app.models.visit import Visit
 
 __all__ = [
     "AppliedOperation", "Attachment", "AuditEntry", "Base", "ChangeLogEntry", "Cluster", "Commissioner", "LoginAttempt", "NodeIdentity",
     "OutboxEntry", "Peer", "Place", "ServiceTarget", "ServiceTeam", "Site", "Station", "SyncConflict", "SyncRun", "Synced", "Upstream",
-    "User", "utcnow",
+    "User", "Visit", "utcnow",
 ]
