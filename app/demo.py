@@ -172,5 +172,8 @@ def seed(scale: str = "small") -> dict:
         if db.session.scalar(select(User).where(User.username == username)) is None:
             create_user(username=username, password=DEMO_PASSWORD, role=role, node_code=code,
                         display_name=display, commissioner_id=commissioner.id if commissioner else None)
+    from app.visits.demo import seed_visits
+    visits = seed_visits(scale, code, linked.id)
     return {"villages": len(villages), "commissioners": len(commissioners),
-            "service targets": sizes[1], "stations": 2, "sites": len(sites), "teams": 3}
+            "service targets": sizes[1], "stations": 2, "sites": len(sites), "teams": 3,
+            "visits": visits}
