@@ -31,7 +31,10 @@ class Visit(Synced, Base):
     __tablename__ = "visit"
     __table_args__ = (
         UniqueConstraint("owner_node", "number", name="uq_visit_owner_node_number"),
-        Index("ix_visit_owner_node_visited_on_id", "owner_node", "visited_on", "id"),
+        # the list: one node's live visits by date (counts and keyset pages from the index)
+        Index("ix_visit_list_by_date", "owner_node", "deleted_at", "visited_on", "id"),
+        Index("ix_visit_list_by_update", "owner_node", "deleted_at", "updated_at", "id"),
+        Index("ix_visit_created_by_created_at", "created_by", "created_at"),  # "last village"
     )
 
     number: Mapped[str] = mapped_column(String(32))  # 150121-01-2026-00042
@@ -69,10 +72,8 @@ class Visit(Synced, Base):
     station = relationship("Station")
     village = relationship("Place")
     cluster = relationship("Cluster")
-    commissioners = relationship("Commissioner", secondary=visit_commissioners,
-                                 order_by="Commissioner.name")
-    targets = relationship("ServiceTarget", secondary=visit_targets,
-                           order_by="ServiceTarget.name")
+    commissioners = relationship("Commissioner", secondary=visit_commissioners)
+    targets = relationship("ServiceTarget", secondary=visit_targets)
 
     @property
     def service_type_list(self) -> list[str]:

@@ -1,6 +1,6 @@
 """Finding visits: filters combined freely from the query string, full-text search,
 sorting, and keyset pagination (a page deep in the list costs what the first one does)."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
@@ -14,6 +14,7 @@ from app.visits import search, services, vocab
 
 FILTERS = ("q", "date_from", "date_to", "commissioner", "target", "target_name", "village",
            "cluster", "stage", "service_type", "mode", "review", "sort", "show")
+COUNT_CAP = 10_000  # beyond this a list says "more than 10000": counting all costs too much
 SORTS = {  # key: (column, descending, how a cursor value is read back)
     "-date": (Visit.visited_on, True, date.fromisoformat),
     "date": (Visit.visited_on, False, date.fromisoformat),
@@ -77,7 +78,10 @@ class KeysetPage:
     prev_cursor: str | None = None
     is_first: bool = True
     is_last: bool = True
-    extra: dict = field(default_factory=dict)
+
+    @property
+    def capped(self) -> bool:
+        return self.total > COUNT_CAP
 
 
 def _cursor(visit: Visit, sort: str) -> str:
@@ -104,7 +108,7 @@ def paginate(stmt, args: dict, after: str | None = None, before: str | None = No
     sort = args.get("sort") or "-date"
     column, descending, _ = SORTS[sort]
     total = db.session.scalar(select(func.count()).select_from(
-        stmt.with_only_columns(Visit.id).order_by(None).subquery()))
+        stmt.with_only_columns(Visit.id).order_by(None).limit(COUNT_CAP + 1).subquery()))
     key = tuple_(column, Visit.id)
     after_key, before_key = _parse(after, sort), _parse(before, sort)
     backwards = bool(before_key) or last

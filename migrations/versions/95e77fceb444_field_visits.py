@@ -73,7 +73,9 @@ def upgrade():
     with op.batch_alter_table('visit', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_visit_cluster_id'), ['cluster_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_visit_owner_node'), ['owner_node'], unique=False)
-        batch_op.create_index('ix_visit_owner_node_visited_on_id', ['owner_node', 'visited_on', 'id'], unique=False)
+        batch_op.create_index('ix_visit_list_by_date', ['owner_node', 'deleted_at', 'visited_on', 'id'], unique=False)
+        batch_op.create_index('ix_visit_list_by_update', ['owner_node', 'deleted_at', 'updated_at', 'id'], unique=False)
+        batch_op.create_index('ix_visit_created_by_created_at', ['created_by', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_visit_review_state'), ['review_state'], unique=False)
         batch_op.create_index(batch_op.f('ix_visit_station_id'), ['station_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_visit_village_id'), ['village_id'], unique=False)
@@ -119,7 +121,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_visit_village_id'))
         batch_op.drop_index(batch_op.f('ix_visit_station_id'))
         batch_op.drop_index(batch_op.f('ix_visit_review_state'))
-        batch_op.drop_index('ix_visit_owner_node_visited_on_id')
+        batch_op.drop_index('ix_visit_created_by_created_at')
+        batch_op.drop_index('ix_visit_list_by_update')
+        batch_op.drop_index('ix_visit_list_by_date')
         batch_op.drop_index(batch_op.f('ix_visit_owner_node'))
         batch_op.drop_index(batch_op.f('ix_visit_cluster_id'))
 
