@@ -34,4 +34,4 @@ test: install
 	$(BIN)/pytest -q
 
 bench: install
-	@echo "no benchmarks yet"
+	$(BIN)/python bench/pages.py

@@ -69,6 +69,20 @@ def filtered(args: dict, user=None):
     return stmt
 
 
+def count(args: dict, user=None) -> int:
+    """How many visits match, up to COUNT_CAP + 1. On SQLite a search is counted from the
+    full-text index outwards (the planner would otherwise test every visit)."""
+    q = args.get("q")
+    if q and db.engine.dialect.name == "sqlite":
+        base = filtered({**args, "q": ""}, user)
+        found = search.fts_ids(q).subquery("found")
+        ids = select(Visit.id).select_from(found.join(Visit, Visit.id == found.c.visit_id)) \
+            .where(base.whereclause)
+    else:
+        ids = filtered(args, user).with_only_columns(Visit.id).order_by(None)
+    return db.session.scalar(select(func.count()).select_from(ids.limit(COUNT_CAP + 1).subquery()))
+
+
 @dataclass
 class KeysetPage:
     items: list
@@ -107,8 +121,7 @@ def paginate(stmt, args: dict, after: str | None = None, before: str | None = No
     per_page = per_page or current_app.config["PAGE_SIZE"]
     sort = args.get("sort") or "-date"
     column, descending, _ = SORTS[sort]
-    total = db.session.scalar(select(func.count()).select_from(
-        stmt.with_only_columns(Visit.id).order_by(None).limit(COUNT_CAP + 1).subquery()))
+    total = count(args)
     key = tuple_(column, Visit.id)
     after_key, before_key = _parse(after, sort), _parse(before, sort)
     backwards = bool(before_key) or last

@@ -50,16 +50,33 @@ def _form(visit=None) -> VisitForm:
     return form
 
 
+def _choices(kind: str, ids=None) -> list[tuple[str, str]]:
+    """(id, label) of the commissioners or targets in scope (only ``ids`` when given), as
+    plain rows: the form lists every one of them for use without JavaScript."""
+    if kind == "commissioners":
+        stmt = scoped(Commissioner).with_only_columns(
+            Commissioner.id, Commissioner.name, Commissioner.specialty).order_by(Commissioner.name)
+        model = Commissioner
+    else:
+        stmt = scoped(ServiceTarget).with_only_columns(
+            ServiceTarget.id, ServiceTarget.name, Place.name) \
+            .join(Place, Place.id == ServiceTarget.village_id, isouter=True) \
+            .order_by(ServiceTarget.name)
+        model = ServiceTarget
+    if ids is not None:
+        stmt = stmt.where(model.id.in_(ids))
+    return [(rid, f"{name} · {extra}" if extra else name) for rid, name, extra in db.session.execute(stmt)]
+
+
 def _pickers(form: VisitForm) -> dict:
     """The chosen and the other commissioners and targets, for the pickers."""
-    def split(model, ids, order):
-        everything = db.session.scalars(scoped(model).order_by(order)).all()
-        chosen = [r for r in everything if r.id in set(ids or [])]
-        return chosen, [r for r in everything if r.id not in set(ids or [])]
-    c_chosen, c_other = split(Commissioner, form.commissioner_ids.data, Commissioner.name)
-    t_chosen, t_other = split(ServiceTarget, form.target_ids.data, ServiceTarget.name)
-    return {"commissioners_chosen": c_chosen, "commissioners_other": c_other,
-            "targets_chosen": t_chosen, "targets_other": t_other}
+    context = {}
+    for kind, field in (("commissioners", form.commissioner_ids), ("targets", form.target_ids)):
+        chosen = set(field.data or [])
+        every = _choices(kind)
+        context[kind + "_chosen"] = [c for c in every if c[0] in chosen]
+        context[kind + "_other"] = [c for c in every if c[0] not in chosen]
+    return context
 
 
 def _submit(form: VisitForm, visit=None):
@@ -203,12 +220,10 @@ def restore(record_id):
 @bp.get("/chosen/<kind>")
 def chosen(kind):
     """The picker's chosen list for the ids in the query (htmx, after a pick)."""
-    model, name = {"commissioners": (Commissioner, "commissioner_ids"),
-                   "targets": (ServiceTarget, "target_ids")}.get(kind, (None, None))
-    if model is None:
+    name = {"commissioners": "commissioner_ids", "targets": "target_ids"}.get(kind)
+    if name is None:
         abort(404)
     ids = list(dict.fromkeys(i for i in request.args.getlist(name) if i))
-    found = db.session.scalars(scoped(model).where(model.id.in_(ids))).all() if ids else []
-    by_id = {r.id: r for r in found}
-    return render("visits/_chosen.html", records=[by_id[i] for i in ids if i in by_id],
+    found = dict(_choices(kind, ids)) if ids else {}
+    return render("visits/_chosen.html", records=[(i, found[i]) for i in ids if i in found],
                   name=name)

@@ -69,16 +69,20 @@ def _fts_phrase(q: str) -> str:
     return '"' + q.replace('"', '""') + '"'
 
 
+def fts_ids(q: str):
+    """SQLite: a select of the ids of visits whose text contains ``q``, from the index."""
+    if len(q) >= 3:  # the trigram index answers MATCH for three characters or more
+        sub = text("SELECT visit_id FROM visit_fts WHERE visit_fts MATCH :fts") \
+            .bindparams(fts="body:" + _fts_phrase(q))
+    else:  # shorter (two Chinese characters are a word): a scan of the index's text
+        sub = text("SELECT visit_id FROM visit_fts WHERE instr(body, :q) > 0").bindparams(q=q)
+    return sub.columns(visit_id=Visit.id.type)
+
+
 def condition(q: str, dialect: str):
     """A where-condition: the visit's problem, action or result contains ``q``."""
     if dialect == "sqlite":
-        if len(q) >= 3:  # the trigram index answers MATCH for three characters or more
-            sub = text("SELECT visit_id FROM visit_fts WHERE visit_fts MATCH :fts") \
-                .bindparams(fts="body:" + _fts_phrase(q))
-        else:  # shorter (two Chinese characters are a word): a scan of the index's text
-            sub = text("SELECT visit_id FROM visit_fts WHERE instr(body, :q) > 0") \
-                .bindparams(q=q)
-        return Visit.id.in_(sub.columns(visit_id=Visit.id.type))
+        return Visit.id.in_(fts_ids(q))
     pattern = "%" + _escape(q) + "%"
     return or_(*(getattr(Visit, c).ilike(pattern, escape="\\") for c in PG_COLUMNS))
 
