@@ -29,6 +29,7 @@ class Visit(Synced, Base):
     """One field visit (服务记录) by one or more commissioners."""
 
     __tablename__ = "visit"
+    __audit_skip__ = Synced.__audit_skip__ + ("year", "sequence")  # the number says both
     __table_args__ = (
         UniqueConstraint("owner_node", "number", name="uq_visit_owner_node_number"),
         # the list: one node's live visits by date (counts and keyset pages from the index)

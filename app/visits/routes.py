@@ -169,7 +169,8 @@ def detail(record_id):
         abort(404)
     return render("visits/detail.html", visit=visit, photos=attachments.for_record(visit),
                   present=attachments.present, history=records.history(visit), vocab=vocab,
-                  history_vocab=VOCAB, labels=field_labels(VisitForm),
+                  history_vocab=VOCAB, labels={**field_labels(VisitForm), "number": _("Number"),
+                                               "owner_node": _("Node")},
                   can_edit=services.may_edit(visit))
 
 
