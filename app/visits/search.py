@@ -89,3 +89,13 @@ def condition(q: str, dialect: str):
 
 def _escape(q: str) -> str:
     return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def include_name(name, type_, parent_names) -> bool:
+    """For Alembic's ``include_name``: leave the search index out of model comparisons
+    (autogenerate would otherwise offer to drop what ``install`` made)."""
+    if type_ == "table":
+        return not (name or "").startswith("visit_fts")
+    if type_ == "index":
+        return name not in {f"ix_visit_{column}_trgm" for column in PG_COLUMNS}
+    return True
