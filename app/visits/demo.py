@@ -64,12 +64,13 @@ def seed_visits(scale: str, node_code: str, demo_commissioner_id: str | None = N
     targets_by_village = {}
     for t in targets:
         targets_by_village.setdefault(t.village_id, []).append(t)
-    # A few commissioners do most of the work (as everywhere).
-    activity = [rng.paretovariate(1.5) for _ in commissioners]
+    # Some commissioners work much more than others (at most six times the least busy);
+    # the demo commissioner is among the busiest.
+    activity = [min(rng.paretovariate(1.5), 6.0) for _ in commissioners]
     if demo_commissioner_id:
         for i, c in enumerate(commissioners):
             if c.id == demo_commissioner_id:
-                activity[i] = max(activity) * 1.2
+                activity[i] = 6.0
     planner = _Planner(rng, commissioners, activity, villages, targets_by_village, clusters,
                        stations)
     if scale == "county":
