@@ -324,18 +324,18 @@ def test_keyset_pages_walk_the_whole_list_both_ways(app, login, world):
     seen, url = [], "/visits/?sort=-date"
     while url:
         body = client.get(url).get_data(as_text=True)
-        seen += re.findall(r'<td data-label="[^"]+">(\d{4}-\d\d-\d\d)</td>', body)
+        seen += re.findall(r'<td data-label="[^"]+" class="nowrap">(\d{4}-\d\d-\d\d)</td>', body)
         nxt = re.search(r'href="([^"]*after=[^"]*)"', body)
         url = nxt.group(1).replace("&amp;", "&") if nxt else None
     assert len(seen) == 60 and seen == sorted(seen, reverse=True)
     last = client.get("/visits/?last=1&sort=-date").get_data(as_text=True)
-    dates = re.findall(r'<td data-label="[^"]+">(\d{4}-\d\d-\d\d)</td>', last)
+    dates = re.findall(r'<td data-label="[^"]+" class="nowrap">(\d{4}-\d\d-\d\d)</td>', last)
     assert dates == seen[35:]  # a full page at the end
     prev = re.search(r'href="([^"]*before=[^"]*)"', last).group(1).replace("&amp;", "&")
-    dates = re.findall(r'<td data-label="[^"]+">(\d{4}-\d\d-\d\d)</td>', client.get(prev).get_data(as_text=True))
+    dates = re.findall(r'<td data-label="[^"]+" class="nowrap">(\d{4}-\d\d-\d\d)</td>', client.get(prev).get_data(as_text=True))
     assert dates == seen[10:35]
     oldest = client.get("/visits/?sort=date").get_data(as_text=True)
-    assert re.findall(r'<td data-label="[^"]+">(\d{4}-\d\d-\d\d)</td>', oldest)[0] == "2024-01-01"
+    assert re.findall(r'<td data-label="[^"]+" class="nowrap">(\d{4}-\d\d-\d\d)</td>', oldest)[0] == "2024-01-01"
     assert client.get("/visits/?after=garbage&sort=nonsense").status_code == 200
 
 
