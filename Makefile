@@ -34,4 +34,4 @@ test: install
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 bench: install
-	@echo "no benchmarks yet"
+	$(BIN)/python bench/pages.py

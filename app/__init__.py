@@ -32,9 +32,9 @@ def create_app(test_config=None) -> Flask:
     web.configure(app)
 
     from app import (agreements, auth, clusters, commissioners, imports, main, places, stations,
-                     targets, teams, trainings)
+                     targets, teams, trainings, visits)
     for area in (main, auth, places, clusters, stations, teams, commissioners, targets, imports,
-                 trainings, agreements):
+                 visits, trainings, agreements):
         app.register_blueprint(area.bp)
 
     from app.sync import api as sync_api

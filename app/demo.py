@@ -174,6 +174,8 @@ def seed(scale: str = "small") -> dict:
             create_user(username=username, password=DEMO_PASSWORD, role=role, node_code=code,
                         display_name=display, commissioner_id=commissioner.id if commissioner else None)
     from app.trainings.demo import seed as seed_trainings
+    from app.visits.demo import seed_visits
+    visits = seed_visits(scale, code, linked.id)
     return {"villages": len(villages), "commissioners": len(commissioners),
             "service targets": sizes[1], "stations": 2, "sites": len(sites), "teams": 3,
-            **seed_trainings(scale, code), **seed_agreements(scale, code)}
+            "visits": visits, **seed_trainings(scale, code), **seed_agreements(scale, code)}

@@ -5,7 +5,7 @@ who/when stamps and sync outbox entry, all in the same transaction as the record
 Services only change records and commit; they never write audit or outbox rows.
 """
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from flask import g, has_app_context, has_request_context
@@ -37,7 +37,7 @@ def _node_code() -> str:
 
 def _plain(value):
     """A value as the audit (JSON) keeps it."""
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)

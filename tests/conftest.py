@@ -53,12 +53,20 @@ def _seed(app):
             create_user(username=username, password=PASSWORD, role=role, node_code=STATION)
 
 
+def _search_indexes():
+    """What create_all cannot make: full-text indexes (the migrations make them too)."""
+    from app.visits.search import install
+    with db.engine.begin() as conn:
+        install(conn)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("template") / "kepai.sqlite3"
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
     with app.app_context():
         db.create_all()
+        _search_indexes()
     _seed(app)
     with app.app_context():
         db.engine.dispose()
@@ -73,6 +81,7 @@ def pg_schema():
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         db.create_all()
+        _search_indexes()
         db.engine.dispose()
     return PG_URL
 

@@ -35,7 +35,9 @@ def empty_url(request, tmp_path, monkeypatch):
 
 def _differences(app):
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        from app.visits.search import include_name
+        context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                         "include_name": include_name})
         return compare_metadata(context, db.metadata)
 
 

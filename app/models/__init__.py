@@ -10,11 +10,12 @@ from app.models.sync import (AppliedOperation, Peer, SentFile, SyncConflict, Syn
                              Upstream)
 from app.models.training import Training, TrainingAttendee
 from app.models.user import LoginAttempt, User
+from app.models.visit import Visit
 
 __all__ = [
     "Agreement", "AgreementParty", "AppliedOperation", "Attachment", "AuditEntry", "Base",
     "ChangeLogEntry", "Cluster", "Commissioner", "LoginAttempt", "NodeIdentity", "OutboxEntry",
     "Payout", "Peer", "Place", "SentFile", "ServiceTarget", "ServiceTeam", "Site", "Station",
     "SyncConflict", "SyncRun", "Synced", "Training", "TrainingAttendee", "Upstream", "User",
-    "utcnow",
+    "Visit", "utcnow",
 ]

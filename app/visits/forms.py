@@ -1,0 +1,64 @@
+"""The visit form: one class for the staff's full form and the commissioner's short one
+(the short template shows fewer fields). Pickers accept ids; the service checks that
+they belong to the user's node."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, FloatField, IntegerField, MultipleFileField,
+                     SelectField, SelectMultipleField, TextAreaField, TimeField)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from app.forms import MultiCheckboxField, TrimmedStringField, not_in_future
+from app.visits import services, vocab
+
+TEXT = services.LIMITS
+
+
+class VisitForm(FlaskForm):
+    visited_on = DateField(_l("Date"), validators=[InputRequired(), not_in_future])
+    start_time = TimeField(_l("Start time"), validators=[Optional()])
+    end_time = TimeField(_l("End time"), validators=[Optional()])
+    hours = FloatField(_l("Hours"), validators=[Optional(), NumberRange(0, 24, _l("Hours must be between 0 and 24."))])
+    commissioner_ids = SelectMultipleField(_l("Commissioners"), validate_choice=False)
+    target_ids = SelectMultipleField(_l("Service targets"), validate_choice=False)
+    station_id = SelectField(_l("Station"), validate_choice=False, validators=[Optional()])
+    village_id = SelectField(_l("Village"), validate_choice=False, validators=[Optional()])
+    location = TrimmedStringField(_l("Location"), validators=[Optional(), Length(max=TEXT["location"])])
+    latitude = FloatField(_l("Latitude"), validators=[Optional()])
+    longitude = FloatField(_l("Longitude"), validators=[Optional()])
+    cluster_id = SelectField(_l("Industry cluster"), validate_choice=False, validators=[Optional()])
+    stage = SelectField(_l("Production stage"), choices=[("", "—")] + list(vocab.STAGES.items()),
+                        validators=[Optional()])
+    service_types = MultiCheckboxField(_l("Service types"), choices=list(vocab.SERVICE_TYPES.items()),
+                                       validators=[Optional()])
+    mode = SelectField(_l("How"), choices=list(vocab.MODES.items()), default="onsite")
+    problem = TextAreaField(_l("Problem"), validators=[Optional(), Length(max=TEXT["problem"])])
+    action = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=TEXT["action"])])
+    result = TextAreaField(_l("Result"), validators=[Optional(), Length(max=TEXT["result"])])
+    technologies = TrimmedStringField(_l("Technologies introduced"),
+                                      validators=[Optional(), Length(max=TEXT["technologies"])])
+    technology_count = IntegerField(_l("Number of technologies"),
+                                    validators=[Optional(), NumberRange(0, services.MAX_COUNT)])
+    varieties = TrimmedStringField(_l("Varieties introduced"),
+                                   validators=[Optional(), Length(max=TEXT["varieties"])])
+    variety_count = IntegerField(_l("Number of varieties"),
+                                 validators=[Optional(), NumberRange(0, services.MAX_COUNT)])
+    people_reached = IntegerField(_l("People reached"),
+                                  validators=[Optional(), NumberRange(0, services.MAX_COUNT)])
+    follow_up = BooleanField(_l("Follow-up wanted"))
+    follow_up_on = DateField(_l("Follow-up date"), validators=[Optional()])
+    photos = MultipleFileField(_l("Photos"))
+    use_photo_info = BooleanField(_l("Take the date, time and position from the photo"))
+
+    def data_for_save(self) -> dict:
+        """The fields as the service takes them (no token, no uploads)."""
+        skip = {"csrf_token", "photos", "use_photo_info"}
+        data = {name: f.data for name, f in self._fields.items() if name not in skip}
+        for key in ("location", "problem", "action", "result", "technologies", "varieties", "stage"):
+            data[key] = (data[key] or "").strip()
+        data["commissioner_ids"] = [i for i in data["commissioner_ids"] or [] if i]
+        data["target_ids"] = [i for i in data["target_ids"] or [] if i]
+        return data
+
+    def uploads(self) -> list:
+        """The files actually chosen (browsers send one empty part for none)."""
+        return [f for f in (self.photos.data or []) if getattr(f, "filename", "")]

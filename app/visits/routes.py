@@ -1,0 +1,230 @@
+"""Visit pages: list (filters, search, keyset pages, exports), detail, the full and the
+short entry form, edit, delete and restore. Rules live in services.py."""
+from datetime import time
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import aliased, selectinload
+
+from app import attachments, records
+from app.extensions import db
+from app.forms import DeleteForm, field_labels
+from app.htmx import invalid, render
+from app.models import Cluster, Commissioner, Place, ServiceTarget, Station
+from app.places.services import local_places
+from app.security import can, require, scoped
+from app.visits import bp, export, listing, services, vocab
+from app.visits.forms import VisitForm
+
+VOCAB = {"stage": vocab.STAGES, "mode": vocab.MODES, "review_state": vocab.REVIEW_STATES}
+
+
+def _villages():
+    stmt = local_places().where(Place.level == "village").options(selectinload(Place.parent))
+    return sorted(db.session.scalars(stmt).all(), key=lambda p: p.full_name)
+
+
+def _form(visit=None) -> VisitForm:
+    form = VisitForm(obj=visit)
+    form.station_id.choices = [("", "—")] + [
+        (s.id, s.name) for s in db.session.scalars(scoped(Station).order_by(Station.name))]
+    form.village_id.choices = [("", "—")] + [(v.id, v.full_name) for v in _villages()]
+    form.cluster_id.choices = [("", "—")] + [
+        (c.id, c.name) for c in db.session.scalars(scoped(Cluster).order_by(Cluster.sort_order))]
+    if form.is_submitted():
+        return form
+    if visit is None:
+        for key, value in services.defaults().items():
+            form[key].data = value
+        if current_user.commissioner_id and current_user.commissioner:
+            clusters = current_user.commissioner.clusters
+            form.cluster_id.data = clusters[0].id if clusters else None
+    else:
+        form.commissioner_ids.data = [c.id for c in visit.commissioners]
+        form.target_ids.data = [t.id for t in visit.targets]
+        form.service_types.data = visit.service_type_list
+        for name in ("start_time", "end_time"):
+            text = getattr(visit, name)
+            form[name].data = time.fromisoformat(text) if text else None
+    return form
+
+
+def _choices(kind: str, ids=None) -> list[tuple[str, str]]:
+    """(id, label) of the commissioners or targets in scope (only ``ids`` when given), as
+    plain rows: the form lists every one of them for use without JavaScript."""
+    if kind == "commissioners":
+        stmt = scoped(Commissioner).with_only_columns(
+            Commissioner.id, Commissioner.name, Commissioner.specialty).order_by(Commissioner.name)
+        model = Commissioner
+    else:
+        stmt = scoped(ServiceTarget).with_only_columns(
+            ServiceTarget.id, ServiceTarget.name, Place.name) \
+            .join(Place, Place.id == ServiceTarget.village_id, isouter=True) \
+            .order_by(ServiceTarget.name)
+        model = ServiceTarget
+    if ids is not None:
+        stmt = stmt.where(model.id.in_(ids))
+    return [(rid, f"{name} · {extra}" if extra else name) for rid, name, extra in db.session.execute(stmt)]
+
+
+def _pickers(form: VisitForm) -> dict:
+    """The chosen and the other commissioners and targets, for the pickers."""
+    context = {}
+    for kind, field in (("commissioners", form.commissioner_ids), ("targets", form.target_ids)):
+        chosen = set(field.data or [])
+        every = _choices(kind)
+        context[kind + "_chosen"] = [c for c in every if c[0] in chosen]
+        context[kind + "_other"] = [c for c in every if c[0] not in chosen]
+    return context
+
+
+def _submit(form: VisitForm, visit=None):
+    """Check the form, the visit rules and the photos; save when all is well. Returns the
+    saved visit, or None with the errors on the fields (nothing written)."""
+    if not form.is_submitted():
+        return None
+    form.validate_on_submit()
+    data = form.data_for_save()
+    photos = form.uploads()
+    hint = services.exif_hint(photos) if form.use_photo_info.data and photos else {}
+    for key, value in hint.items():  # the user agreed: the photo's time and place win
+        data[key] = value
+        form[key].data = value
+        form[key].errors = []
+    errors = {**services.rule_errors(data), **services.photo_errors(photos)}
+    for name, message in errors.items():
+        if not form[name].errors:
+            form[name].errors = list(form[name].errors) + [message]
+    if any(field.errors for field in form) or (form.meta.csrf and form.csrf_token.errors):
+        return None
+    saved = services.save(visit, data, photos)
+    if form.use_photo_info.data and photos and not hint:
+        flash(_("The photos carry no date or position; nothing was taken from them."), "warning")
+    return saved
+
+
+def _form_page(form, visit, short: bool, status_invalid: bool):
+    template = "visits/short.html" if short else "visits/form.html"
+    context = {"form": form, "visit": visit, "short": short, **_pickers(form),
+               "max_mb": attachments.MAX_BYTES // 2**20}
+    if status_invalid:
+        return invalid(template, **context)
+    return render(template, **context)
+
+
+@bp.get("/")
+def index():
+    args = listing.clean_args(request.args, can("restore_records"))
+    page = listing.paginate(listing.filtered(args), args, after=request.args.get("after"),
+                            before=request.args.get("before"), last=request.args.get("last") == "1")
+    return render("visits/index.html", "visits/_results.html", page=page, args=args,
+                  vocab=vocab, **_filter_options())
+
+
+def _filter_options() -> dict:
+    """(id, name) pairs for the filter selects: plain rows, cheap on every list view."""
+    township = aliased(Place)
+    villages = db.session.execute(
+        local_places().with_only_columns(Place.id, Place.name, township.name)
+        .join(township, township.id == Place.parent_id, isouter=True)
+        .where(Place.level == "village").order_by(township.name, Place.name)).all()
+    return {
+        "commissioners": [] if services.is_commissioner() else db.session.execute(
+            scoped(Commissioner).with_only_columns(Commissioner.id, Commissioner.name)
+            .order_by(Commissioner.name)).all(),
+        "villages": [(vid, f"{town} {name}" if town else name) for vid, name, town in villages],
+        "clusters": db.session.execute(scoped(Cluster).with_only_columns(Cluster.id, Cluster.name)
+                                       .order_by(Cluster.sort_order)).all(),
+    }
+
+
+@bp.get("/export.<fmt>")
+def export_list(fmt):
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    args = listing.clean_args(request.args, can("restore_records"))
+    rows = listing.all_rows(listing.filtered(args), args)
+    return export.csv_response(rows) if fmt == "csv" else export.xlsx_response(rows)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    if not services.may_create():
+        abort(403)
+    short = request.args.get("form") == "short" or (
+        services.is_commissioner() and request.args.get("form") != "full")
+    form = _form()
+    visit = _submit(form)
+    if visit is not None:
+        flash(_("Visit %(number)s has been recorded.", number=visit.number), "success")
+        return redirect(url_for("visits.detail", record_id=visit.id))
+    return _form_page(form, None, short, form.is_submitted())
+
+
+@bp.get("/<record_id>")
+def detail(record_id):
+    visit = services.get(record_id, include_deleted=can("restore_records"))
+    if visit is None:
+        abort(404)
+    return render("visits/detail.html", visit=visit, photos=attachments.for_record(visit),
+                  present=attachments.present, history=records.history(visit), vocab=vocab,
+                  history_vocab=VOCAB, labels={**field_labels(VisitForm), "number": _("Number"),
+                                               "owner_node": _("Node")},
+                  can_edit=services.may_edit(visit))
+
+
+@bp.route("/<record_id>/edit", methods=["GET", "POST"])
+def edit(record_id):
+    visit = services.get(record_id)
+    if visit is None:
+        abort(404)
+    if not services.may_edit(visit):
+        abort(403)
+    form = _form(visit)
+    saved = _submit(form, visit)
+    if saved is not None:
+        flash(_("Your changes have been saved."), "success")
+        return redirect(url_for("visits.detail", record_id=visit.id))
+    return _form_page(form, visit, False, form.is_submitted())
+
+
+@bp.route("/<record_id>/delete", methods=["GET", "POST"])
+@require("delete_records")
+def delete(record_id):
+    visit = services.get(record_id)
+    if visit is None:
+        abort(404)
+    if not services.may_edit(visit):
+        abort(403)
+    form = DeleteForm()
+    if form.validate_on_submit():
+        records.soft_delete(visit)
+        flash(_("%(name)s has been deleted. An admin can restore it.", name=visit.number), "success")
+        return redirect(url_for("visits.index"))
+    return render("records/confirm_delete.html", form=form, record=visit,
+                  back=url_for("visits.detail", record_id=record_id))
+
+
+@bp.post("/<record_id>/restore")
+@require("restore_records")
+def restore(record_id):
+    visit = services.get(record_id, include_deleted=True)
+    if visit is None:
+        abort(404)
+    if DeleteForm().validate_on_submit() and visit.deleted_at is not None:
+        records.restore(visit)
+        flash(_("%(name)s has been restored.", name=visit.number), "success")
+    return redirect(url_for("visits.detail", record_id=record_id))
+
+
+@bp.get("/chosen/<kind>")
+def chosen(kind):
+    """The picker's chosen list for the ids in the query (htmx, after a pick)."""
+    name = {"commissioners": "commissioner_ids", "targets": "target_ids"}.get(kind)
+    if name is None:
+        abort(404)
+    ids = list(dict.fromkeys(i for i in request.args.getlist(name) if i))
+    found = dict(_choices(kind, ids)) if ids else {}
+    return render("visits/_chosen.html", records=[(i, found[i]) for i in ids if i in found],
+                  name=name)

@@ -1,0 +1,214 @@
+"""Page benchmark on the three-year county dataset (``make bench``).
+
+Builds (once) an instance folder of its own under /tmp with ``flask seed-demo --scale
+county``, serves it with waitress on 127.0.0.1, logs several clients in through the login
+form (threads + urllib, a cookie jar each), has them request every page in PAGES in
+random order for a number of rounds, and prints p50 and p95 of each page next to the
+login page's, as ratios. A script, not a test: it asserts nothing.
+
+    .venv/bin/python bench/pages.py [--clients 4] [--rounds 20] [--fresh]
+
+To add a page: append ``(name, path)`` to PAGES; a path may use the ``{keys}`` that
+``sample_ids()`` finds in the database.
+"""
+import argparse
+import http.cookiejar
+import os
+import random
+import re
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+INSTANCE = "/tmp/kepai-bench"
+USER, PASSWORD = "demo-staff", "demo12345"
+LOGIN = ("login page", "/login")
+PAGES = [
+    ("visit list", "/visits/"),
+    ("visit list, filtered", "/visits/?commissioner={commissioner}&stage=during&mode=onsite"
+                             "&date_from={year_ago}"),
+    ("visit list, searched", "/visits/?q=乳房炎"),
+    ("visit list, searched 2 chars", "/visits/?q=防治"),
+    ("visit list, deep page", "/visits/?after={deep_cursor}"),
+    ("visit list, last page", "/visits/?last=1"),
+    ("visit detail", "/visits/{visit}"),
+    ("new visit form", "/visits/new?form=full"),
+]
+
+
+def flask(env, *args):
+    result = subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=900)
+    if result.returncode:
+        sys.exit(f"flask {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def prepare(env, fresh: bool) -> None:
+    """The county dataset in INSTANCE, made once (or again with --fresh)."""
+    database = os.path.join(INSTANCE, "kepai.sqlite3")
+    if fresh and os.path.isdir(INSTANCE):
+        shutil.rmtree(INSTANCE)
+    if os.path.exists(database):
+        with sqlite3.connect(database) as conn:
+            try:
+                if conn.execute("SELECT count(*) FROM visit").fetchone()[0] >= 60_000:
+                    return
+            except sqlite3.Error:
+                pass
+        shutil.rmtree(INSTANCE)
+    os.makedirs(INSTANCE, exist_ok=True)
+    started = time.monotonic()
+    flask(env, "db", "upgrade")
+    print(flask(env, "seed-demo", "--scale", "county").strip())
+    print(f"county dataset made in {time.monotonic() - started:.0f} s")
+
+
+def sample_ids() -> dict:
+    """Ids and cursors for the page paths, read from the benchmark's database."""
+    with sqlite3.connect(os.path.join(INSTANCE, "kepai.sqlite3")) as conn:
+        one = lambda sql: conn.execute(sql).fetchone()  # noqa: E731
+        count = one("SELECT count(*) FROM visit WHERE deleted_at IS NULL")[0]
+        deep = one("SELECT visited_on, id FROM visit WHERE deleted_at IS NULL "
+                   f"ORDER BY visited_on DESC, id DESC LIMIT 1 OFFSET {int(count * 0.8)}")
+        busiest = one("SELECT commissioner_id FROM visit_commissioner GROUP BY commissioner_id "
+                      "ORDER BY count(*) DESC LIMIT 1")[0]
+        visit = one("SELECT id FROM visit WHERE deleted_at IS NULL ORDER BY visited_on LIMIT 1 "
+                    f"OFFSET {count // 2}")[0]
+        latest = one("SELECT max(visited_on) FROM visit")[0]
+    year_ago = f"{int(latest[:4]) - 1}{latest[4:]}"
+    return {"visits": count, "deep_cursor": f"{deep[0]}~{deep[1]}",
+            "commissioner": busiest, "visit": visit, "year_ago": year_ago}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(env, threads: int):
+    port = free_port()
+    log = open(os.path.join(INSTANCE, "waitress.log"), "w")
+    server = subprocess.Popen([sys.executable, "-m", "waitress", "--host", "127.0.0.1",
+                               f"--port={port}", f"--threads={threads}", "wsgi:app"],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2):
+                return server, base
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                sys.exit("the server did not start; see " + log.name)
+            time.sleep(0.2)
+
+
+def logged_in(base: str):
+    """An opener with its own cookie jar, logged in through the form."""
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = opener.open(base + "/login", timeout=30).read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    fields = {"username": USER, "password": PASSWORD}
+    if token:
+        fields["csrf_token"] = token.group(1)
+    response = opener.open(base + "/login", urllib.parse.urlencode(fields).encode(), timeout=30)
+    if "/login" in response.geturl():
+        sys.exit("could not log in as " + USER)
+    return opener
+
+
+def client(base: str, paths: list, rounds: int, seed: int, times: dict, lock, errors: list):
+    user = logged_in(base)
+    anonymous = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    rng = random.Random(seed)
+    for _ in range(rounds):
+        order = list(paths)
+        rng.shuffle(order)
+        for name, path in order:
+            opener = anonymous if (name, path) == LOGIN else user
+            started = time.perf_counter()
+            try:
+                with opener.open(base + path, timeout=60) as response:
+                    response.read()
+                    status = response.status
+            except Exception as error:  # noqa: BLE001 - a benchmark reports, then goes on
+                errors.append(f"{name}: {error}")
+                continue
+            elapsed = time.perf_counter() - started
+            if status != 200:
+                errors.append(f"{name}: status {status}")
+            with lock:
+                times.setdefault(name, []).append(elapsed)
+
+
+def percentile(values: list, p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--fresh", action="store_true", help="make the dataset anew")
+    options = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEPAI_") and k != "DATABASE_URL"}
+    env.update(KEPAI_INSTANCE=INSTANCE, FLASK_APP="wsgi")
+    prepare(env, options.fresh)
+    ids = sample_ids()
+    paths = [LOGIN] + [(name, urllib.parse.quote(path.format(**ids), safe="/?&=~%"))
+                       for name, path in PAGES]
+    server, base = serve(env, options.threads)
+    try:
+        warm = logged_in(base)
+        for _name, path in paths:
+            warm.open(base + path, timeout=60).read()
+        times, lock, errors = {}, threading.Lock(), []
+        workers = [threading.Thread(target=client, args=(base, paths, options.rounds, n, times,
+                                                         lock, errors))
+                   for n in range(options.clients)]
+        started = time.monotonic()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        wall = time.monotonic() - started
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    login50, login95 = percentile(times[LOGIN[0]], 50), percentile(times[LOGIN[0]], 95)
+    print(f"\n{ids['visits']} visits; {options.clients} clients x {options.rounds} rounds, "
+          f"waitress {options.threads} threads; {sum(map(len, times.values()))} requests "
+          f"in {wall:.1f} s")
+    print(f"{'page':32} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'p50/login':>10} {'p95/login':>10}")
+    for name, _path in paths:
+        values = times.get(name, [])
+        if not values:
+            print(f"{name:32} no successful requests")
+            continue
+        p50, p95 = percentile(values, 50), percentile(values, 95)
+        print(f"{name:32} {len(values):4} {p50 * 1000:8.1f} {p95 * 1000:8.1f} "
+              f"{p50 / login50:10.1f} {p95 / login95:10.1f}")
+    if errors:
+        print(f"\n{len(errors)} errors, e.g. {errors[:3]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,378 @@
+"""Field visits: the rules, the human number, entry forms, roles and node scope, list
+filters, full-text search in Chinese, keyset pages, exports, delete and restore."""
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+from flask import g
+from flask_babel import force_locale, gettext
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from app.auth.services import create_user
+from app.extensions import db
+from app.models import (AuditEntry, Commissioner, OutboxEntry, Place, ServiceTarget, Station,
+                        Visit)
+from app.models.shipped import shipped_id
+from tests.conftest import PASSWORD, STATION
+
+OTHER = "150121-02"
+
+
+@pytest.fixture
+def world(app):
+    """A station with two commissioners (one with a login), a target, two villages, and
+    another node's commissioner, target and village."""
+    with app.app_context():
+        g.actor = "test"
+        county = shipped_id("place", "150121")
+        town = Place(name="察素齐镇", level="township", parent_id=county, owner_node=STATION)
+        db.session.add(town)
+        db.session.flush()
+        v1 = Place(name="把什村", level="village", parent_id=town.id, owner_node=STATION)
+        v2 = Place(name="水磨村", level="village", parent_id=town.id, owner_node=STATION)
+        v_other = Place(name="外村", level="village", parent_id=town.id, owner_node=OTHER)
+        station = Station(name="土左旗工作站", kind="grassroots", owner_node=STATION)
+        db.session.add_all([v1, v2, v_other, station])
+        db.session.flush()
+        wang = Commissioner(name="王建国", station_id=station.id, owner_node=STATION)
+        li = Commissioner(name="李秀英", station_id=station.id, owner_node=STATION)
+        far = Commissioner(name="外站专家", owner_node=OTHER)
+        target = ServiceTarget(name="张三", kind="household", village_id=v1.id, owner_node=STATION)
+        far_target = ServiceTarget(name="外站农户", kind="household", owner_node=OTHER)
+        db.session.add_all([wang, li, far, target, far_target])
+        db.session.commit()
+        create_user(username="wang", password=PASSWORD, role="commissioner", node_code=STATION,
+                    commissioner_id=wang.id)
+        create_user(username="li", password=PASSWORD, role="commissioner", node_code=STATION,
+                    commissioner_id=li.id)
+        return {"v1": v1.id, "v2": v2.id, "v_other": v_other.id, "station": station.id,
+                "wang": wang.id, "li": li.id, "far": far.id, "target": target.id,
+                "far_target": far_target.id, "cluster": shipped_id("cluster", "肉羊")}
+
+
+def visit_form(world, **extra):
+    data = {"visited_on": "2025-05-06", "start_time": "09:00", "end_time": "11:30",
+            "commissioner_ids": [world["wang"]], "target_ids": [world["target"]],
+            "village_id": world["v1"], "cluster_id": world["cluster"], "stage": "during",
+            "service_types": ["guidance", "consulting"], "mode": "onsite",
+            "problem": "母羊产后瘫痪，食欲不振", "action": "补充钙剂并调整日粮配方",
+            "result": "三天后母羊恢复站立", "people_reached": "4",
+            "latitude": "40.72", "longitude": "111.13"}
+    data.update(extra)
+    return data
+
+
+def count(app, model):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def only_visit(app):
+    with app.app_context():
+        return db.session.scalar(select(Visit.id))
+
+
+def test_create_writes_visit_number_audit_and_outbox(app, login, world):
+    client = login("staff")
+    response = client.post("/visits/new?form=full", data=visit_form(world))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        visit = db.session.scalar(select(Visit))
+        assert visit.number == f"{STATION}-2025-00001" and visit.owner_node == STATION
+        assert visit.hours == 2.5  # worked out from 09:00–11:30
+        assert visit.station_id == world["station"]  # the commissioner's station
+        assert [c.name for c in visit.commissioners] == ["王建国"]
+        assert visit.service_type_list == ["guidance", "consulting"]
+        audit = db.session.scalars(select(AuditEntry).where(AuditEntry.record_id == visit.id)).all()
+        assert [a.action for a in audit] == ["create"]
+        assert audit[0].changes["commissioners"] == [None, ["王建国"]]
+        outbox = db.session.scalars(select(OutboxEntry).where(OutboxEntry.record_id == visit.id)).all()
+        assert [o.action for o in outbox] == ["create"]
+        assert outbox[0].fields["commissioners"] == [world["wang"]]
+    client.post("/visits/new", data=visit_form(world))
+    client.post("/visits/new", data=visit_form(world, visited_on="2024-12-31"))
+    with app.app_context():
+        numbers = db.session.scalars(select(Visit.number).order_by(Visit.number)).all()
+    assert numbers == [f"{STATION}-2024-00001", f"{STATION}-2025-00001", f"{STATION}-2025-00002"]
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("visited_on", (date.today() + timedelta(days=1)).isoformat(), "future"),
+    ("end_time", "08:00", "after the start"),
+    ("hours", "25", "between 0 and 24"),
+    ("hours", "-1", "between 0 and 24"),
+    ("latitude", "12.5", "latitude must lie in Inner Mongolia"),
+    ("longitude", "200", "longitude must lie in Inner Mongolia"),
+    ("commissioner_ids", [], "at least one commissioner"),
+    ("problem", "字" * 2001, "2000"),
+])
+def test_bad_input_is_a_field_error_422_and_nothing_written(app, login, world, field, value, message):
+    client = login("staff", lang="en")
+    data = visit_form(world, **{field: value})
+    if field == "end_time":
+        data["hours"] = ""
+    response = client.post("/visits/new?form=full", data=data)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert message in body, body[body.find('class="error"') - 200:][:600]
+    assert 'aria-invalid="true"' in body
+    assert count(app, Visit) == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OutboxEntry)
+                                 .where(OutboxEntry.record_type == "visit")) == 0
+
+
+@pytest.mark.parametrize("field,key", [("commissioner_ids", "far"), ("target_ids", "far_target"),
+                                       ("village_id", "v_other"), ("commissioner_ids", None)])
+def test_records_of_another_node_are_refused(app, login, world, field, key):
+    client = login("staff")
+    value = world[key] if key else "no-such-id"
+    value = [value] if field.endswith("_ids") else value
+    response = client.post("/visits/new?form=full", data=visit_form(world, **{field: value}))
+    assert response.status_code == 422
+    assert count(app, Visit) == 0
+
+
+def test_service_rules_directly(app, world):
+    from app.visits.services import rule_errors
+    with app.test_request_context():
+        from flask_login import login_user
+        from app.models import User
+        login_user(db.session.scalar(select(User).where(User.username == "wang")))
+        base = {"visited_on": date(2025, 1, 2), "commissioner_ids": [world["wang"]],
+                "mode": "onsite"}
+        assert rule_errors(base) == {}
+        assert "commissioner_ids" in rule_errors({**base, "commissioner_ids": [world["li"]]})
+        assert "latitude" in rule_errors({**base, "longitude": 111.0})
+        assert "follow_up_on" in rule_errors({**base, "follow_up": True,
+                                              "follow_up_on": date(2025, 1, 1)})
+        assert "service_types" in rule_errors({**base, "service_types": ["dancing"]})
+
+
+def test_commissioner_short_form_defaults_and_own_visits_only(app, login, world):
+    staff = login("staff")
+    staff.post("/visits/new?form=full", data=visit_form(world, commissioner_ids=[world["li"]],
+                                                         problem="李的记录"))
+    staff.post("/logout")
+    client = login("wang")
+    page = client.get("/visits/new").get_data(as_text=True)
+    assert 'action="/visits/new?form=short"' in page
+    assert f'value="{date.today().isoformat()}"' in page
+    assert f'name="commissioner_ids" value="{world["wang"]}" checked' in page
+    assert 'capture="environment"' in page and 'accept="image/*"' in page
+    short = {"visited_on": date.today().isoformat(), "commissioner_ids": [world["wang"]],
+             "village_id": world["v2"], "mode": "onsite", "problem": "玉米螟虫害严重"}
+    response = client.post("/visits/new?form=short", data=short)
+    assert response.status_code == 302
+    again = client.get("/visits/new").get_data(as_text=True)
+    assert f'<option selected value="{world["v2"]}"' in again  # the last village used
+    listing = client.get("/visits/").get_data(as_text=True)
+    assert "玉米螟虫害严重" in listing and "李的记录" not in listing
+    with app.app_context():
+        li_visit = db.session.scalar(select(Visit.id).where(Visit.problem == "李的记录"))
+    assert client.get(f"/visits/{li_visit}").status_code == 404
+    assert client.get(f"/visits/{li_visit}/edit").status_code == 404
+    # a commissioner cannot log a visit without themselves
+    response = client.post("/visits/new?form=short", data={**short, "commissioner_ids": [world["li"]]})
+    assert response.status_code == 422
+
+
+def test_staff_see_all_of_the_station_and_nobody_another_nodes(app, login, world):
+    with app.app_context():
+        g.actor = "test"
+        far = Visit(number=f"{OTHER}-2025-00001", year=2025, sequence=1, visited_on=date(2025, 1, 1),
+                    owner_node=OTHER, problem="外站的记录")
+        db.session.add(far)
+        db.session.commit()
+        far_id = far.id
+    client = login("staff")
+    client.post("/visits/new", data=visit_form(world))
+    listing = client.get("/visits/").get_data(as_text=True)
+    assert "母羊产后瘫痪" in listing and "外站的记录" not in listing
+    assert client.get(f"/visits/{far_id}").status_code == 404
+    assert client.post(f"/visits/{far_id}/edit", data=visit_form(world)).status_code == 404
+    assert "共 0 条" in client.get("/visits/?q=外站的记录").get_data(as_text=True)
+
+
+def test_edit_keeps_number_bumps_version_and_shows_history(app, login, world):
+    client = login("staff")
+    client.post("/visits/new", data=visit_form(world))
+    vid = only_visit(app)
+    response = client.post(f"/visits/{vid}/edit", data=visit_form(world, result="完全康复",
+                                                                   visited_on="2026-01-05"))
+    assert response.status_code == 302
+    with app.app_context():
+        visit = db.session.get(Visit, vid)
+        assert visit.version == 2 and visit.result == "完全康复"
+        assert visit.number == f"{STATION}-2025-00001"
+    page = client.get(f"/visits/{vid}").get_data(as_text=True)
+    assert "完全康复" in page and "三天后母羊恢复站立" in page  # history shows both
+
+
+def test_review_state_is_shown_read_only(app, login, world):
+    client = login("staff")
+    client.post("/visits/new", data=visit_form(world))
+    vid = only_visit(app)
+    client.post(f"/visits/{vid}/edit", data=visit_form(world, review_state="approved",
+                                                       review_comment="hack"))
+    with app.app_context():
+        visit = db.session.get(Visit, vid)
+        assert visit.review_state == "" and visit.review_comment == ""
+        visit.review_state, visit.review_comment = "has_issues", "缺少照片"
+        db.session.commit()
+    page = client.get(f"/visits/{vid}").get_data(as_text=True)
+    assert "缺少照片" in page
+    assert "缺少照片" not in client.get(f"/visits/{vid}/edit").get_data(as_text=True)
+    assert client.get("/visits/?review=has_issues").get_data(as_text=True).count(f'/visits/{vid}"') == 1
+    assert f'/visits/{vid}"' not in client.get("/visits/?review=approved").get_data(as_text=True)
+
+
+def test_delete_confirm_then_admin_restores(app, login, world):
+    client = login("staff")
+    client.post("/visits/new", data=visit_form(world))
+    vid = only_visit(app)
+    assert "<form" in client.get(f"/visits/{vid}/delete").get_data(as_text=True)
+    assert client.post(f"/visits/{vid}/delete").status_code == 302
+    assert client.get(f"/visits/{vid}").status_code == 404
+    assert client.post(f"/visits/{vid}/restore").status_code == 403
+    client.post("/logout")
+    admin = login("admin")
+    assert "母羊" in admin.get("/visits/?show=deleted").get_data(as_text=True)
+    admin.post(f"/visits/{vid}/restore")
+    with app.app_context():
+        assert db.session.get(Visit, vid).deleted_at is None
+        actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.record_id == vid)
+                                     .order_by(AuditEntry.id)).all()
+        assert actions == ["create", "delete", "restore"]
+
+
+def test_commissioner_and_reviewer_cannot_delete(app, login, world):
+    client = login("wang")
+    client.post("/visits/new", data=visit_form(world))
+    vid = only_visit(app)
+    assert client.post(f"/visits/{vid}/delete").status_code == 403
+    client.post("/logout")
+    reviewer = login("reviewer")
+    assert reviewer.get("/visits/new").status_code == 403
+    assert reviewer.post(f"/visits/{vid}/edit", data=visit_form(world)).status_code == 403
+
+
+def _bulk(app, world, n=60):
+    """``n`` visits over ``n`` days with every third problem mentioning 玉米螟."""
+    with app.app_context():
+        g.actor = "test"
+        wang = db.session.get(Commissioner, world["wang"])
+        li = db.session.get(Commissioner, world["li"])
+        for i in range(n):
+            day = date(2024, 1, 1) + timedelta(days=i)
+            db.session.add(Visit(
+                number=f"{STATION}-2024-{i + 1:05d}", year=2024, sequence=i + 1, visited_on=day,
+                owner_node=STATION, commissioners=[wang if i % 2 else li],
+                village_id=world["v1"] if i % 4 else world["v2"],
+                stage=["pre", "during", "post"][i % 3], mode="onsite" if i % 5 else "hotline",
+                service_types="guidance" if i % 2 else "policy market",
+                problem=f"第{i}号：" + ("玉米螟虫害" if i % 3 == 0 else "奶牛乳房炎"),
+                action="Applied Bt treatment" if i == 7 else "指导用药"))
+        db.session.commit()
+
+
+def test_filters_combine_and_stay_in_the_url(app, login, world):
+    _bulk(app, world)
+    client = login("staff")
+    body = client.get(f"/visits/?q=玉米螟&commissioner={world['li']}&stage=pre"
+                      f"&date_from=2024-01-01&date_to=2024-01-31").get_data(as_text=True)
+    # i in 0..30, i%3==0 (玉米螟, stage pre), even (李): 0, 6, 12, 18, 24, 30
+    assert "共 6 条" in body
+    assert f"commissioner={world['li']}" in body and "stage=pre" in body
+    body = client.get(f"/visits/?village={world['v2']}&mode=hotline").get_data(as_text=True)
+    assert "共 3 条" in body  # i % 20 == 0: 0, 20, 40
+    body = client.get("/visits/?service_type=market").get_data(as_text=True)
+    assert "共 30 条" in body
+    body = client.get("/visits/?target_name=张").get_data(as_text=True)
+    assert "共 0 条" in body
+
+
+@pytest.mark.parametrize("q,expected", [("玉米螟", 20), ("螟虫害", 20), ("乳房炎", 40),
+                                        ("乳房", 40), ("bt treat", 1), ("不存在的词", 0),
+                                        ('"; DROP', 0), ("100%", 0)])
+def test_full_text_search_works_for_chinese(app, login, world, q, expected):
+    _bulk(app, world)
+    client = login("staff")
+    response = client.get("/visits/", query_string={"q": q})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert f"共 {expected} 条" in body
+
+
+def test_search_index_follows_edits_and_deletes(app, login, world):
+    client = login("staff")
+    client.post("/visits/new", data=visit_form(world))
+    vid = only_visit(app)
+    assert f'/visits/{vid}"' in client.get("/visits/?q=产后瘫痪").get_data(as_text=True)
+    client.post(f"/visits/{vid}/edit", data=visit_form(world, problem="羊群口蹄疫免疫"))
+    assert f'/visits/{vid}"' not in client.get("/visits/?q=产后瘫痪").get_data(as_text=True)
+    assert f'/visits/{vid}"' in client.get("/visits/?q=口蹄疫").get_data(as_text=True)
+
+
+def test_keyset_pages_walk_the_whole_list_both_ways(app, login, world):
+    _bulk(app, world, n=60)
+    app.config["PAGE_SIZE"] = 25
+    client = login("staff")
+    import re
+    seen, url = [], "/visits/?sort=-date"
+    while url:
+        body = client.get(url).get_data(as_text=True)
+        seen += re.findall(r'<td data-label="[^"]+" class="nowrap">(\d{4}-\d\d-\d\d)</td>', body)
+        nxt = re.search(r'href="([^"]*after=[^"]*)"', body)
+        url = nxt.group(1).replace("&amp;", "&") if nxt else None
+    assert len(seen) == 60 and seen == sorted(seen, reverse=True)
+    last = client.get("/visits/?last=1&sort=-date").get_data(as_text=True)
+    dates = re.findall(r'<td data-label="[^"]+" class="nowrap">(\d{4}-\d\d-\d\d)</td>', last)
+    assert dates == seen[35:]  # a full page at the end
+    prev = re.search(r'href="([^"]*before=[^"]*)"', last).group(1).replace("&amp;", "&")
+    dates = re.findall(r'<td data-label="[^"]+" class="nowrap">(\d{4}-\d\d-\d\d)</td>', client.get(prev).get_data(as_text=True))
+    assert dates == seen[10:35]
+    oldest = client.get("/visits/?sort=date").get_data(as_text=True)
+    assert re.findall(r'<td data-label="[^"]+" class="nowrap">(\d{4}-\d\d-\d\d)</td>', oldest)[0] == "2024-01-01"
+    assert client.get("/visits/?after=garbage&sort=nonsense").status_code == 200
+
+
+def test_htmx_fragment_and_pickers(app, login, world):
+    client = login("staff")
+    fragment = client.get("/visits/?q=x", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment
+    chosen = client.get(f"/visits/chosen/commissioners?commissioner_ids={world['wang']}"
+                        f"&commissioner_ids={world['far']}&commissioner_ids={world['wang']}",
+                        headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert chosen.count('type="checkbox"') == 1 and "王建国" in chosen and "外站专家" not in chosen
+    form = client.get("/visits/new").get_data(as_text=True)
+    assert 'hx-get="/commissioners/search"' in form and 'hx-get="/targets/search"' in form
+    assert "/places/search?level=village" in form
+
+
+def test_exports_have_chinese_headers_and_follow_filters(app, login, world):
+    _bulk(app, world, n=9)
+    client = login("staff")
+    response = client.get("/visits/export.csv?q=玉米螟")
+    assert response.status_code == 200 and response.data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    with app.test_request_context(), force_locale("zh_CN"):
+        headings = [gettext("Number"), gettext("Date")]  # Chinese once the catalog has them
+    assert rows[0][:2] == headings and len(rows) == 4
+    response = client.get("/visits/export.xlsx?q=玉米螟", headers={"Accept-Language": "en"})
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    values = list(sheet.values)
+    assert list(values[0][:2]) == headings and len(values) == 4
+    assert client.get("/visits/export.pdf").status_code == 404
+
+
+def test_seed_small_makes_visits_with_history(app, runner):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        visits = db.session.scalar(select(func.count()).select_from(Visit))
+        assert 20 <= visits <= 100
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                                 .where(AuditEntry.record_type == "visit")) == visits
