@@ -24,6 +24,7 @@ PERMISSIONS = {
     "sync_now": ("station_staff", "station_admin", "league_admin", "region_admin"),
     "resolve_conflicts": ("station_staff", "station_admin", "league_admin", "region_admin"),
     "manage_sync": ADMIN_ROLES,
+    "review_records": ("league_reviewer", "league_admin", "region_admin"),
 }
 
 

@@ -393,3 +393,40 @@ def test_sync_pages_render_for_staff_and_admin(nodes):
     assert web.post("/sync/nodes", data={"code": "150202-01", "name": "包头"}).status_code == 422
     page = web.get("/sync/").get_data(as_text=True)
     assert "立即同步" in page
+
+
+def test_league_reviews_a_visit_and_the_station_sees_it_after_sync(nodes):
+    from datetime import date
+
+    from app.auth.services import create_user
+    from app.models import Visit
+    station, league, transport = nodes
+    cid = add_commissioner(station)
+    with station.app_context():
+        g.actor = "staff"
+        visit = Visit(number="150121-01-2026-00001", year=2026, sequence=1,
+                      visited_on=date(2026, 5, 6), problem="玉米叶斑病", owner_node=STATION,
+                      commissioners=[db.session.get(Commissioner, cid)])
+        db.session.add(visit)
+        db.session.commit()
+        vid = visit.id
+    sync(station, transport)
+    with league.app_context():
+        create_user(username="reviewer", password="secret-pass-1", role="league_reviewer",
+                    node_code="1501")
+    web = league.test_client()
+    web.post("/login", data={"username": "reviewer", "password": "secret-pass-1"})
+    assert "玉米叶斑病" in web.get(f"/visits/{vid}").get_data(as_text=True)
+    refused = web.post(f"/visits/{vid}/review", data={"review_state": "has_issues"})
+    assert refused.status_code == 422  # issues need a comment
+    response = web.post(f"/visits/{vid}/review",
+                        data={"review_state": "approved", "review_comment": "记录完整"})
+    assert response.status_code == 302
+    assert sync(station, transport).pulled == 1
+    with station.app_context():
+        visit = db.session.get(Visit, vid)
+        assert (visit.review_state, visit.review_comment) == ("approved", "记录完整")
+    staff = _login(station)
+    page = staff.get(f"/visits/{vid}").get_data(as_text=True)
+    assert "记录完整" in page and f"/visits/{vid}/review" not in page  # shown, not editable here
+    assert staff.post(f"/visits/{vid}/review", data={"review_state": "approved"}).status_code == 403

@@ -62,3 +62,18 @@ class VisitForm(FlaskForm):
     def uploads(self) -> list:
         """The files actually chosen (browsers send one empty part for none)."""
         return [f for f in (self.photos.data or []) if getattr(f, "filename", "")]
+
+
+class ReviewForm(FlaskForm):
+    """The league's review of a visit: received, has issues or approved, with a comment."""
+
+    review_state = SelectField(_l("Review"), choices=[
+        (code, label) for code, label in vocab.REVIEW_STATES.items() if code])
+    review_comment = TextAreaField(_l("Reviewer's comment"), validators=[Optional(), Length(max=1000)])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.review_state.data == "has_issues" and not (self.review_comment.data or "").strip():
+            self.review_comment.errors = [*self.review_comment.errors, _l("Say what the issues are.")]
+            valid = False
+        return valid

@@ -15,7 +15,7 @@ from app.models import Cluster, Commissioner, Place, ServiceTarget, Station
 from app.places.services import local_places
 from app.security import can, require, scoped
 from app.visits import bp, export, listing, services, vocab
-from app.visits.forms import VisitForm
+from app.visits.forms import ReviewForm, VisitForm
 
 VOCAB = {"stage": vocab.STAGES, "mode": vocab.MODES, "review_state": vocab.REVIEW_STATES}
 
@@ -171,7 +171,31 @@ def detail(record_id):
                   present=attachments.present, history=records.history(visit), vocab=vocab,
                   history_vocab=VOCAB, labels={**field_labels(VisitForm), "number": _("Number"),
                                                "owner_node": _("Node")},
-                  can_edit=services.may_edit(visit))
+                  can_edit=services.may_edit(visit), review_form=_review_form(visit))
+
+
+def _review_form(visit):
+    if not can("review_records") or visit.deleted_at:
+        return None
+    return ReviewForm(obj=visit) if visit.review_state else ReviewForm()
+
+
+@bp.post("/<record_id>/review")
+@require("review_records")
+def review(record_id):
+    """A league reviewer marks a county's visit received, has issues or approved."""
+    visit = services.get(record_id)
+    if visit is None:
+        abort(404)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        return invalid("visits/detail.html", visit=visit, photos=attachments.for_record(visit),
+                       present=attachments.present, history=records.history(visit), vocab=vocab,
+                       history_vocab=VOCAB, labels=field_labels(VisitForm),
+                       can_edit=services.may_edit(visit), review_form=form)
+    services.review(visit, form.review_state.data, form.review_comment.data or "")
+    flash(_("The review has been saved; the station sees it after its next sync."), "success")
+    return redirect(url_for("visits.detail", record_id=visit.id))
 
 
 @bp.route("/<record_id>/edit", methods=["GET", "POST"])

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import attachments, records
 from app.extensions import db
-from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Visit
+from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Visit, utcnow
 from app.models.visit import visit_commissioners
 from app.node import subtree
 from app.places.services import local_places
@@ -275,3 +275,9 @@ def exif_hint(photos) -> dict:
         if hint:
             return hint
     return {}
+
+
+def review(visit: Visit, state: str, comment: str) -> Visit:
+    """Record the league's review; it travels down to the station with the next sync."""
+    return records.update(visit, {"review_state": state, "review_comment": comment.strip(),
+                                  "reviewed_at": utcnow()})
