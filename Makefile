@@ -7,7 +7,7 @@ PORT ?= 5000
 THREADS ?= 8
 export FLASK_APP := wsgi
 
-.PHONY: run serve test install translations bench clean-instance
+.PHONY: run serve test install translations bench soak
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +35,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/sync.py
+
+soak: install
+	KEPAI_SOAK=200 $(BIN)/pytest -q tests/test_sync_property.py

@@ -113,8 +113,8 @@ def configure(app):
         from app.node import this_node
         context = {"node": this_node(), "locale": select_locale()}
         if current_user.is_authenticated:
-            from app.sync.services import status
-            context["sync_status"] = status()
+            from app.sync.services import header_status
+            context["sync_status"] = header_status()
         return context
 
 

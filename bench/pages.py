@@ -41,6 +41,20 @@ PAGES = [
     ("visit list, last page", "/visits/?last=1"),
     ("visit detail", "/visits/{visit}"),
     ("new visit form", "/visits/new?form=full"),
+    ("training list", "/trainings/"),
+    ("training list, page 100", "/trainings/?page=100"),
+    ("training list, searched", "/trainings/?q=玉米"),
+    ("training list, category", "/trainings/?category=coop_head"),
+    ("training list, date range", "/trainings/?date_from={year_ago}"),
+    ("training session", "/trainings/{training}"),
+    ("sign-in sheet (print)", "/trainings/{training}/sign-in"),
+    ("home (attention list)", "/"),
+    ("agreement list", "/agreements/"),
+    ("agreement list, filtered", "/agreements/?status=in_force&form=technology_equity&year={year}"),
+    ("agreement list, attention", "/agreements/?attention=any"),
+    ("agreement list, searched", "/agreements/?q=玉米"),
+    ("agreement detail", "/agreements/{agreement}"),
+    ("commissioner with agreements", "/commissioners/{party}"),
 ]
 
 
@@ -84,9 +98,17 @@ def sample_ids() -> dict:
         visit = one("SELECT id FROM visit WHERE deleted_at IS NULL ORDER BY visited_on LIMIT 1 "
                     f"OFFSET {count // 2}")[0]
         latest = one("SELECT max(visited_on) FROM visit")[0]
+        training = one("SELECT training_id FROM training_attendee GROUP BY training_id "
+                       "ORDER BY count(*) DESC LIMIT 1")[0]
+        agreement = one("SELECT agreement_id FROM payout GROUP BY agreement_id "
+                        "ORDER BY count(*) DESC LIMIT 1")[0]
+        party = one("SELECT commissioner_id FROM agreement_party GROUP BY commissioner_id "
+                    "ORDER BY count(*) DESC LIMIT 1")[0]
+        year = one("SELECT max(signed_on) FROM agreement")[0][:4]
     year_ago = f"{int(latest[:4]) - 1}{latest[4:]}"
     return {"visits": count, "deep_cursor": f"{deep[0]}~{deep[1]}",
-            "commissioner": busiest, "visit": visit, "year_ago": year_ago}
+            "commissioner": busiest, "visit": visit, "year_ago": year_ago,
+            "training": training, "agreement": agreement, "party": party, "year": year}
 
 
 def free_port() -> int:

@@ -1,5 +1,7 @@
 """Sync as people see it: the status in the header, rejected operations to fix, and
 conflicts to resolve field by field."""
+import time
+
 from flask import current_app
 from sqlalchemy import select
 
@@ -10,6 +12,23 @@ from app.security import get_or_404
 from app.node import this_node
 from app.sync import client, registry
 from app.sync.server import note_change
+
+
+_HEADER_CACHE: dict = {}
+HEADER_TTL = 3.0  # seconds: the header's figures may be this old; the sync page is exact
+
+
+def header_status() -> dict:
+    """``status()`` for the header of every page, computed at most every few seconds per
+    node (counting the outbox on each page view would slow every page)."""
+    key = current_app.instance_path
+    now = time.monotonic()
+    cached = _HEADER_CACHE.get(key)
+    if cached and now - cached[0] < HEADER_TTL and client.PROGRESS.phase == "idle":
+        return cached[1]
+    value = status()
+    _HEADER_CACHE[key] = (now, value)
+    return value
 
 
 def status() -> dict:
