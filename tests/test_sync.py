@@ -430,3 +430,20 @@ def test_league_reviews_a_visit_and_the_station_sees_it_after_sync(nodes):
     page = staff.get(f"/visits/{vid}").get_data(as_text=True)
     assert "记录完整" in page and f"/visits/{vid}/review" not in page  # shown, not editable here
     assert staff.post(f"/visits/{vid}/review", data={"review_state": "approved"}).status_code == 403
+
+
+def test_league_narrows_the_visit_list_to_one_station(nodes):
+    from datetime import date
+
+    from app.models import Visit
+    station, league, transport = nodes
+    for owner, problem in ((STATION, "本旗问题"), ("150122-01", "别旗问题")):
+        with league.app_context():
+            g.actor = "test"
+            db.session.add(Visit(number=f"{owner}-2026-00001", year=2026, sequence=1,
+                                 visited_on=date(2026, 5, 6), problem=problem, owner_node=owner))
+            db.session.commit()
+    web = _login(league)
+    assert "别旗问题" in web.get("/visits/").get_data(as_text=True)
+    narrowed = web.get(f"/visits/?node={STATION}").get_data(as_text=True)
+    assert "本旗问题" in narrowed and "别旗问题" not in narrowed

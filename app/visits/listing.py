@@ -7,6 +7,7 @@ from flask import current_app
 from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.orm import selectinload
 
+from app import records
 from app.extensions import db
 from app.models import ServiceTarget, Visit
 from app.models.visit import visit_commissioners, visit_targets
@@ -30,6 +31,8 @@ def clean_args(args, may_see_deleted: bool) -> dict:
         clean.pop("sort", None)
     if clean.get("show") != "deleted" or not may_see_deleted:
         clean.pop("show", None)
+    if records.node_filter():
+        clean["node"] = records.node_filter()
     for key in ("date_from", "date_to"):
         if key in clean:
             try:
@@ -41,7 +44,7 @@ def clean_args(args, may_see_deleted: bool) -> dict:
 
 def filtered(args: dict, user=None):
     """The select of visits matching every filter in ``args``."""
-    stmt = services.visible(user, deleted=args.get("show") == "deleted")
+    stmt = records.narrowed_to_node(services.visible(user, deleted=args.get("show") == "deleted"))
     if args.get("date_from"):
         stmt = stmt.where(Visit.visited_on >= date.fromisoformat(args["date_from"]))
     if args.get("date_to"):
