@@ -217,3 +217,96 @@ def test_station_killed_while_pulling_finishes_on_the_next_sync(pair):
         assert specialties == {"盟里改过"}
         assert db.session.scalar(select(func.count()).select_from(Commissioner)) == len(ids)
     assert "pulled 0" in station.flask("sync").stdout
+
+
+def _edit(app, record_id, actor="someone", **fields):
+    with app.app_context():
+        g.actor = actor
+        record = db.session.get(Commissioner, record_id)
+        for key, value in fields.items():
+            setattr(record, key, value)
+        db.session.commit()
+
+
+def _open_conflicts(app):
+    from app.models import SyncConflict
+    with app.app_context():
+        db.session.remove()
+        return db.session.scalars(select(SyncConflict).where(SyncConflict.resolved_at.is_(None))).all()
+
+
+def test_concurrent_edits_are_flagged_on_both_and_resolution_clears_them(pair):
+    station = pair["station"]
+    [cid] = create(pair["station_app"])
+    station.flask("sync")
+    _edit(pair["league_app"], cid, specialty="盟里的值")
+    _edit(pair["station_app"], cid, specialty="站里的值", phone="13800000000")
+    assert "conflicts 1" in station.flask("sync", check=False).stdout
+    for app in (pair["station_app"], pair["league_app"]):
+        [conflict] = _open_conflicts(app)
+        assert {conflict.fields["specialty"]["here"], conflict.fields["specialty"]["there"]} == \
+            {"盟里的值", "站里的值"}
+    with pair["league_app"].app_context():
+        assert db.session.get(Commissioner, cid).phone == "13800000000"  # the other field merged
+    with pair["station_app"].test_request_context():
+        from app.sync import services
+        conflict = _open_conflicts(pair["station_app"])[0]
+        conflict = db.session.merge(conflict)
+        services.resolve(conflict, db.session.get(Commissioner, cid), {"specialty": "here"}, "staff")
+    station.flask("sync")
+    assert _open_conflicts(pair["station_app"]) == [] and _open_conflicts(pair["league_app"]) == []
+    with pair["league_app"].app_context():
+        assert db.session.get(Commissioner, cid).specialty == "站里的值"
+
+
+def test_league_delete_against_an_offline_edit_is_a_conflict_and_the_uuid_stays_dead(pair):
+    from app.models import utcnow
+    station = pair["station"]
+    [cid] = create(pair["station_app"])
+    station.flask("sync")
+    _edit(pair["league_app"], cid, deleted_at=utcnow())
+    _edit(pair["station_app"], cid, specialty="离线修改")
+    station.flask("sync", check=False)
+    [conflict] = _open_conflicts(pair["station_app"])
+    assert conflict.deleted_there
+    with pair["league_app"].app_context():
+        assert db.session.get(Commissioner, cid).deleted_at is not None  # no resurrection
+    op = {"op_id": "11111111-1111-1111-1111-111111111111", "type": "commissioner", "id": cid,
+          "action": "create", "base_version": 0, "version": 1, "changed": ["name"],
+          "fields": {"name": "借尸还魂", "owner_node": STATION}}
+    result = _push(pair["league"].url, pair["token"], [op])[1]["results"][0]
+    assert result["status"] == "rejected"  # a deleted UUID is never reused
+
+
+def test_one_bad_operation_does_not_hold_up_the_batch(pair):
+    station = pair["station"]
+    good = create(pair["station_app"], 3)
+    with pair["station_app"].app_context():
+        g.actor = "staff"
+        db.session.add(Commissioner(name="别旗的", owner_node="150122-01"))
+        db.session.commit()
+    result = station.flask("sync", check=False)
+    assert result.returncode == 1 and "applied 3" in result.stdout and "rejected 1" in result.stdout
+    assert counts(pair["league_app"])[:2] == (3, 3)
+    with pair["station_app"].app_context():
+        db.session.remove()
+        [left] = db.session.scalars(select(OutboxEntry)).all()
+        assert left.rejected_at is not None and "belong" in left.reject_reason
+    assert len(good) == 3
+
+
+def test_station_league_region_chain_keeps_the_origin(pair, tmp_path):
+    region = Node(tmp_path / "region", "region", "15", "自治区科技厅").start()
+    try:
+        league = pair["league"]
+        league.flask("upstream", "set", "--url", region.url, "--token", region.enroll("1501", "呼和浩特市"))
+        [cid] = create(pair["station_app"])
+        pair["station"].flask("sync")
+        assert "applied 1" in league.flask("sync").stdout
+        region_app = app_for(region)
+        with region_app.app_context():
+            c = db.session.get(Commissioner, cid)
+            assert (c.origin_node, c.owner_node, c.created_by) == (STATION, STATION, "staff")
+            db.engine.dispose()
+    finally:
+        region.kill()
