@@ -4,7 +4,6 @@ import os
 import re
 
 import pytest
-from babel.messages.pofile import read_po
 
 from app import ROOT
 

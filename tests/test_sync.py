@@ -163,7 +163,6 @@ def test_same_op_id_with_different_content_is_refused(nodes):
     from app.sync import wire
     tampered = {**op, "fields": {**op["fields"], "name": "别人"}}
     with league.app_context():
-        from app.models import Peer
         token_client = league.test_client()
     with station.app_context():
         token = client.upstream().token

@@ -5,7 +5,7 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import attachments, records
+from app import attachments, record_views, records
 from app.agreements import bp, export, services, vocab
 from app.agreements.forms import AgreementForm, PayoutForm, ScanForm, TransitionForm
 from app.extensions import db
@@ -152,23 +152,14 @@ def edit(record_id):
 @require("delete_records")
 def delete(record_id):
     agreement = get_or_404(Agreement, record_id)
-    form = DeleteForm()
-    if form.validate_on_submit():
-        records.soft_delete(agreement)
-        flash(_("%(name)s has been deleted. An admin can restore it.", name=agreement), "success")
-        return redirect(url_for("agreements.index"))
-    return render("records/confirm_delete.html", form=form, record=agreement,
-                  back=url_for("agreements.detail", record_id=record_id))
+    return record_views.confirm_delete(agreement, "agreements")
 
 
 @bp.post("/<record_id>/restore")
 @require("restore_records")
 def restore(record_id):
     agreement = get_or_404(Agreement, record_id, include_deleted=True)
-    if DeleteForm().validate_on_submit():
-        records.restore(agreement)
-        flash(_("%(name)s has been restored.", name=agreement), "success")
-    return redirect(url_for("agreements.detail", record_id=record_id))
+    return record_views.restore(agreement, "agreements")
 
 
 @bp.route("/<record_id>/step/<to>", methods=["GET", "POST"])

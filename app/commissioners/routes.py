@@ -1,15 +1,13 @@
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from app import records
+from app import choices, record_views, records
 from app.commissioners import bp, services
 from app.commissioners.forms import CommissionerForm
 from app.extensions import db
-from app.forms import DeleteForm, field_labels
+from app.forms import field_labels
 from app.htmx import invalid, render
 from app.models import Cluster, Commissioner, Place, Station
-from app import choices
 from app.security import can, get_or_404, require, scoped
 
 VOCAB = {"kind": choices.COMMISSIONER_KINDS, "level": choices.LEVELS,
@@ -104,23 +102,14 @@ def edit(record_id):
 @require("delete_records")
 def delete(record_id):
     commissioner = get_or_404(Commissioner, record_id)
-    form = DeleteForm()
-    if form.validate_on_submit():
-        records.soft_delete(commissioner)
-        flash(_("%(name)s has been deleted. An admin can restore it.", name=commissioner.name), "success")
-        return redirect(url_for("commissioners.index"))
-    return render("records/confirm_delete.html", form=form, record=commissioner,
-                  back=url_for("commissioners.detail", record_id=record_id))
+    return record_views.confirm_delete(commissioner, "commissioners")
 
 
 @bp.post("/<record_id>/restore")
 @require("restore_records")
 def restore(record_id):
     commissioner = get_or_404(Commissioner, record_id, include_deleted=True)
-    if DeleteForm().validate_on_submit():
-        records.restore(commissioner)
-        flash(_("%(name)s has been restored.", name=commissioner.name), "success")
-    return redirect(url_for("commissioners.detail", record_id=record_id))
+    return record_views.restore(commissioner, "commissioners")
 
 
 @bp.get("/search")

@@ -1,5 +1,4 @@
 from flask import current_app, jsonify, redirect, request, session, url_for
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from app import database

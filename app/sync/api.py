@@ -4,12 +4,10 @@ Every call but the OpenAPI document needs ``Authorization: Bearer <token>`` and
 ``X-Kepai-Protocol: 1``; bodies are JSON, gzip-compressed both ways. See
 docs/sync-protocol.md.
 """
-import json
 import os
 
 from flask import Blueprint, Response, current_app, g, request
 
-from app import __version__
 from app import files
 from app.extensions import csrf, db
 from app.models import utcnow

@@ -2,8 +2,8 @@
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from app import choices, records
-from app.forms import DeleteForm, field_labels
+from app import choices, record_views, records
+from app.forms import field_labels
 from app.htmx import invalid, render
 from app.models import ServiceTarget
 from app.security import can, get_or_404, require
@@ -90,20 +90,11 @@ def edit(record_id):
 @require("delete_records")
 def delete(record_id):
     target = get_or_404(ServiceTarget, record_id)
-    form = DeleteForm()
-    if form.validate_on_submit():
-        records.soft_delete(target)
-        flash(_("%(name)s has been deleted. An admin can restore it.", name=target.name), "success")
-        return redirect(url_for("targets.index"))
-    return render("records/confirm_delete.html", form=form, record=target,
-                  back=url_for("targets.detail", record_id=record_id))
+    return record_views.confirm_delete(target, "targets")
 
 
 @bp.post("/<record_id>/restore")
 @require("restore_records")
 def restore(record_id):
     target = get_or_404(ServiceTarget, record_id, include_deleted=True)
-    if DeleteForm().validate_on_submit():
-        records.restore(target)
-        flash(_("%(name)s has been restored.", name=target.name), "success")
-    return redirect(url_for("targets.detail", record_id=record_id))
+    return record_views.restore(target, "targets")

@@ -2,7 +2,7 @@
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from app import records
+from app import record_views, records
 from app.forms import DeleteForm, field_labels
 from app.htmx import invalid, render
 from app.models import ServiceTeam
@@ -87,13 +87,7 @@ def edit(record_id):
 @require("delete_records")
 def delete(record_id):
     team = get_or_404(ServiceTeam, record_id)
-    form = DeleteForm()
-    if form.validate_on_submit():
-        records.soft_delete(team)
-        flash(_("%(name)s has been deleted. An admin can restore it.", name=team.name), "success")
-        return redirect(url_for("teams.index"))
-    return render("records/confirm_delete.html", form=form, record=team,
-                  back=url_for("teams.detail", record_id=record_id))
+    return record_views.confirm_delete(team, "teams")
 
 
 @bp.post("/<record_id>/restore")

@@ -6,7 +6,7 @@ from datetime import date
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 
-from app import attachments, records
+from app import attachments, record_views, records
 from app.forms import DeleteForm, field_labels
 from app.htmx import invalid, render
 from app.models import Attachment, Training
@@ -138,24 +138,14 @@ def edit(record_id):
 @require("delete_records")
 def delete(record_id):
     training = get_or_404(Training, record_id)
-    form = DeleteForm()
-    if form.validate_on_submit():
-        records.soft_delete(training)
-        flash(_("%(name)s has been deleted. An admin can restore it.", name=training.title),
-              "success")
-        return redirect(url_for("trainings.index"))
-    return render("records/confirm_delete.html", form=form, record=training,
-                  back=url_for("trainings.detail", record_id=record_id))
+    return record_views.confirm_delete(training, "trainings", name=training.title)
 
 
 @bp.post("/<record_id>/restore")
 @require("restore_records")
 def restore(record_id):
     training = get_or_404(Training, record_id, include_deleted=True)
-    if DeleteForm().validate_on_submit():
-        records.restore(training)
-        flash(_("%(name)s has been restored.", name=training.title), "success")
-    return redirect(url_for("trainings.detail", record_id=record_id))
+    return record_views.restore(training, "trainings", name=training.title)
 
 
 @bp.post("/<record_id>/counts")

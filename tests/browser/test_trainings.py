@@ -1,7 +1,6 @@
 """Training sessions in a real browser: station staff plan a session, open its print
 sign-in sheet (screenshot kept in /tmp), fill the Excel sheet, import it with a preview,
 confirm, and see the figures on the session page and in the list."""
-import io
 import re
 import uuid
 from datetime import date, timedelta
