@@ -446,3 +446,23 @@ def test_league_narrows_the_visit_list_to_one_station(nodes):
     assert "别旗问题" in web.get("/visits/").get_data(as_text=True)
     narrowed = web.get(f"/visits/?node={STATION}").get_data(as_text=True)
     assert "本旗问题" in narrowed and "别旗问题" not in narrowed
+
+
+def test_an_operation_the_database_refuses_is_rejected_not_an_error(nodes):
+    station, league, transport = nodes
+    with station.app_context():
+        token = client.upstream().token
+    from app.sync import wire
+    op = {"op_id": "22222222-2222-2222-2222-222222222222", "type": "commissioner",
+          "id": "33333333-3333-3333-3333-333333333333", "action": "create", "base_version": 0,
+          "version": 1, "changed": ["name", "station_id"],
+          "fields": {"name": "无主", "owner_node": STATION,
+                     "station_id": "44444444-4444-4444-4444-444444444444"}}
+    response = league.test_client().post(
+        "/api/sync/v1/push", data=wire.pack({"ops": [op]}),
+        headers={"Authorization": f"Bearer {token}", "X-Kepai-Protocol": "1",
+                 "Content-Encoding": "gzip"})
+    assert response.status_code == 200
+    result = wire.unpack(response.get_data(), "gzip")["results"][0]
+    assert result["status"] == "rejected" and "database" in result["reason"]
+    assert count(league, Commissioner) == 0 and count(league, AppliedOperation) == 0

@@ -25,11 +25,23 @@ def within(code: str, node_code: str) -> bool:
 
 
 def apply_batch(node_code: str, ops: list) -> list[dict]:
-    """Apply each operation on its own; one bad operation never blocks the rest."""
-    return [apply_operation(node_code, op) for op in ops]
+    """Apply each operation on its own; one bad operation never blocks the rest.
+
+    On PostgreSQL the batch is one transaction with a savepoint per operation (a failed
+    operation rolls back alone; a crash loses the whole batch, never half of one). On
+    SQLite, where a transaction holding the write lock would stall every page, each
+    operation commits on its own."""
+    batched = db.session.get_bind().dialect.name == "postgresql"
+    results = [apply_operation(node_code, op, savepoint=batched) for op in ops]
+    if batched:
+        db.session.commit()
+    return results
 
 
-def apply_operation(node_code: str, op) -> dict:
+def apply_operation(node_code: str, op, savepoint: bool = False) -> dict:
+    """Apply one operation exactly once: its ``AppliedOperation`` row is inserted first,
+    in the same transaction (or savepoint) as the change, so a second copy waits on the
+    key, fails, and answers from the first one's stored result."""
     problem = malformed(op)
     if problem:
         op_id = op.get("op_id") if isinstance(op, dict) else None
@@ -37,8 +49,10 @@ def apply_operation(node_code: str, op) -> dict:
     op_digest = digest(op)
     stored = db.session.get(AppliedOperation, (node_code, op["op_id"]))
     if stored is not None:
-        db.session.rollback()
+        if not savepoint:
+            db.session.rollback()
         return _repeat(stored, op_digest)
+    transaction = db.session.begin_nested() if savepoint else None
     try:
         claim = AppliedOperation(node_code=node_code, op_id=op["op_id"], digest=op_digest,
                                  result={})
@@ -46,13 +60,24 @@ def apply_operation(node_code: str, op) -> dict:
         db.session.flush()
         result = _apply(node_code, op)
         claim.result = result
-        db.session.commit()
+        if transaction is not None:
+            db.session.flush()
+            transaction.commit()
+        else:
+            db.session.commit()
         return result
-    except IntegrityError:
-        db.session.rollback()
-        stored = db.session.get(AppliedOperation, (node_code, op["op_id"]))
-        if stored is None:
-            raise
+    except IntegrityError as exc:
+        if transaction is not None:
+            transaction.rollback()
+        else:
+            db.session.rollback()
+        db.session.info.pop("history_pending", None)
+        stored = db.session.execute(
+            select(AppliedOperation).where(AppliedOperation.node_code == node_code,
+                                           AppliedOperation.op_id == op["op_id"])
+            .execution_options(populate_existing=True)).scalar_one_or_none()
+        if stored is None:  # not a repeat: the change itself breaks a rule of the database
+            return _rejected(op, f"refused by the database: {type(exc.orig).__name__}")
         return _repeat(stored, op_digest)
     finally:
         db.session.info.pop("keep_stamps", None)
