@@ -4,6 +4,7 @@ Adding a type to sync is declaring a model with the ``Synced`` mixin; nothing he
 Types are ordered so that a record's parents are applied before it (the tables' foreign
 keys decide), which matters when a batch creates both.
 """
+import functools
 from datetime import date, datetime
 
 from sqlalchemy import Date, DateTime, inspect
@@ -13,6 +14,7 @@ from app.history import sync_fields
 from app.models import Base, Synced
 
 
+@functools.cache
 def types() -> dict[str, type]:
     """{table name: model} of every synced model, parents first."""
     order = {table.name: i for i, table in enumerate(Base.metadata.sorted_tables)}
@@ -25,6 +27,7 @@ def model(record_type: str):
     return types().get(record_type)
 
 
+@functools.cache
 def collections(model_class) -> dict[str, type]:
     """{field: related model} of the model's many-to-many collections."""
     return {r.key: r.mapper.class_ for r in inspect(model_class).relationships
@@ -43,8 +46,13 @@ def decode(model_class, key: str, value):
     return value
 
 
+@functools.cache
+def _fields(model_class) -> tuple[str, ...]:
+    return tuple(sync_fields(inspect(model_class)))
+
+
 def fields_of(model_class) -> list[str]:
-    return sync_fields(inspect(model_class))
+    return list(_fields(model_class))
 
 
 def assign(record, fields: dict, keys=None) -> None:
