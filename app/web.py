@@ -107,6 +107,8 @@ def configure(app):
         writable=security.writable)
     app.jinja_env.filters["label"] = lambda code, vocabulary: vocabulary.get(code, code or "")
     app.jinja_env.globals["audit_cell"] = audit_cell
+    app.jinja_env.filters["options"] = lambda items, value="id", text="name": [
+        (getattr(item, value), getattr(item, text)) for item in items]
 
     @app.context_processor
     def node_context():
