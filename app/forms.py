@@ -54,10 +54,6 @@ def field_labels(form_class) -> dict:
     return {name: field.label.text for name, field in form._fields.items()}
 
 
-def trimmed(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class TrimmedStringField(StringField):
     """A text field with surrounding spaces removed."""
 

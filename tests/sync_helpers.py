@@ -36,12 +36,11 @@ def make_node(tmp_path, name, role, code, title, url=None):
 
 
 class InProcess:
-    """A transport that hands the request to another app's test client; ``drop`` makes
-    it lose the next N responses after the upstream has handled them."""
+    """A transport that hands the request to another app's test client, recording each
+    call (method, path, status)."""
 
     def __init__(self, upstream_app):
         self.client = upstream_app.test_client()
-        self.lose_responses = 0
         self.calls = []
 
     def __call__(self, method, url, data, headers, timeout):
@@ -49,9 +48,6 @@ class InProcess:
         target = path.path + ("?" + path.query if path.query else "")
         response = self.client.open(target, method=method, data=data, headers=headers)
         self.calls.append((method, path.path, response.status_code))
-        if self.lose_responses:
-            self.lose_responses -= 1
-            raise client.SyncError("upstream unreachable: response lost")
         return response.status_code, response.headers.get("Content-Encoding"), response.get_data()
 
 

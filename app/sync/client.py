@@ -121,7 +121,7 @@ def refusal(status: int, reason: str) -> str:
     return f"upstream answered {status}: {reason or 'error'}"
 
 
-def _sessions_flags(source: str):
+def _adopting_from(source: str):
     session = db.session
     session.info.update(applying_sync=True, keep_stamps=True, sync_source=source)
 
@@ -216,7 +216,7 @@ def push(link: Link, run: SyncRun, upstream_code: str) -> None:
 
 def _record_results(ops: list, results: dict, run: SyncRun, upstream_code: str) -> None:
     """Take the upstream's answers for one batch, in one local transaction."""
-    _sessions_flags(upstream_code)
+    _adopting_from(upstream_code)
     try:
         for op in ops:
             result = results.get(op["op_id"])
@@ -322,7 +322,7 @@ def pull(link: Link, run: SyncRun, settings_id: int, upstream_code: str) -> None
         settings = db.session.get(Upstream, settings_id)
         page = link.call("GET", "/changes", after=settings.pull_checkpoint, limit=wire.PULL_LIMIT)
         changes = page.get("changes", [])
-        _sessions_flags(upstream_code)
+        _adopting_from(upstream_code)
         try:
             for change in changes:
                 if _has_pending(change["type"], change["id"]):

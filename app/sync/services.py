@@ -2,7 +2,7 @@
 conflicts to resolve field by field."""
 import time
 
-from flask import current_app
+from flask import abort, current_app
 from sqlalchemy import select
 
 from app.extensions import db
@@ -76,6 +76,8 @@ def open_conflicts() -> list[SyncConflict]:
 def conflict_record(conflict: SyncConflict):
     """The conflicting record, if the user's node may see it (else 404)."""
     model = registry.model(conflict.record_type)
+    if model is None:  # a type this program version does not know
+        abort(404)
     return get_or_404(model, conflict.record_id, include_deleted=True)
 
 
