@@ -20,7 +20,7 @@ def create_app(test_config=None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     load_config(app, test_config)
 
-    from app import database, web
+    from app import cache, database, web
     from app.extensions import babel, csrf, db, login_manager, migrate
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
@@ -29,6 +29,7 @@ def create_app(test_config=None) -> Flask:
     babel.init_app(app, locale_selector=web.select_locale,
                    default_translation_directories=os.path.join(ROOT, "translations"))
     database.configure(app)
+    cache.init_app(app)
     web.configure(app)
 
     from app import (agreements, auth, clusters, commissioners, imports, main, places, stations,

@@ -24,6 +24,7 @@ DEFAULTS = {
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LANGUAGES": ["zh_CN", "en"],
     "PAGE_SIZE": 25,
+    "ANSWER_CACHE": True,        # remember list counts and drop-downs until data changes (app/cache.py)
     "LOGIN_SLOW_AFTER": 3,       # failures in the window before each answer is slowed
     "LOGIN_LOCK_AFTER": 5,       # failures in the window before logins are refused
     "LOGIN_WINDOW_MINUTES": 15,

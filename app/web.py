@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from app import choices, security
 from app.extensions import login_manager
 from app.htmx import render, wants_fragment
+from app.options import option_tags
 
 PUBLIC_ENDPOINTS = {"auth.login", "static", "main.healthz", "main.language",
                     "sync_api.openapi"}
@@ -104,7 +105,7 @@ def configure(app):
     app.jinja_env.globals.update(
         can=security.can, shown_phone=security.shown_phone,
         shown_id_number=security.shown_id_number, choices=choices, wants_fragment=wants_fragment,
-        writable=security.writable)
+        writable=security.writable, option_tags=option_tags)
     app.jinja_env.filters["label"] = lambda code, vocabulary: vocabulary.get(code, code or "")
     app.jinja_env.globals["audit_cell"] = audit_cell
     app.jinja_env.filters["options"] = lambda items, value="id", text="name": [

@@ -74,6 +74,7 @@ def prepare(env, fresh: bool) -> None:
         with sqlite3.connect(database) as conn:
             try:
                 if conn.execute("SELECT count(*) FROM visit").fetchone()[0] >= 60_000:
+                    flask(env, "db", "upgrade")  # a dataset made by an older version
                     return
             except sqlite3.Error:
                 pass

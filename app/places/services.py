@@ -58,6 +58,10 @@ def county_of_node(node_code: str) -> Place | None:
 # --- Townships and villages: scope, rules and writes -------------------------------
 
 SHIPPED_LEVELS = ("region", "league", "county")
+# Aliases made once: building one copies every column of Place, which costs more than
+# the query it serves.
+_COUNTY, _TOWNSHIP = aliased(Place, name="scope_county"), aliased(Place, name="scope_township")
+_LISTED_TOWNSHIP = aliased(Place, name="listed_township")
 LOCAL_LEVELS = ("township", "village")
 PARENT_LEVEL = {"township": "county", "village": "township"}
 CODE_LENGTH = {"county": 6, "township": 9, "village": 12}
@@ -76,7 +80,7 @@ def county_prefix(user=None) -> str:
 def in_scope_condition(user=None):
     """A condition on Place: a township or village under one of the user's counties."""
     prefix = county_prefix(user)
-    county, township = aliased(Place), aliased(Place)
+    county, township = _COUNTY, _TOWNSHIP
     counties = select(county.id).where(county.level == "county", county.code.startswith(prefix))
     townships = select(township.id).where(township.level == "township",
                                           township.parent_id.in_(counties))
@@ -290,7 +294,7 @@ def filtered(args: dict, user=None):
         stmt = local_places(user, deleted=args.get("show") == "deleted")
         if level in LOCAL_LEVELS:
             stmt = stmt.where(Place.level == level)
-        township = aliased(Place)
+        township = _LISTED_TOWNSHIP
         if args.get("township"):
             stmt = stmt.where(Place.parent_id == args["township"])
         elif args.get("county"):

@@ -4,12 +4,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
+from flask_login import current_user
 from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.orm import selectinload
 
-from app import records
+from app import cache, records
 from app.extensions import db
-from app.models import ServiceTarget, Visit
+from app.models import Cluster, Commissioner, Place, ServiceTarget, Visit
 from app.models.visit import visit_commissioners, visit_targets
 from app.visits import search, services, vocab
 
@@ -73,7 +74,16 @@ def filtered(args: dict, user=None):
 
 
 def count(args: dict, user=None) -> int:
-    """How many visits match, up to COUNT_CAP + 1. On SQLite the count starts from the
+    """How many visits match, up to COUNT_CAP + 1; remembered until the data changes
+    (paging through a list, or htmx redrawing it, asks the same question again)."""
+    user = user or current_user
+    key = ("visit-count", user.node_code, services.is_commissioner(user) and user.commissioner_id,
+           tuple(sorted(args.items())))
+    return cache.remembered(key, lambda: _count(args, user))
+
+
+def _count(args: dict, user) -> int:
+    """The count itself. On SQLite it starts from the
     narrowest set it can (the full-text index, a commissioner's or a target's visits,
     materialised first), so that it does not test every visit of the node."""
     driver = None
@@ -97,6 +107,23 @@ def count(args: dict, user=None) -> int:
 
 
 @dataclass
+class VisitRow:
+    """What a line of the list shows of a visit, read as plain columns: a page of ORM
+    visits with their relations costs several times what the page's queries do."""
+    id: str
+    number: str
+    visited_on: date
+    updated_at: datetime
+    problem: str
+    review_state: str
+    deleted_at: datetime | None
+    village: str | None
+    cluster: str | None
+    commissioners: list
+    targets: list
+
+
+@dataclass
 class KeysetPage:
     items: list
     total: int
@@ -111,10 +138,10 @@ class KeysetPage:
         return self.total > COUNT_CAP
 
 
-def _cursor(visit: Visit, sort: str) -> str:
+def _cursor(row: VisitRow, sort: str) -> str:
     column = SORTS[sort][0]
-    value = getattr(visit, column.key)
-    return f"{value.isoformat() if hasattr(value, 'isoformat') else value}~{visit.id}"
+    value = getattr(row, column.key)
+    return f"{value.isoformat() if hasattr(value, 'isoformat') else value}~{row.id}"
 
 
 def _parse(cursor: str | None, sort: str):
@@ -125,6 +152,33 @@ def _parse(cursor: str | None, sort: str):
         return SORTS[sort][2](value), visit_id
     except ValueError:
         return None
+
+
+PROBLEM_SHOWN = 61  # characters of the problem a list line needs (it shows 60 and "…")
+
+
+def _rows(stmt) -> list[VisitRow]:
+    """The visits of ``stmt`` (already ordered and limited) as list lines: one query for
+    the visits with their village and cluster, one each for the names of their
+    commissioners and targets."""
+    stmt = stmt.with_only_columns(
+        Visit.id, Visit.number, Visit.visited_on, Visit.updated_at,
+        func.substr(Visit.problem, 1, PROBLEM_SHOWN), Visit.review_state, Visit.deleted_at,
+        Place.name, Cluster.name, maintain_column_froms=False,
+    ).select_from(Visit).outerjoin(Place, Place.id == Visit.village_id) \
+        .outerjoin(Cluster, Cluster.id == Visit.cluster_id)
+    rows = [VisitRow(*row, commissioners=[], targets=[]) for row in db.session.execute(stmt)]
+    by_id = {row.id: row for row in rows}
+    if by_id:
+        for table, model, column, attribute in (
+                (visit_commissioners, Commissioner, visit_commissioners.c.commissioner_id,
+                 "commissioners"),
+                (visit_targets, ServiceTarget, visit_targets.c.target_id, "targets")):
+            names = select(table.c.visit_id, model.name).join(model, model.id == column) \
+                .where(table.c.visit_id.in_(by_id)).order_by(model.name)
+            for visit_id, name in db.session.execute(names):
+                getattr(by_id[visit_id], attribute).append(name)
+    return rows
 
 
 def paginate(stmt, args: dict, after: str | None = None, before: str | None = None,
@@ -144,9 +198,7 @@ def paginate(stmt, args: dict, after: str | None = None, before: str | None = No
         stmt = stmt.where(key > tuple_(*before_key) if descending else key < tuple_(*before_key))
     down = descending != backwards
     order = (column.desc(), Visit.id.desc()) if down else (column.asc(), Visit.id.asc())
-    rows = db.session.scalars(stmt.order_by(*order).limit(per_page + 1).options(
-        selectinload(Visit.commissioners), selectinload(Visit.targets),
-        selectinload(Visit.village), selectinload(Visit.cluster))).all()
+    rows = _rows(stmt.order_by(*order).limit(per_page + 1))
     more = len(rows) > per_page
     rows = rows[:per_page]
     if backwards:

@@ -5,33 +5,23 @@ from datetime import time
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import aliased, selectinload
 
 from app import attachments, records
-from app.extensions import db
 from app.forms import DeleteForm, field_labels
 from app.htmx import invalid, render
-from app.models import Cluster, Commissioner, Place, ServiceTarget, Station
-from app.places.services import local_places
-from app.security import can, require, scoped
-from app.visits import bp, export, listing, services, vocab
+from app.options import OptionList
+from app.security import can, require
+from app.visits import bp, export, listing, options, services, vocab
 from app.visits.forms import ReviewForm, VisitForm
 
 VOCAB = {"stage": vocab.STAGES, "mode": vocab.MODES, "review_state": vocab.REVIEW_STATES}
 
 
-def _villages():
-    stmt = local_places().where(Place.level == "village").options(selectinload(Place.parent))
-    return sorted(db.session.scalars(stmt).all(), key=lambda p: p.full_name)
-
-
 def _form(visit=None) -> VisitForm:
     form = VisitForm(obj=visit)
-    form.station_id.choices = [("", "—")] + [
-        (s.id, s.name) for s in db.session.scalars(scoped(Station).order_by(Station.name))]
-    form.village_id.choices = [("", "—")] + [(v.id, v.full_name) for v in _villages()]
-    form.cluster_id.choices = [("", "—")] + [
-        (c.id, c.name) for c in db.session.scalars(scoped(Cluster).order_by(Cluster.sort_order))]
+    form.station_id.choices = [("", "—")] + options.stations()
+    form.village_id.choices = [("", "—")] + options.villages()
+    form.cluster_id.choices = [("", "—")] + options.clusters()
     if form.is_submitted():
         return form
     if visit is None:
@@ -50,32 +40,14 @@ def _form(visit=None) -> VisitForm:
     return form
 
 
-def _choices(kind: str, ids=None) -> list[tuple[str, str]]:
-    """(id, label) of the commissioners or targets in scope (only ``ids`` when given), as
-    plain rows: the form lists every one of them for use without JavaScript."""
-    if kind == "commissioners":
-        stmt = scoped(Commissioner).with_only_columns(
-            Commissioner.id, Commissioner.name, Commissioner.specialty).order_by(Commissioner.name)
-        model = Commissioner
-    else:
-        stmt = scoped(ServiceTarget).with_only_columns(
-            ServiceTarget.id, ServiceTarget.name, Place.name) \
-            .join(Place, Place.id == ServiceTarget.village_id, isouter=True) \
-            .order_by(ServiceTarget.name)
-        model = ServiceTarget
-    if ids is not None:
-        stmt = stmt.where(model.id.in_(ids))
-    return [(rid, f"{name} · {extra}" if extra else name) for rid, name, extra in db.session.execute(stmt)]
-
-
 def _pickers(form: VisitForm) -> dict:
     """The chosen and the other commissioners and targets, for the pickers."""
     context = {}
     for kind, field in (("commissioners", form.commissioner_ids), ("targets", form.target_ids)):
         chosen = set(field.data or [])
-        every = _choices(kind)
+        every = options.people(kind)
         context[kind + "_chosen"] = [c for c in every if c[0] in chosen]
-        context[kind + "_other"] = [c for c in every if c[0] not in chosen]
+        context[kind + "_other"] = every.without(chosen)
     return context
 
 
@@ -123,20 +95,9 @@ def index():
 
 
 def _filter_options() -> dict:
-    """(id, name) pairs for the filter selects: plain rows, cheap on every list view."""
-    township = aliased(Place)
-    villages = db.session.execute(
-        local_places().with_only_columns(Place.id, Place.name, township.name)
-        .join(township, township.id == Place.parent_id, isouter=True)
-        .where(Place.level == "village").order_by(township.name, Place.name)).all()
-    return {
-        "commissioners": [] if services.is_commissioner() else db.session.execute(
-            scoped(Commissioner).with_only_columns(Commissioner.id, Commissioner.name)
-            .order_by(Commissioner.name)).all(),
-        "villages": [(vid, f"{town} {name}" if town else name) for vid, name, town in villages],
-        "clusters": db.session.execute(scoped(Cluster).with_only_columns(Cluster.id, Cluster.name)
-                                       .order_by(Cluster.sort_order)).all(),
-    }
+    """The options of the list's filter drop-downs."""
+    return {"commissioners": OptionList() if services.is_commissioner() else options.commissioners(),
+            "villages": options.villages(), "clusters": options.clusters()}
 
 
 @bp.get("/export.<fmt>")
@@ -249,6 +210,6 @@ def chosen(kind):
     if name is None:
         abort(404)
     ids = list(dict.fromkeys(i for i in request.args.getlist(name) if i))
-    found = dict(_choices(kind, ids)) if ids else {}
+    found = dict(options.people(kind, ids)) if ids else {}
     return render("visits/_chosen.html", records=[(i, found[i]) for i in ids if i in found],
                   name=name)

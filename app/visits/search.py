@@ -1,12 +1,27 @@
 """Full-text search of a visit's problem, action and result, for Chinese text.
 
-SQLite: an FTS5 table ``visit_fts`` with the trigram tokenizer (so any run of three or
-more characters matches, whatever the language), kept in step with ``visit`` by
-triggers. PostgreSQL: pg_trgm GIN indexes on the three columns, used by ``ILIKE``.
-Neither is in the models: ``install(connection)`` creates them, and is called by the
-migration and by the test fixtures (which build tables with ``create_all``).
+Two indexes, because Chinese words are mostly two characters long and trigram indexes
+answer only three or more:
+
+- *trigrams*, for searches of three characters or more. SQLite: an FTS5 table
+  ``visit_fts`` with the trigram tokenizer; PostgreSQL: pg_trgm GIN indexes on the three
+  columns, used by ``ILIKE``.
+- *pairs*, for two-character searches: every distinct run of two characters of the text
+  (``防治乳房炎`` → ``防治 治乳 乳房 房炎``). SQLite: an FTS5 table ``visit_fts_pairs`` of
+  those runs; PostgreSQL: a GIN index on the array ``kepai_pairs(text)``.
+
+Both are kept in step with ``visit`` by the database itself (triggers; an expression
+index). On SQLite the triggers call ``kepai_pairs``, a function this program registers
+on each connection it opens: a tool that opens the database file on its own (the
+sqlite3 shell) can read visits but cannot change their text.
+
+None of this is in the models: ``install(connection)`` creates it, and is called by the
+migrations and by the test fixtures (which build tables with ``create_all``).
 """
-from sqlalchemy import or_, text
+import sqlite3
+
+from sqlalchemy import event, or_, text
+from sqlalchemy.engine import Engine
 
 from app.models import Visit
 
@@ -27,9 +42,88 @@ SQLITE_DROP = ["DROP TRIGGER IF EXISTS visit_fts_insert", "DROP TRIGGER IF EXIST
                "DROP TRIGGER IF EXISTS visit_fts_delete", "DROP TABLE IF EXISTS visit_fts"]
 PG_COLUMNS = ("problem", "action", "result")
 
+BODY = "{t}.problem || ' ' || {t}.action || ' ' || {t}.result"
+SQLITE_PAIRS_DDL = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS visit_fts_pairs USING fts5("
+    "visit_id UNINDEXED, pairs, tokenize='unicode61')",
+    "CREATE TRIGGER IF NOT EXISTS visit_fts_pairs_insert AFTER INSERT ON visit BEGIN "
+    "INSERT INTO visit_fts_pairs (visit_id, pairs) VALUES "
+    f"(new.id, kepai_pairs({BODY.format(t='new')})); END",
+    "CREATE TRIGGER IF NOT EXISTS visit_fts_pairs_update AFTER UPDATE OF problem, action, result "
+    "ON visit BEGIN DELETE FROM visit_fts_pairs WHERE visit_id = old.id; "
+    "INSERT INTO visit_fts_pairs (visit_id, pairs) VALUES "
+    f"(new.id, kepai_pairs({BODY.format(t='new')})); END",
+    "CREATE TRIGGER IF NOT EXISTS visit_fts_pairs_delete AFTER DELETE ON visit BEGIN "
+    "DELETE FROM visit_fts_pairs WHERE visit_id = old.id; END",
+]
+SQLITE_PAIRS_DROP = ["DROP TRIGGER IF EXISTS visit_fts_pairs_insert",
+                     "DROP TRIGGER IF EXISTS visit_fts_pairs_update",
+                     "DROP TRIGGER IF EXISTS visit_fts_pairs_delete",
+                     "DROP TABLE IF EXISTS visit_fts_pairs"]
+PG_PAIRS_DDL = [
+    # The runs of two characters without white space, lower-cased, each once.
+    "CREATE OR REPLACE FUNCTION kepai_pairs(body text) RETURNS text[] "
+    "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ "
+    "SELECT coalesce(array_agg(DISTINCT pair), '{}') FROM ("
+    "SELECT lower(substr(body, i, 2)) AS pair FROM generate_series(1, length(body) - 1) AS i"
+    ") AS runs WHERE pair !~ '\\s' $$",
+    f"CREATE INDEX IF NOT EXISTS ix_visit_pairs ON visit USING gin (kepai_pairs({BODY.format(t='visit')}))",
+]
+PG_PAIRS_DROP = ["DROP INDEX IF EXISTS ix_visit_pairs", "DROP FUNCTION IF EXISTS kepai_pairs(text)"]
+
+
+def pairs(body: str | None) -> str:
+    """The pairs index's text for ``body``: its distinct runs of two letters or digits,
+    lower-cased, separated by spaces (what FTS5's unicode61 tokenizer keeps whole)."""
+    if not body:
+        return ""
+    body = body.lower()
+    runs = dict.fromkeys(a + b for a, b in zip(body, body[1:]) if a.isalnum() and b.isalnum())
+    return " ".join(runs)
+
+
+@event.listens_for(Engine, "connect")
+def _register_pairs(dbapi_connection, connection_record):
+    """Give every SQLite connection the ``kepai_pairs`` function its triggers call."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function("kepai_pairs", 1, pairs, deterministic=True)
+
 
 def install(connection) -> None:
-    """Create the search index (and, on SQLite, the triggers); fill it from existing rows."""
+    """Both indexes (what a database built with ``create_all`` needs)."""
+    install_trigrams(connection)
+    install_pairs(connection)
+
+
+def uninstall(connection) -> None:
+    uninstall_pairs(connection)
+    uninstall_trigrams(connection)
+
+
+def install_pairs(connection) -> None:
+    """The two-character index; on SQLite filled from existing rows when new."""
+    if connection.dialect.name == "sqlite":
+        exists = connection.execute(text(
+            "SELECT 1 FROM sqlite_master WHERE name = 'visit_fts_pairs'")).first()
+        for statement in SQLITE_PAIRS_DDL:
+            connection.execute(text(statement))
+        if not exists:
+            connection.execute(text(
+                "INSERT INTO visit_fts_pairs (visit_id, pairs) "
+                f"SELECT id, kepai_pairs({BODY.format(t='visit')}) FROM visit"))
+    elif connection.dialect.name == "postgresql":
+        for statement in PG_PAIRS_DDL:
+            connection.execute(text(statement))
+
+
+def uninstall_pairs(connection) -> None:
+    statements = {"sqlite": SQLITE_PAIRS_DROP, "postgresql": PG_PAIRS_DROP}
+    for statement in statements.get(connection.dialect.name, []):
+        connection.execute(text(statement))
+
+
+def install_trigrams(connection) -> None:
+    """The trigram index (and, on SQLite, its triggers); filled from existing rows."""
     if connection.dialect.name == "sqlite":
         exists = connection.execute(text(
             "SELECT 1 FROM sqlite_master WHERE name = 'visit_fts'")).first()
@@ -45,7 +139,7 @@ def install(connection) -> None:
                 f"USING gin ({column} gin_trgm_ops)"))
 
 
-def uninstall(connection) -> None:
+def uninstall_trigrams(connection) -> None:
     if connection.dialect.name == "sqlite":
         for statement in SQLITE_DROP:
             connection.execute(text(statement))
@@ -55,13 +149,13 @@ def uninstall(connection) -> None:
 
 
 def rebuild(connection) -> None:
-    """Refill the SQLite index from the visit table (after bulk loads without triggers)."""
+    """Refill the SQLite trigram index from the visit table (after bulk loads without
+    triggers)."""
     if connection.dialect.name != "sqlite":
         return
     connection.execute(text("DELETE FROM visit_fts"))
     connection.execute(text(
-        "INSERT INTO visit_fts (visit_id, body) SELECT id, "
-        "problem || ' ' || action || ' ' || result FROM visit"))
+        f"INSERT INTO visit_fts (visit_id, body) SELECT id, {BODY.format(t='visit')} FROM visit"))
 
 
 def _fts_phrase(q: str) -> str:
@@ -69,12 +163,19 @@ def _fts_phrase(q: str) -> str:
     return '"' + q.replace('"', '""') + '"'
 
 
+def _is_pair(q: str) -> bool:
+    return len(q) == 2 and q.isalnum()
+
+
 def fts_ids(q: str):
-    """SQLite: a select of the ids of visits whose text contains ``q``, from the index."""
+    """SQLite: a select of the ids of visits whose text contains ``q``, from an index."""
     if len(q) >= 3:  # the trigram index answers MATCH for three characters or more
         sub = text("SELECT visit_id FROM visit_fts WHERE visit_fts MATCH :fts") \
             .bindparams(fts="body:" + _fts_phrase(q))
-    else:  # shorter (two Chinese characters are a word): a scan of the index's text
+    elif _is_pair(q):  # two characters, most Chinese words: the pairs index
+        sub = text("SELECT visit_id FROM visit_fts_pairs WHERE visit_fts_pairs MATCH :fts") \
+            .bindparams(fts="pairs:" + _fts_phrase(q.lower()))
+    else:  # one character, or a pair with a space or a sign in it: a scan of the text
         sub = text("SELECT visit_id FROM visit_fts WHERE instr(body, :q) > 0").bindparams(q=q)
     return sub.columns(visit_id=Visit.id.type)
 
@@ -83,6 +184,9 @@ def condition(q: str, dialect: str):
     """A where-condition: the visit's problem, action or result contains ``q``."""
     if dialect == "sqlite":
         return Visit.id.in_(fts_ids(q))
+    if len(q) == 2 and not any(c.isspace() for c in q):
+        return text(f"kepai_pairs({BODY.format(t='visit')}) @> ARRAY[CAST(:pair AS text)]") \
+            .bindparams(pair=q.lower())
     pattern = "%" + _escape(q) + "%"
     return or_(*(getattr(Visit, c).ilike(pattern, escape="\\") for c in PG_COLUMNS))
 
@@ -97,5 +201,5 @@ def include_name(name, type_, parent_names) -> bool:
     if type_ == "table":
         return not (name or "").startswith("visit_fts")
     if type_ == "index":
-        return name not in {f"ix_visit_{column}_trgm" for column in PG_COLUMNS}
+        return name not in {f"ix_visit_{column}_trgm" for column in PG_COLUMNS} | {"ix_visit_pairs"}
     return True

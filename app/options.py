@@ -1,0 +1,36 @@
+"""Drop-down options rendered in Python, once.
+
+A list's filter drop-downs can hold hundreds of commissioners and villages; building
+their ``<option>`` tags in a template loop on every view costs more than the list's
+queries. ``OptionList`` renders the tags once (it is kept in app/cache.py together with
+the pairs), and ``option_tags`` marks the chosen one per view.
+"""
+from markupsafe import Markup, escape
+
+
+class OptionList(list):
+    """(value, text) pairs for a select, with their ``<option>`` tags rendered once."""
+
+    def __init__(self, pairs=()):
+        super().__init__((str(value), str(text)) for value, text in pairs)
+        self.tags = "".join(f'<option value="{escape(value)}">{escape(text)}</option>'
+                            for value, text in self)
+
+    def without(self, values) -> "OptionList":
+        """These options but those whose value is in ``values`` (itself when none is)."""
+        values = set(values or ())
+        if not values.intersection(value for value, _ in self):
+            return self
+        return OptionList((value, text) for value, text in self if value not in values)
+
+
+def option_tags(options, selected=None) -> Markup:
+    """The ``<option>`` tags of ``options`` (an OptionList or any (value, text) pairs),
+    the one whose value is ``selected`` marked so."""
+    if not isinstance(options, OptionList):
+        options = OptionList(options)
+    tags = options.tags
+    if selected:
+        chosen = f'<option value="{escape(str(selected))}">'
+        tags = tags.replace(chosen, chosen[:-1] + " selected>", 1)
+    return Markup(tags)

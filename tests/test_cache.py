@@ -1,0 +1,67 @@
+"""Remembered answers (app/cache.py) and pre-rendered options (app/options.py): a list's
+count and drop-downs follow every committed change at once, and nothing uncommitted is
+remembered."""
+from flask import g
+
+from app import cache
+from app.extensions import db
+from app.models import Cluster, Commissioner
+from app.options import OptionList, option_tags
+from tests.conftest import STATION
+from tests.test_visits import visit_form, world  # noqa: F401  (fixture)
+
+
+def test_list_count_follows_a_new_visit_at_once(app, login, world):  # noqa: F811
+    client = login("staff")
+    assert "共 0 条" in client.get("/visits/").get_data(as_text=True)
+    assert "共 0 条" in client.get("/visits/").get_data(as_text=True)  # remembered now
+    assert client.post("/visits/new", data=visit_form(world)).status_code == 302
+    assert "共 1 条" in client.get("/visits/").get_data(as_text=True)
+
+
+def test_filter_drop_downs_show_a_new_commissioner_at_once(app, login, world):  # noqa: F811
+    client = login("staff")
+    assert "新来的特派员" not in client.get("/visits/").get_data(as_text=True)
+    with app.app_context():
+        g.actor = "test"
+        db.session.add(Commissioner(name="新来的特派员", owner_node=STATION))
+        db.session.commit()
+    assert "新来的特派员" in client.get("/visits/").get_data(as_text=True)
+
+
+def test_nothing_uncommitted_is_remembered(app):
+    calls = []
+
+    def clusters():
+        calls.append(1)
+        return sorted(db.session.scalars(db.select(Cluster.name)))
+
+    with app.test_request_context():
+        g.actor = "test"
+        before = cache.remembered(("clusters",), clusters)
+        assert cache.remembered(("clusters",), clusters) == before and len(calls) == 1
+        db.session.add(Cluster(name="未提交的集群", owner_node=STATION))
+        db.session.flush()
+        assert "未提交的集群" in cache.remembered(("clusters",), clusters)
+        db.session.rollback()
+        assert cache.remembered(("clusters",), clusters) == before
+
+
+def test_answers_are_not_remembered_when_switched_off(app):
+    app.config["ANSWER_CACHE"] = False
+    calls = []
+    with app.test_request_context():
+        for _ in range(2):
+            cache.remembered(("n",), lambda: calls.append(1))
+    assert len(calls) == 2
+
+
+def test_option_tags_escape_and_mark_the_chosen_one():
+    options = OptionList([("a1", "<李> & 王"), ("b2", "张"), (3, "three")])
+    assert str(option_tags(options)) == ('<option value="a1">&lt;李&gt; &amp; 王</option>'
+                                         '<option value="b2">张</option><option value="3">three</option>')
+    assert '<option value="b2" selected>张</option>' in option_tags(options, "b2")
+    assert "selected" not in option_tags(options, "b")  # a value's prefix is not the value
+    assert option_tags([("x", "X")], "x") == '<option value="x" selected>X</option>'
+    assert options.without({"a1"}) == [("b2", "张"), ("3", "three")]
+    assert options.without(set()) is options
