@@ -1,0 +1,269 @@
+"""The unsaved draft of a visit form (static/js/draft.js) on a 360 px phone: what a
+commissioner typed comes back after the tab was closed, goes away only once the server
+saved the visit, stays through an invalid submit, is never shown to another user of the
+same browser, and can be discarded."""
+import json
+import re
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import _page, log_in
+from tests.browser.test_visits import PASSWORD, _commissioner_account
+
+pytestmark = pytest.mark.browser
+SHORT = "/visits/new?form=short"
+DETAIL = re.compile(r"/visits/[0-9a-f-]{36}$")
+RESTORED = re.compile(r"已恢复 \d{1,2}月\d{1,2}日 \d\d:\d\d 未保存的草稿。\s*照片需重新选择。")
+
+
+class Phone:
+    """A 360 px browser context whose tabs can be closed and opened again (localStorage
+    lives in the context); every tab is watched like the harness's ``phone``."""
+
+    def __init__(self, browser, live_server):
+        self.context, self.page, self.watch = _page(
+            browser, live_server, viewport={"width": 360, "height": 740},
+            is_mobile=True, has_touch=True, device_scale_factor=2)
+
+    def reopen(self):
+        """Closes the tab, as when the phone's browser is closed, and opens a new one."""
+        self.page.close()
+        self.page = self.context.new_page()
+        self.page.on("console", self.watch.console)
+        self.page.on("pageerror", self.watch.page_error)
+        self.page.set_default_timeout(10_000)
+        return self.page
+
+    def drafts(self) -> dict:
+        return self.page.evaluate("""() => Object.fromEntries(Object.keys(localStorage)
+            .filter(k => k.startsWith('kepai-draft:')).map(k => [k, JSON.parse(localStorage[k])]))""")
+
+
+@pytest.fixture
+def phone_context(browser, live_server):
+    phone = Phone(browser, live_server)
+    yield phone
+    phone.context.close()
+    assert not phone.watch.outside, f"requests to outside the program: {phone.watch.outside}"
+    assert not phone.watch.errors, f"console errors: {phone.watch.errors}"
+
+
+@pytest.fixture(scope="module")
+def station(browser, live_server):
+    """As the admin: two commissioners with logins, a village and a service target."""
+    context, page, _watch = _page(browser, live_server, viewport={"width": 1280, "height": 900})
+    tag = uuid.uuid4().hex[:6]
+    log_in(page)
+    first, second = _commissioner_account(page, tag + "a"), _commissioner_account(page, tag + "b")
+    page.goto("/places/new?level=township")
+    page.fill("#name", f"白庙子镇{tag}")
+    page.locator("#parent_id").select_option(index=1)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/places/[0-9a-f-]{36}$"))
+    page.goto("/places/new?level=village")
+    page.fill("#name", f"讨思浩村{tag}")
+    page.locator("#parent_id").select_option(
+        page.locator("#parent_id option", has_text=f"白庙子镇{tag}").get_attribute("value"))
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/places/[0-9a-f-]{36}$"))
+    page.goto("/targets/new")
+    page.fill("#name", f"讨思浩肉羊合作社{tag}")
+    page.select_option("#kind", "coop")
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_url(re.compile(r"/targets/[0-9a-f-]{36}$"))
+    target_id = page.url.rsplit("/", 1)[1]
+    context.close()
+    return {"first": first, "second": second, "village": f"讨思浩村{tag}",
+            "target": f"讨思浩肉羊合作社{tag}", "target_id": target_id}
+
+
+def _log_out(page):
+    page.locator(".usermenu summary").click()
+    page.locator(".usermenu form button[type=submit]").click()
+    page.wait_for_url(re.compile("/login"))
+
+
+def _save(page):
+    """Saves the visit form and waits for the visit page to have settled (draft.js has
+    dealt with the submitted draft: htmx runs it a moment after the address changed)."""
+    page.get_by_role("button", name=re.compile("Save visit|保存")).click()
+    page.wait_for_url(DETAIL)
+    page.wait_for_function("() => !sessionStorage.getItem('kepai-draft-pending')")
+
+
+def _wait_for_draft(phone, text):
+    """The debounced save has written a draft holding ``text``."""
+    phone.page.wait_for_function(
+        """text => Object.keys(localStorage).some(k => k.startsWith('kepai-draft:')
+            && localStorage[k].includes(text))""", arg=text)
+
+
+def _fill_short_form(page, station, problem, visited_on):
+    page.goto(SHORT)
+    page.fill("#problem", problem)
+    page.fill("#visited_on", visited_on.isoformat())
+    page.fill("#start_time", "09:30")
+    page.select_option("#mode", "online")
+    village = page.locator("#village_id option", has_text=station["village"])
+    village_id = village.get_attribute("value")
+    page.select_option("#village_id", village_id)
+    page.select_option("#pick-targets", station["target_id"])  # htmx adds it to the chosen
+    expect(page.locator(f'#chosen-targets input[value="{station["target_id"]}"]')).to_be_checked()
+    return village_id
+
+
+def test_draft_survives_a_closed_tab_and_goes_once_saved(phone_context, station):
+    phone, tag = phone_context, uuid.uuid4().hex[:6]
+    page = phone.page
+    log_in(page, station["first"], PASSWORD)
+    visited_on = date.today() - timedelta(days=2)
+    problem = f"羔羊腹泻，精神沉郁 草稿{tag}\n第二行"
+    village_id = _fill_short_form(page, station, problem, visited_on)
+    page.fill("#action", "口服补液盐")
+    _wait_for_draft(phone, "口服补液盐")
+    [(key, draft)] = phone.drafts().items()
+    assert re.fullmatch(r"kepai-draft:\d+:visit-new-short", key)
+    assert "csrf_token" not in draft["values"] and "photos" not in draft["values"]
+
+    page = phone.reopen()
+    page.goto(SHORT)
+    notice = page.locator("[data-draft-notice]")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text(RESTORED)
+    expect(page.locator("#problem")).to_have_value(problem)
+    expect(page.locator("#action")).to_have_value("口服补液盐")
+    expect(page.locator("#visited_on")).to_have_value(visited_on.isoformat())
+    expect(page.locator("#start_time")).to_have_value("09:30")
+    expect(page.locator("#mode")).to_have_value("online")
+    expect(page.locator("#village_id")).to_have_value(village_id)
+    expect(page.locator(f'#chosen-targets input[value="{station["target_id"]}"]')).to_be_checked()
+    expect(page.locator("#chosen-commissioners input[type=checkbox]")).to_be_checked()
+    # The token comes from the server, not from the draft.
+    assert page.locator("input[name=csrf_token]").first.input_value()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    _save(page)
+    body = page.locator("main")
+    expect(body).to_contain_text(f"草稿{tag}")
+    expect(body).to_contain_text(station["target"])
+    expect(body).to_contain_text(station["village"])
+    expect(body).to_contain_text(visited_on.isoformat() + " 09:30")
+    assert phone.drafts() == {}
+
+    page.goto(SHORT)
+    expect(page.locator("#problem")).to_have_value("")
+    expect(page.locator("[data-draft-notice]")).to_be_hidden()
+    expect(page.locator("#visited_on")).to_have_value(date.today().isoformat())
+
+
+def test_invalid_submit_keeps_the_draft(phone_context, station):
+    phone, tag = phone_context, uuid.uuid4().hex[:6]
+    page = phone.page
+    log_in(page, station["first"], PASSWORD)
+    page.goto(SHORT)
+    page.fill("#problem", f"饲草霉变 草稿{tag}")
+    page.fill("#visited_on", (date.today() + timedelta(days=3)).isoformat())  # in the future
+    _wait_for_draft(phone, f"草稿{tag}")
+    page.get_by_role("button", name=re.compile("Save visit|保存")).click()
+    expect(page.locator("#visited_on[aria-invalid=true]")).to_be_visible()  # the 422 answer
+    expect(page.locator("[data-draft-notice]")).to_be_hidden()
+    page.fill("#action", "更换饲草")  # the re-rendered form goes on saving
+    _wait_for_draft(phone, "更换饲草")
+
+    page = phone.reopen()
+    page.goto(SHORT)
+    expect(page.locator("[data-draft-notice]")).to_contain_text(RESTORED)
+    expect(page.locator("#problem")).to_have_value(f"饲草霉变 草稿{tag}")
+    expect(page.locator("#action")).to_have_value("更换饲草")
+
+
+def test_another_user_does_not_see_the_draft_and_discard_clears_it(phone_context, station):
+    phone, tag = phone_context, uuid.uuid4().hex[:6]
+    page = phone.page
+    log_in(page, station["first"], PASSWORD)
+    page.goto(SHORT)
+    page.fill("#problem", f"奶牛乳房炎 草稿{tag}")
+    page.fill("#visited_on", (date.today() - timedelta(days=1)).isoformat())
+    _wait_for_draft(phone, f"草稿{tag}")
+    _log_out(page)
+
+    log_in(page, station["second"], PASSWORD)
+    page.goto(SHORT)
+    expect(page.locator("#problem")).to_have_value("")
+    expect(page.locator("[data-draft-notice]")).to_be_hidden()
+    page.goto("/visits/new?form=full")
+    expect(page.locator("#problem")).to_have_value("")
+    _log_out(page)
+
+    log_in(page, station["first"], PASSWORD)  # logging out kept the first user's draft
+    page.goto(SHORT)
+    expect(page.locator("#problem")).to_have_value(f"奶牛乳房炎 草稿{tag}")
+    page.locator("[data-draft-discard]").click()
+    expect(page.locator("[data-draft-notice]")).to_be_hidden()
+    expect(page.locator("#problem")).to_have_value("")
+    expect(page.locator("#visited_on")).to_have_value(date.today().isoformat())
+    expect(page.locator("#chosen-commissioners input[type=checkbox]")).to_be_checked()
+    assert phone.drafts() == {}
+    page.reload()
+    expect(page.locator("#problem")).to_have_value("")
+    expect(page.locator("[data-draft-notice]")).to_be_hidden()
+
+
+def test_edit_draft_is_kept_per_visit_and_dropped_when_the_visit_changed(phone_context, browser,
+                                                                         live_server, station):
+    phone, tag = phone_context, uuid.uuid4().hex[:6]
+    page = phone.page
+    log_in(page, station["first"], PASSWORD)
+    page.goto(SHORT)
+    page.fill("#problem", f"原来的问题{tag}")
+    _save(page)
+    edit = page.url + "/edit"
+    page.goto(edit)
+    page.fill("#problem", f"改了一半{tag}")
+    _wait_for_draft(phone, f"改了一半{tag}")
+    assert [re.sub(r"\d+", "N", k) for k in phone.drafts()] == ["kepai-draft:N:visit-edit-" +
+                                                                 re.sub(r"\d+", "N", edit.split("/")[-2])]
+    page = phone.reopen()
+    page.goto(edit)
+    expect(page.locator("[data-draft-notice] [data-draft-restored]")).to_be_visible()
+    expect(page.locator("#problem")).to_have_value(f"改了一半{tag}")
+    page.goto(SHORT)  # the new-visit form has no draft of its own
+    expect(page.locator("[data-draft-notice]")).to_be_hidden()
+
+    # The same user saves the visit from another browser: the draft's base is gone.
+    other, other_page, _watch = _page(browser, live_server, viewport={"width": 1280, "height": 900})
+    log_in(other_page, station["first"], PASSWORD)
+    other_page.goto(edit)
+    other_page.fill("#result", f"已经好转{tag}")
+    _save(other_page)
+    other.close()
+
+    page.goto(edit)
+    notice = page.locator("[data-draft-notice]")
+    expect(notice.locator("[data-draft-stale]")).to_be_visible()
+    expect(notice.locator("[data-draft-stale]")).to_contain_text("未保存的草稿没有恢复")
+    expect(notice.locator("[data-draft-discard]")).to_be_hidden()
+    expect(page.locator("#problem")).to_have_value(f"原来的问题{tag}")
+    expect(page.locator("#result")).to_have_value(f"已经好转{tag}")
+    assert phone.drafts() == {}
+
+
+def test_a_draft_older_than_seven_days_is_deleted(phone_context, station):
+    phone = phone_context
+    page = phone.page
+    log_in(page, station["first"], PASSWORD)
+    page.goto(SHORT)
+    page.fill("#problem", "旧草稿")
+    _wait_for_draft(phone, "旧草稿")
+    page.evaluate("""() => { for (const k of Object.keys(localStorage)) {
+        if (!k.startsWith('kepai-draft:')) continue;
+        const draft = JSON.parse(localStorage[k]);
+        draft.savedAt -= 8 * 86400000;
+        localStorage[k] = JSON.stringify(draft); } }""")
+    page.goto(SHORT)
+    expect(page.locator("#problem")).to_have_value("")
+    expect(page.locator("[data-draft-notice]")).to_be_hidden()
+    assert phone.drafts() == {}
