@@ -10,6 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from app import choices
+from app.database import analyze
 from app.extensions import db
 from app.models import User
 from app.node import initialise, this_node, valid_code
@@ -104,6 +105,8 @@ def seed_demo(scale, if_empty):
         raise click.UsageError(f"demo data is for a station; this node is a {node.role}")
     g.actor = "seed-demo"
     summary = seed(scale)
+    with db.engine.begin() as connection:
+        analyze(connection)
     click.echo("demo data: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
 
 

@@ -1,6 +1,7 @@
 """Request-wide behaviour: language, the login wall, security headers, error pages and
 what every template can use."""
-from flask import current_app, jsonify, redirect, request, session, url_for
+from flask import current_app, g, jsonify, redirect, request, session, url_for
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -102,6 +103,12 @@ def configure(app):
         db.session.rollback()
         return _error_page(500, None)
 
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True)
     app.jinja_env.globals.update(
         can=security.can, shown_phone=security.shown_phone,
         shown_id_number=security.shown_id_number, choices=choices, wants_fragment=wants_fragment,
@@ -119,6 +126,16 @@ def configure(app):
             from app.sync.services import header_status
             context["sync_status"] = header_status()
         return context
+
+
+def _translations():
+    """The translations for templates, looked up once per request and locale (Flask-Babel
+    looks them up anew for each of the fifty-odd strings of a page)."""
+    locale = get_locale()
+    memo = g.get("kepai_translations")
+    if memo is None or memo[0] is not locale:
+        memo = g.kepai_translations = (locale, get_translations())
+    return memo[1]
 
 
 def size_text(size: int) -> str:

@@ -34,6 +34,8 @@ PAGES = [
     ("visit list", "/visits/"),
     ("visit list, filtered", "/visits/?commissioner={commissioner}&stage=during&mode=onsite"
                              "&date_from={year_ago}"),
+    ("visit list, quiet commissioner", "/visits/?commissioner={quiet_commissioner}"),
+    ("visit list, by target", "/visits/?target={target}"),
     ("visit list, searched", "/visits/?q=乳房炎"),
     ("visit list, searched 2 chars", "/visits/?q=防治"),
     ("visit list, deep page", "/visits/?after={deep_cursor}"),
@@ -95,6 +97,11 @@ def sample_ids() -> dict:
                    f"ORDER BY visited_on DESC, id DESC LIMIT 1 OFFSET {int(count * 0.8)}")
         busiest = one("SELECT commissioner_id FROM visit_commissioner GROUP BY commissioner_id "
                       "ORDER BY count(*) DESC LIMIT 1")[0]
+        quiet = one("SELECT commissioner_id FROM visit_commissioner GROUP BY commissioner_id "
+                    "ORDER BY count(*) LIMIT 1")[0]
+        target = one("SELECT target_id FROM visit_target GROUP BY target_id "
+                     "ORDER BY count(*), target_id LIMIT 1 OFFSET "
+                     "(SELECT count(DISTINCT target_id) / 2 FROM visit_target)")[0]
         visit = one("SELECT id FROM visit WHERE deleted_at IS NULL ORDER BY visited_on LIMIT 1 "
                     f"OFFSET {count // 2}")[0]
         latest = one("SELECT max(visited_on) FROM visit")[0]
@@ -107,7 +114,7 @@ def sample_ids() -> dict:
         year = one("SELECT max(signed_on) FROM agreement")[0][:4]
     year_ago = f"{int(latest[:4]) - 1}{latest[4:]}"
     return {"visits": count, "deep_cursor": f"{deep[0]}~{deep[1]}",
-            "commissioner": busiest, "visit": visit, "year_ago": year_ago,
+            "commissioner": busiest, "quiet_commissioner": quiet, "target": target, "visit": visit, "year_ago": year_ago,
             "training": training, "agreement": agreement, "party": party, "year": year}
 
 
@@ -187,13 +194,15 @@ def main():
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--threads", type=int, default=8, help="waitress threads")
     parser.add_argument("--fresh", action="store_true", help="make the dataset anew")
+    parser.add_argument("--pages", default="", help="only the pages whose name contains this "
+                                                   "(e.g. visit); the login page always")
     options = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEPAI_") and k != "DATABASE_URL"}
     env.update(KEPAI_INSTANCE=INSTANCE, FLASK_APP="wsgi")
     prepare(env, options.fresh)
     ids = sample_ids()
     paths = [LOGIN] + [(name, urllib.parse.quote(path.format(**ids), safe="/?&=~%"))
-                       for name, path in PAGES]
+                       for name, path in PAGES if options.pages in name]
     server, base = serve(env, options.threads)
     try:
         warm = logged_in(base)

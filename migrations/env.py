@@ -102,6 +102,9 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        from app.database import analyze  # the tables may have new indexes: fresh statistics
+        analyze(connection)
+        connection.commit()
 
 
 if context.is_offline_mode():

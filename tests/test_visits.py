@@ -345,6 +345,39 @@ def test_keyset_pages_walk_the_whole_list_both_ways(app, login, world):
     assert client.get("/visits/?after=garbage&sort=nonsense").status_code == 200
 
 
+DATES = r'<td data-label="[^"]+" class="nowrap">(\d{4}-\d\d-\d\d)</td>'
+
+
+def _walk(client, url, link="after"):
+    """The dates of every page from ``url`` on, following the next (or previous) links."""
+    import re
+    seen = []
+    while url:
+        body = client.get(url).get_data(as_text=True)
+        seen.append(re.findall(DATES, body))
+        nxt = re.search(rf'href="([^"]*{link}=[^"]*)"', body)
+        url = nxt.group(1).replace("&amp;", "&") if nxt else None
+    return seen
+
+
+@pytest.mark.parametrize("sort", ["-date", "date", "-number"])
+def test_pages_of_a_search_or_a_commissioner_walk_both_ways(app, login, world, sort):
+    """Few matches (a search, a commissioner's): pages are cut from the matches' keys."""
+    _bulk(app, world, n=60)
+    app.config["PAGE_SIZE"] = 15
+    client = login("staff")
+    for query, expected in ((f"q=乳房&sort={sort}", [i for i in range(60) if i % 3]),
+                            (f"commissioner={world['wang']}&sort={sort}", list(range(1, 60, 2)))):
+        dates = [str(date(2024, 1, 1) + timedelta(days=i)) for i in expected]
+        dates = sorted(dates, reverse=sort != "date")
+        forward = _walk(client, f"/visits/?{query}")
+        assert [d for page in forward for d in page] == dates
+        assert all(len(page) == 15 for page in forward[:-1])
+        backward = _walk(client, f"/visits/?last=1&{query}", link="before")
+        assert [d for page in reversed(backward) for d in page] == dates
+        assert backward[0] == dates[-15:]
+
+
 def test_htmx_fragment_and_pickers(app, login, world):
     client = login("staff")
     fragment = client.get("/visits/?q=x", headers={"HX-Request": "true"}).get_data(as_text=True)

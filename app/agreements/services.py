@@ -7,13 +7,15 @@ write may go ahead. Views call these and never write.
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import exists, extract, func, select
 from sqlalchemy.orm import selectinload
 
-from app import records
+from app import cache, records
 from app.extensions import db
 from app.models import (Agreement, AgreementParty, Cluster, Commissioner, Payout,
                         ServiceTarget, utcnow)
+from app.options import OptionList
 from app.security import scoped
 
 TRANSITIONS = {
@@ -346,20 +348,24 @@ def filtered(args: dict):
 
 
 def filter_options() -> dict:
-    """What the list's filters offer (as (id, name) rows): clusters, commissioners who are
-    parties, counterparts and signing years in use."""
+    """What the list's filters offer, as OptionLists: clusters, commissioners who are
+    parties, counterparts and signing years in use (remembered until the data changes)."""
+    return cache.remembered(("agreement-filters", current_user.node_code), _read_filter_options)
+
+
+def _read_filter_options() -> dict:
     party_ids = select(AgreementParty.commissioner_id).where(AgreementParty.deleted_at.is_(None))
     counterpart_ids = scoped(Agreement).with_only_columns(Agreement.counterpart_id)
     years = db.session.scalars(scoped(Agreement).with_only_columns(
         extract("year", Agreement.signed_on)).where(Agreement.signed_on.is_not(None)).distinct())
     return {
-        "clusters": db.session.execute(scoped(Cluster).with_only_columns(Cluster.id, Cluster.name)
-                                       .order_by(Cluster.sort_order)).all(),
-        "commissioners": db.session.execute(scoped(Commissioner).with_only_columns(
+        "clusters": OptionList(db.session.execute(scoped(Cluster).with_only_columns(
+            Cluster.id, Cluster.name).order_by(Cluster.sort_order))),
+        "commissioners": OptionList(db.session.execute(scoped(Commissioner).with_only_columns(
             Commissioner.id, Commissioner.name).where(Commissioner.id.in_(party_ids))
-            .order_by(Commissioner.name)).tuples().all(),
-        "counterparts": db.session.execute(scoped(ServiceTarget).with_only_columns(
+            .order_by(Commissioner.name))),
+        "counterparts": OptionList(db.session.execute(scoped(ServiceTarget).with_only_columns(
             ServiceTarget.id, ServiceTarget.name).where(ServiceTarget.id.in_(counterpart_ids))
-            .order_by(ServiceTarget.name)).tuples().all(),
-        "years": sorted({int(y) for y in years}, reverse=True),
+            .order_by(ServiceTarget.name))),
+        "years": OptionList((y, y) for y in sorted({int(y) for y in years}, reverse=True)),
     }

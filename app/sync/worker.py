@@ -1,6 +1,7 @@
 """The background worker of a running node: syncs by itself whenever the upstream is
 reachable, waiting longer after each failure (up to ``SYNC_MAX_BACKOFF`` seconds), and
-never in a request's way. Started once per process, on the first request."""
+never in a request's way; once a day it also refreshes the database's statistics
+(``database.analyze``). Started once per process, on the first request."""
 import threading
 import time
 
@@ -9,6 +10,7 @@ from flask import g
 from app.sync import client
 
 _started = threading.Event()
+ANALYZE_EVERY = 24 * 3600  # seconds
 
 
 def backoff(failures: int, interval: float, ceiling: float) -> float:
@@ -31,10 +33,14 @@ def start(app) -> bool:
 def _loop(app) -> None:
     interval = float(app.config.get("SYNC_INTERVAL", 60))
     ceiling = float(app.config.get("SYNC_MAX_BACKOFF", 600))
+    analyzed = None
     while True:
         failures = 0
         with app.app_context():
             g.actor = "sync"
+            if analyzed is None or time.monotonic() - analyzed > ANALYZE_EVERY:
+                _analyze(app)
+                analyzed = time.monotonic()
             settings = client.upstream()
             if settings is not None:
                 try:
@@ -48,3 +54,13 @@ def _loop(app) -> None:
             from app.extensions import db
             db.session.remove()
         time.sleep(backoff(failures, interval, ceiling))
+
+
+def _analyze(app) -> None:
+    from app.database import analyze
+    from app.extensions import db
+    try:
+        with db.engine.begin() as connection:
+            analyze(connection)
+    except Exception:  # noqa: BLE001 - stale statistics slow lists down, nothing worse
+        app.logger.exception("could not refresh the database statistics")

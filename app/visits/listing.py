@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_login import current_user
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from app import cache, records
@@ -17,6 +17,7 @@ from app.visits import search, services, vocab
 FILTERS = ("q", "date_from", "date_to", "commissioner", "target", "target_name", "village",
            "cluster", "stage", "service_type", "mode", "review", "sort", "show")
 COUNT_CAP = 10_000  # beyond this a list says "more than 10000": counting all costs too much
+KEEP_KEYS = 2_000  # matches this few are read in order once; their pages then by id
 SORTS = {  # key: (column, descending, how a cursor value is read back)
     "-date": (Visit.visited_on, True, date.fromisoformat),
     "date": (Visit.visited_on, False, date.fromisoformat),
@@ -43,23 +44,30 @@ def clean_args(args, may_see_deleted: bool) -> dict:
     return clean
 
 
-def filtered(args: dict, user=None):
-    """The select of visits matching every filter in ``args``."""
+def filtered(args: dict, user=None, in_date_order: bool = False):
+    """The select of visits matching every filter in ``args``.
+
+    A filter on a set of visits (a commissioner's, a target's, a search's) is written
+    ``id IN (the set)``, and SQLite starts from that set: quick for a few hundred, slower
+    than walking the list's index when the set is large, for a page needs only 25.
+    ``in_date_order`` (SQLite) writes them so that SQLite walks the index instead:
+    ``paginate`` asks for it when the matches are many."""
     stmt = records.narrowed_to_node(services.visible(user, deleted=args.get("show") == "deleted"))
+    visit_id = Visit.id.concat("") if in_date_order and db.engine.dialect.name == "sqlite" else Visit.id
     if args.get("date_from"):
         stmt = stmt.where(Visit.visited_on >= date.fromisoformat(args["date_from"]))
     if args.get("date_to"):
         stmt = stmt.where(Visit.visited_on <= date.fromisoformat(args["date_to"]))
     if args.get("commissioner"):
-        stmt = stmt.where(exists().where(visit_commissioners.c.visit_id == Visit.id,
-                                         visit_commissioners.c.commissioner_id == args["commissioner"]))
+        stmt = stmt.where(visit_id.in_(select(visit_commissioners.c.visit_id).where(
+            visit_commissioners.c.commissioner_id == args["commissioner"])))
     if args.get("target"):
-        stmt = stmt.where(exists().where(visit_targets.c.visit_id == Visit.id,
-                                         visit_targets.c.target_id == args["target"]))
+        stmt = stmt.where(visit_id.in_(select(visit_targets.c.visit_id).where(
+            visit_targets.c.target_id == args["target"])))
     if args.get("target_name"):
-        stmt = stmt.where(exists().where(
-            visit_targets.c.visit_id == Visit.id, visit_targets.c.target_id == ServiceTarget.id,
-            ServiceTarget.name.contains(args["target_name"], autoescape=True)))
+        stmt = stmt.where(visit_id.in_(select(visit_targets.c.visit_id).join(
+            ServiceTarget, ServiceTarget.id == visit_targets.c.target_id).where(
+            ServiceTarget.name.contains(args["target_name"], autoescape=True))))
     for key, column in (("village", Visit.village_id), ("cluster", Visit.cluster_id),
                         ("stage", Visit.stage), ("mode", Visit.mode)):
         if args.get(key):
@@ -69,40 +77,64 @@ def filtered(args: dict, user=None):
     if args.get("review") in vocab.REVIEW_STATES or args.get("review") == "none":
         stmt = stmt.where(Visit.review_state == ("" if args["review"] == "none" else args["review"]))
     if args.get("q"):
-        stmt = stmt.where(search.condition(args["q"], db.engine.dialect.name))
+        stmt = stmt.where(search.condition(args["q"], db.engine.dialect.name, visit_id))
     return stmt
 
 
-def count(args: dict, user=None) -> int:
-    """How many visits match, up to COUNT_CAP + 1; remembered until the data changes
-    (paging through a list, or htmx redrawing it, asks the same question again)."""
+@dataclass(frozen=True)
+class Matches:
+    """How many visits match a list's filters (up to COUNT_CAP + 1) and, when they are
+    few, their sort keys ``(sort value, id)`` in the list's order."""
+    total: int
+    keys: list | None = None
+
+
+def matches(args: dict, user=None) -> Matches:
+    """The matches of ``args``, remembered until the data changes (paging through a
+    list, or htmx drawing it again, asks the same question)."""
     user = user or current_user
-    key = ("visit-count", user.node_code, services.is_commissioner(user) and user.commissioner_id,
-           tuple(sorted(args.items())))
-    return cache.remembered(key, lambda: _count(args, user))
+    key = ("visit-matches", user.node_code,
+           services.is_commissioner(user) and user.commissioner_id, tuple(sorted(args.items())))
+    return cache.remembered(key, lambda: _matches(args, user))
 
 
-def _count(args: dict, user) -> int:
-    """The count itself. On SQLite it starts from the
-    narrowest set it can (the full-text index, a commissioner's or a target's visits,
-    materialised first), so that it does not test every visit of the node."""
-    driver = None
-    if db.engine.dialect.name == "sqlite":
-        if args.get("q"):
-            driver, key = search.fts_ids(args["q"]), "q"
-        elif args.get("commissioner"):
-            driver, key = select(visit_commissioners.c.visit_id).where(
-                visit_commissioners.c.commissioner_id == args["commissioner"]), "commissioner"
-        elif args.get("target"):
-            driver, key = select(visit_targets.c.visit_id).where(
-                visit_targets.c.target_id == args["target"]), "target"
+def _matches(args: dict, user) -> Matches:
+    """On SQLite a filter on a set of visits (a search, a commissioner's, a target's)
+    starts from that set, materialised first, rather than test every visit of the node;
+    when the matches are at most KEEP_KEYS their keys are read in the list's order at
+    once, and each of their pages is then read by id."""
+    driver = _driver(args) if db.engine.dialect.name == "sqlite" else None
     if driver is None:
-        ids = filtered(args, user).with_only_columns(Visit.id).order_by(None)
+        return Matches(_count(filtered(args, user).with_only_columns(Visit.id).order_by(None)))
+    found, name = driver
+    column, descending, _ = SORTS[args.get("sort") or "-date"]
+    base = filtered({**args, name: ""}, user)
+    stmt = select(column, Visit.id).select_from(found.join(Visit, Visit.id == found.c.visit_id)) \
+        .where(base.whereclause)
+    order = (column.desc(), Visit.id.desc()) if descending else (column.asc(), Visit.id.asc())
+    keys = [tuple(row) for row in db.session.execute(stmt.order_by(*order).limit(KEEP_KEYS + 1))]
+    if len(keys) <= KEEP_KEYS:
+        return Matches(len(keys), keys)
+    return Matches(_count(stmt.with_only_columns(Visit.id)))
+
+
+def _driver(args: dict):
+    """The set of visits a filter names, as a materialised CTE ``found(visit_id)``, with
+    the filter's name; None when no filter names one."""
+    if args.get("q"):
+        sub, name = search.fts_ids(args["q"]), "q"
+    elif args.get("commissioner"):
+        sub, name = select(visit_commissioners.c.visit_id).where(
+            visit_commissioners.c.commissioner_id == args["commissioner"]), "commissioner"
+    elif args.get("target"):
+        sub, name = select(visit_targets.c.visit_id).where(
+            visit_targets.c.target_id == args["target"]), "target"
     else:
-        found = driver.cte("found").prefix_with("MATERIALIZED")
-        base = filtered({**args, key: ""}, user)
-        ids = select(Visit.id).select_from(found.join(Visit, Visit.id == found.c.visit_id)) \
-            .where(base.whereclause)
+        return None
+    return sub.cte("found").prefix_with("MATERIALIZED"), name
+
+
+def _count(ids) -> int:
     return db.session.scalar(select(func.count()).select_from(ids.limit(COUNT_CAP + 1).subquery()))
 
 
@@ -181,16 +213,33 @@ def _rows(stmt) -> list[VisitRow]:
     return rows
 
 
-def paginate(stmt, args: dict, after: str | None = None, before: str | None = None,
+def paginate(args: dict, after: str | None = None, before: str | None = None,
              last: bool = False, per_page: int | None = None) -> KeysetPage:
-    """One page of ``stmt`` in the chosen sort: after a cursor, before one, the last
-    page, or the first. Cursors are ``<sort value>~<id>`` of the row at the page edge."""
+    """One page of the visits matching ``args``, in the chosen sort: after a cursor,
+    before one, the last page, or the first. Cursors are ``<sort value>~<id>`` of the row
+    at the page edge."""
     per_page = per_page or current_app.config["PAGE_SIZE"]
     sort = args.get("sort") or "-date"
-    column, descending, _ = SORTS[sort]
-    total = count(args)
-    key = tuple_(column, Visit.id)
+    found = matches(args)
     after_key, before_key = _parse(after, sort), _parse(before, sort)
+    if found.keys is not None:
+        rows, is_first, is_last = _page_by_keys(found.keys, sort, after_key, before_key, last, per_page)
+    else:
+        rows, is_first, is_last = _page_by_query(args, sort, after_key, before_key, last, per_page)
+    page = KeysetPage(items=rows, total=found.total, per_page=per_page,
+                      is_first=is_first, is_last=is_last)
+    if rows:
+        page.next_cursor = None if is_last else _cursor(rows[-1], sort)
+        page.prev_cursor = None if is_first else _cursor(rows[0], sort)
+    return page
+
+
+def _page_by_query(args, sort, after_key, before_key, last, per_page):
+    """A page read from the database in order, one more row than shown to tell whether
+    the list goes on (many matches: walking the list's index finds 25 soon)."""
+    column, descending, _ = SORTS[sort]
+    stmt = filtered(args, in_date_order=True)
+    key = tuple_(column, Visit.id)
     backwards = bool(before_key) or last
     if after_key:
         stmt = stmt.where(key < tuple_(*after_key) if descending else key > tuple_(*after_key))
@@ -203,15 +252,32 @@ def paginate(stmt, args: dict, after: str | None = None, before: str | None = No
     rows = rows[:per_page]
     if backwards:
         rows.reverse()
-    page = KeysetPage(items=rows, total=total, per_page=per_page)
-    if rows:
-        if backwards:
-            page.is_first, page.is_last = not more, bool(last)
-        else:
-            page.is_first, page.is_last = not after_key, not more
-        page.next_cursor = None if page.is_last else _cursor(rows[-1], sort)
-        page.prev_cursor = None if page.is_first else _cursor(rows[0], sort)
-    return page
+        return rows, not more, bool(last)
+    return rows, not after_key, not more
+
+
+def _page_by_keys(keys, sort, after_key, before_key, last, per_page):
+    """A page cut from the matches' keys (in list order), its visits read by id."""
+    descending = SORTS[sort][1]
+
+    def later(a, b):  # does key a come after key b in the list?
+        return a < b if descending else a > b
+
+    if after_key:
+        start = next((i for i, k in enumerate(keys) if later(k, after_key)), len(keys))
+    elif before_key:
+        end = next((i for i, k in enumerate(keys) if not later(before_key, k)), len(keys))
+        start = max(0, end - per_page)
+    elif last:
+        start = max(0, len(keys) - per_page)
+    else:
+        start = 0
+    chunk = keys[start:start + per_page] if not before_key else keys[start:end]
+    ids = [visit_id for _, visit_id in chunk]
+    position = {visit_id: i for i, visit_id in enumerate(ids)}
+    rows = sorted(_rows(select(Visit).where(Visit.id.in_(ids))) if ids else [],
+                  key=lambda row: position[row.id])
+    return rows, start == 0, start + len(chunk) >= len(keys)
 
 
 def all_rows(stmt, args: dict, limit: int = 100_000):

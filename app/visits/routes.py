@@ -88,7 +88,7 @@ def _form_page(form, visit, short: bool, status_invalid: bool):
 @bp.get("/")
 def index():
     args = listing.clean_args(request.args, can("restore_records"))
-    page = listing.paginate(listing.filtered(args), args, after=request.args.get("after"),
+    page = listing.paginate(args, after=request.args.get("after"),
                             before=request.args.get("before"), last=request.args.get("last") == "1")
     return render("visits/index.html", "visits/_results.html", page=page, args=args,
                   vocab=vocab, **_filter_options())

@@ -180,10 +180,11 @@ def fts_ids(q: str):
     return sub.columns(visit_id=Visit.id.type)
 
 
-def condition(q: str, dialect: str):
-    """A where-condition: the visit's problem, action or result contains ``q``."""
+def condition(q: str, dialect: str, visit_id=Visit.id):
+    """A where-condition: the visit's problem, action or result contains ``q``. On
+    SQLite ``visit_id`` may be an expression of the id (see listing.filtered)."""
     if dialect == "sqlite":
-        return Visit.id.in_(fts_ids(q))
+        return visit_id.in_(fts_ids(q))
     if len(q) == 2 and not any(c.isspace() for c in q):
         return text(f"kepai_pairs({BODY.format(t='visit')}) @> ARRAY[CAST(:pair AS text)]") \
             .bindparams(pair=q.lower())

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import attachments, records
@@ -37,9 +37,8 @@ def visible(user=None, deleted: bool | None = False):
     if deleted is not None:
         stmt = stmt.where(Visit.deleted_at.is_not(None) if deleted else Visit.deleted_at.is_(None))
     if is_commissioner(user):
-        stmt = stmt.where(exists().where(visit_commissioners.c.visit_id == Visit.id,
-                                         visit_commissioners.c.commissioner_id
-                                         == (user.commissioner_id or "")))
+        stmt = stmt.where(Visit.id.in_(select(visit_commissioners.c.visit_id).where(
+            visit_commissioners.c.commissioner_id == (user.commissioner_id or ""))))
     return stmt
 
 
