@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_login import current_user
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import bindparam, func, literal, select, tuple_, union_all
 from sqlalchemy.orm import selectinload
 
 from app import cache, records
@@ -186,30 +186,45 @@ def _parse(cursor: str | None, sort: str):
         return None
 
 
-PROBLEM_SHOWN = 61  # characters of the problem a list line needs (it shows 60 and "…")
+PROBLEM_SHOWN = 61  # characters of the problem read for a list line: it shows 60 and "…"
 
 
-def _rows(stmt) -> list[VisitRow]:
-    """The visits of ``stmt`` (already ordered and limited) as list lines: one query for
-    the visits with their village and cluster, one each for the names of their
+LINE_COLUMNS = (Visit.id, Visit.number, Visit.visited_on, Visit.updated_at,
+                func.substr(Visit.problem, 1, PROBLEM_SHOWN), Visit.review_state,
+                Visit.deleted_at, Place.name, Cluster.name)
+# Built once: making a statement costs more than running it for a page of 25.
+IDS = bindparam("ids", expanding=True)
+LINES_BY_ID = select(*LINE_COLUMNS).outerjoin(Place, Place.id == Visit.village_id) \
+    .outerjoin(Cluster, Cluster.id == Visit.cluster_id).where(Visit.id.in_(IDS))
+NAMES_BY_VISIT = union_all(
+    select(visit_commissioners.c.visit_id, literal("commissioners"), Commissioner.name)
+    .join(Commissioner, Commissioner.id == visit_commissioners.c.commissioner_id)
+    .where(visit_commissioners.c.visit_id.in_(IDS)),
+    select(visit_targets.c.visit_id, literal("targets"), ServiceTarget.name)
+    .join(ServiceTarget, ServiceTarget.id == visit_targets.c.target_id)
+    .where(visit_targets.c.visit_id.in_(IDS)))
+
+
+def _rows(stmt=None, ids=None) -> list[VisitRow]:
+    """List lines, of the visits of ``stmt`` (ordered and limited) or of ``ids``: one
+    query for the visits with their village and cluster, one for the names of their
     commissioners and targets."""
-    stmt = stmt.with_only_columns(
-        Visit.id, Visit.number, Visit.visited_on, Visit.updated_at,
-        func.substr(Visit.problem, 1, PROBLEM_SHOWN), Visit.review_state, Visit.deleted_at,
-        Place.name, Cluster.name, maintain_column_froms=False,
-    ).select_from(Visit).outerjoin(Place, Place.id == Visit.village_id) \
-        .outerjoin(Cluster, Cluster.id == Visit.cluster_id)
-    rows = [VisitRow(*row, commissioners=[], targets=[]) for row in db.session.execute(stmt)]
+    if stmt is not None:
+        stmt = stmt.with_only_columns(*LINE_COLUMNS, maintain_column_froms=False) \
+            .select_from(Visit).outerjoin(Place, Place.id == Visit.village_id) \
+            .outerjoin(Cluster, Cluster.id == Visit.cluster_id)
+        result = db.session.execute(stmt)
+    else:
+        result = db.session.execute(LINES_BY_ID, {"ids": list(ids)})
+    rows = [VisitRow(*row, commissioners=[], targets=[]) for row in result]
+    for row in rows:
+        if len(row.problem) > PROBLEM_SHOWN - 1:
+            row.problem = row.problem[:PROBLEM_SHOWN - 1] + "…"
     by_id = {row.id: row for row in rows}
     if by_id:
-        for table, model, column, attribute in (
-                (visit_commissioners, Commissioner, visit_commissioners.c.commissioner_id,
-                 "commissioners"),
-                (visit_targets, ServiceTarget, visit_targets.c.target_id, "targets")):
-            names = select(table.c.visit_id, model.name).join(model, model.id == column) \
-                .where(table.c.visit_id.in_(by_id)).order_by(model.name)
-            for visit_id, name in db.session.execute(names):
-                getattr(by_id[visit_id], attribute).append(name)
+        for visit_id, attribute, name in sorted(
+                db.session.execute(NAMES_BY_VISIT, {"ids": list(by_id)}), key=lambda r: r[2]):
+            getattr(by_id[visit_id], attribute).append(name)
     return rows
 
 
@@ -275,8 +290,7 @@ def _page_by_keys(keys, sort, after_key, before_key, last, per_page):
     chunk = keys[start:start + per_page] if not before_key else keys[start:end]
     ids = [visit_id for _, visit_id in chunk]
     position = {visit_id: i for i, visit_id in enumerate(ids)}
-    rows = sorted(_rows(select(Visit).where(Visit.id.in_(ids))) if ids else [],
-                  key=lambda row: position[row.id])
+    rows = sorted(_rows(ids=ids) if ids else [], key=lambda row: position[row.id])
     return rows, start == 0, start + len(chunk) >= len(keys)
 
 
