@@ -98,6 +98,42 @@ def test_create_writes_visit_number_audit_and_outbox(app, login, world):
     assert numbers == [f"{STATION}-2024-00001", f"{STATION}-2025-00001", f"{STATION}-2025-00002"]
 
 
+def _proposed_id(client) -> str:
+    import re
+    page = client.get("/visits/new?form=full").get_data(as_text=True)
+    return re.search(r'id="visit_id"[^>]*value="([^"]+)"', page).group(1)
+
+
+def test_the_same_new_visit_form_sent_twice_is_saved_once(app, login, world):
+    client = login("staff")
+    proposed = _proposed_id(client)
+    first = client.post("/visits/new?form=full", data=visit_form(world, visit_id=proposed))
+    again = client.post("/visits/new?form=full", data=visit_form(world, visit_id=proposed,
+                                                                  problem="再次提交"))
+    assert first.headers["Location"] == again.headers["Location"] == f"/visits/{proposed}"
+    assert "没有重复保存" in client.get(f"/visits/{proposed}").get_data(as_text=True)
+    assert count(app, Visit) == 1
+    with app.app_context():
+        assert db.session.get(Visit, proposed).problem == "母羊产后瘫痪，食欲不振"
+    assert _proposed_id(client) != proposed  # a fresh form proposes a fresh id
+
+
+def test_a_proposed_id_that_is_not_new_gets_a_new_one(app, login, world):
+    client = login("staff")
+    other = "5b0a3c1e-0000-4000-8000-000000000001"
+    with app.app_context():
+        g.actor = "test"
+        db.session.add(Visit(id=other, number="150122-01-2025-00001", year=2025, sequence=1,
+                             visited_on=date(2025, 1, 1), owner_node="150122-01"))
+        db.session.commit()
+    for proposed in (other, "not-a-uuid", other.upper()):
+        response = client.post("/visits/new?form=full", data=visit_form(world, visit_id=proposed))
+        assert response.status_code == 302 and other not in response.headers["Location"]
+    assert count(app, Visit) == 4
+    with app.app_context():
+        assert db.session.get(Visit, other).owner_node == "150122-01"
+
+
 @pytest.mark.parametrize("field,value,message", [
     ("visited_on", (date.today() + timedelta(days=1)).isoformat(), "future"),
     ("end_time", "08:00", "after the start"),

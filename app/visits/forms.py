@@ -3,8 +3,9 @@
 they belong to the user's node."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, FloatField, IntegerField, MultipleFileField,
-                     SelectField, SelectMultipleField, TextAreaField, TimeField)
+from wtforms import (BooleanField, DateField, FloatField, HiddenField, IntegerField,
+                     MultipleFileField, SelectField, SelectMultipleField, TextAreaField,
+                     TimeField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.forms import MultiCheckboxField, TrimmedStringField, not_in_future
@@ -14,6 +15,10 @@ TEXT = services.LIMITS
 
 
 class VisitForm(FlaskForm):
+    # The id a new visit will have, made when the form is first shown: sending the same
+    # form twice (a lost answer on a bad line, a double tap) saves it once. The browser's
+    # draft keeps it too (data-draft-keep, static/js/draft.js).
+    visit_id = HiddenField(render_kw={"data-draft-keep": ""})
     visited_on = DateField(_l("Date"), validators=[InputRequired(), not_in_future])
     start_time = TimeField(_l("Start time"), validators=[Optional()])
     end_time = TimeField(_l("End time"), validators=[Optional()])
@@ -51,7 +56,7 @@ class VisitForm(FlaskForm):
 
     def data_for_save(self) -> dict:
         """The fields as the service takes them (no token, no uploads)."""
-        skip = {"csrf_token", "photos", "use_photo_info"}
+        skip = {"csrf_token", "photos", "use_photo_info", "visit_id"}
         data = {name: f.data for name, f in self._fields.items() if name not in skip}
         for key in ("location", "problem", "action", "result", "technologies", "varieties", "stage"):
             data[key] = (data[key] or "").strip()

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app import attachments, records
 from app.forms import DeleteForm, field_labels
+from app.models.base import new_id
 from app.htmx import invalid, render
 from app.options import OptionList
 from app.security import can, require
@@ -25,6 +26,7 @@ def _form(visit=None) -> VisitForm:
     if form.is_submitted():
         return form
     if visit is None:
+        form.visit_id.data = new_id()
         for key, value in services.defaults().items():
             form[key].data = value
         if current_user.commissioner_id and current_user.commissioner:
@@ -70,7 +72,7 @@ def _submit(form: VisitForm, visit=None):
             form[name].errors = list(form[name].errors) + [message]
     if any(field.errors for field in form) or (form.meta.csrf and form.csrf_token.errors):
         return None
-    saved = services.save(visit, data, photos)
+    saved = services.save(visit, data, photos, visit_id=form.visit_id.data)
     if form.use_photo_info.data and photos and not hint:
         flash(_("The photos carry no date or position; nothing was taken from them."), "warning")
     return saved
@@ -116,6 +118,11 @@ def new():
     short = request.args.get("form") == "short" or (
         services.is_commissioner() and request.args.get("form") != "full")
     form = _form()
+    earlier = services.already_saved(form.visit_id.data) if form.is_submitted() else None
+    if earlier is not None:
+        flash(_("Visit %(number)s had been saved already; it was not saved twice.",
+                number=earlier.number), "success")
+        return redirect(url_for("visits.detail", record_id=earlier.id))
     visit = _submit(form)
     if visit is not None:
         flash(_("Visit %(number)s has been recorded.", number=visit.number), "success")

@@ -1,5 +1,6 @@
 """Visit rules and writes: who may see and change which visits, what a valid visit is,
 the human number, and saving a visit with its photos in one commit."""
+import uuid
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -196,11 +197,31 @@ def photo_errors(photos) -> dict:
     return {}
 
 
-def save(visit: Visit | None, data: dict, photos=(), user=None) -> Visit:
+def already_saved(visit_id: str | None, user=None) -> Visit | None:
+    """The live visit the user may see that a new-visit form with this ``visit_id`` has
+    saved already (the same form sent twice), or None."""
+    if not _is_uuid(visit_id):
+        return None
+    return get(visit_id, user=user)
+
+
+def _is_uuid(value) -> bool:
+    try:
+        return str(uuid.UUID(str(value))) == value
+    except ValueError:
+        return False
+
+
+def save(visit: Visit | None, data: dict, photos=(), user=None, visit_id: str | None = None) -> Visit:
     """Create or update a visit and attach ``photos`` (werkzeug uploads), in one commit.
     The caller has checked ``rule_errors`` and ``photo_errors``. A new visit gets the next
-    number of its node and year (retried if another write took it meanwhile)."""
+    number of its node and year (retried if another write took it meanwhile), and the id
+    its form proposed when that is a UUID no record has had."""
     user = user or current_user
+    if visit is None and _is_uuid(visit_id) and db.session.get(Visit, visit_id) is None:
+        proposed = visit_id
+    else:
+        proposed = None
     values = _values(data, user)
     if visit is not None:
         records.apply(visit, values)
@@ -208,7 +229,7 @@ def save(visit: Visit | None, data: dict, photos=(), user=None) -> Visit:
         db.session.commit()
         return visit
     for attempt in range(5):
-        visit = Visit()
+        visit = Visit(id=proposed) if proposed else Visit()
         records.apply(visit, values)
         visit.owner_node = user.node_code
         visit.year = values["visited_on"].year
@@ -220,6 +241,9 @@ def save(visit: Visit | None, data: dict, photos=(), user=None) -> Visit:
             return visit
         except IntegrityError:
             db.session.rollback()
+            twin = db.session.get(Visit, proposed) if proposed else None
+            if twin is not None:  # the same form, sent twice at once: saved by the other
+                return twin
             if attempt == 4:
                 raise
             values = _values(data, user)

@@ -10,7 +10,9 @@
  *   sees another's draft on a shared laptop.
  * - Every change (typing, dates, selects, ticks, picker picks) saves the draft, debounced,
  *   and at once when the page is hidden or submitted. Hidden fields (the CSRF token) and
- *   files are never kept: a browser cannot keep a chosen photo.
+ *   files are never kept (a browser cannot keep a chosen photo), but for a hidden field
+ *   marked data-draft-keep: the id a new visit will have, so that a draft sent again
+ *   after a lost answer is saved once.
  * - A fresh form (GET; data-draft-fresh="true") with a draft gets its values back and
  *   shows the notice; a 422 re-render keeps the posted values and goes on saving.
  *   An edit's draft is only restored onto the same version of the visit
@@ -62,12 +64,15 @@
     } catch (e) { /* no storage */ }
   }
 
-  // The fields a draft keeps: every named control of the form except hidden ones, files
-  // and buttons. Search boxes of the pickers belong to no form, so they are not here.
+  // The fields a draft keeps: every named control of the form except files, buttons and
+  // hidden ones (the CSRF token), but for those marked data-draft-keep (the id a new visit
+  // will have: the server saves a form with the same id once). Search boxes of the pickers
+  // belong to no form, so they are not here.
   function keptControls(form) {
     return Array.prototype.filter.call(form.elements, function (el) {
       return el.name && !el.disabled &&
-        ["hidden", "file", "submit", "button", "reset", "image"].indexOf(el.type) < 0 &&
+        (el.type !== "hidden" || el.hasAttribute("data-draft-keep")) &&
+        ["file", "submit", "button", "reset", "image"].indexOf(el.type) < 0 &&
         el.tagName !== "BUTTON" && el.tagName !== "FIELDSET";
     });
   }

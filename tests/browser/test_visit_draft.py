@@ -127,6 +127,8 @@ def test_draft_survives_a_closed_tab_and_goes_once_saved(phone_context, station)
     [(key, draft)] = phone.drafts().items()
     assert re.fullmatch(r"kepai-draft:\d+:visit-new-short", key)
     assert "csrf_token" not in draft["values"] and "photos" not in draft["values"]
+    proposed_id = page.locator("#visit_id").input_value()
+    assert draft["values"]["visit_id"] == [proposed_id]  # sent again, it is saved once
 
     page = phone.reopen()
     page.goto(SHORT)
@@ -141,11 +143,13 @@ def test_draft_survives_a_closed_tab_and_goes_once_saved(phone_context, station)
     expect(page.locator("#village_id")).to_have_value(village_id)
     expect(page.locator(f'#chosen-targets input[value="{station["target_id"]}"]')).to_be_checked()
     expect(page.locator("#chosen-commissioners input[type=checkbox]")).to_be_checked()
-    # The token comes from the server, not from the draft.
+    # The token comes from the server, not from the draft; the visit's proposed id from it.
     assert page.locator("input[name=csrf_token]").first.input_value()
+    expect(page.locator("#visit_id")).to_have_value(proposed_id)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
     _save(page)
+    assert page.url.endswith(f"/visits/{proposed_id}")
     body = page.locator("main")
     expect(body).to_contain_text(f"草稿{tag}")
     expect(body).to_contain_text(station["target"])
