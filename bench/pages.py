@@ -194,11 +194,16 @@ def main():
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--threads", type=int, default=8, help="waitress threads")
     parser.add_argument("--fresh", action="store_true", help="make the dataset anew")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="serve with ANSWER_CACHE off: every view works out its counts and "
+                             "drop-downs (what a first view after a change costs)")
     parser.add_argument("--pages", default="", help="only the pages whose name contains this "
                                                    "(e.g. visit); the login page always")
     options = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEPAI_") and k != "DATABASE_URL"}
     env.update(KEPAI_INSTANCE=INSTANCE, FLASK_APP="wsgi")
+    if options.no_cache:
+        env["KEPAI_ANSWER_CACHE"] = "false"
     prepare(env, options.fresh)
     ids = sample_ids()
     paths = [LOGIN] + [(name, urllib.parse.quote(path.format(**ids), safe="/?&=~%"))
@@ -227,7 +232,7 @@ def main():
     login50, login95 = percentile(times[LOGIN[0]], 50), percentile(times[LOGIN[0]], 95)
     print(f"\n{ids['visits']} visits; {options.clients} clients x {options.rounds} rounds, "
           f"waitress {options.threads} threads; {sum(map(len, times.values()))} requests "
-          f"in {wall:.1f} s")
+          f"in {wall:.1f} s; answer cache {'off' if options.no_cache else 'on'}")
     print(f"{'page':32} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'p50/login':>10} {'p95/login':>10}")
     for name, _path in paths:
         values = times.get(name, [])
