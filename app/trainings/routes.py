@@ -11,7 +11,7 @@ from app.forms import DeleteForm, field_labels
 from app.htmx import invalid, render
 from app.models import Attachment, Training
 from app.security import can, get_or_404, require
-from app.trainings import bp, export, figures, services, vocab
+from app.trainings import bp, export, figures, listing, services, vocab
 from app.trainings.forms import AttachmentForm, AttendeeForm, CountsForm, TrainingForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -54,10 +54,10 @@ def _args() -> dict:
 @bp.get("/")
 def index():
     args = _args()
-    page = records.paginate(services.filtered(args), request.args.get("page", 1, type=int))
+    page = listing.paginate(args, request.args.get("page", 1, type=int))
     return render("trainings/index.html", "trainings/_results.html", page=page, args=args,
                   figures=figures.for_sessions(page.items), vocab=vocab,
-                  list_labels=vocab.list_labels(), **services.options())
+                  list_labels=vocab.list_labels(), **listing.filter_options())
 
 
 @bp.get("/export.<fmt>")

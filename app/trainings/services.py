@@ -66,8 +66,19 @@ def save(training: Training | None, data: dict) -> Training:
     return records.update(training, data)
 
 
+ORDER = (Training.held_on.desc(), Training.id)  # the list's order, newest first
+
+
 def filtered(args: dict):
-    """The list's select for the filters in ``args`` (the query string)."""
+    """The list's select for the filters in ``args`` (the query string), sessions with
+    their relations loaded, in the list's order (for exports)."""
+    return conditions(args).options(
+        selectinload(Training.trainers), selectinload(Training.village).selectinload(Place.parent),
+        selectinload(Training.cluster), selectinload(Training.station)).order_by(*ORDER)
+
+
+def conditions(args: dict):
+    """The select of the sessions matching the filters in ``args``, unordered."""
     stmt = scoped(Training, deleted=args.get("show") == "deleted")
     q = (args.get("q") or "").strip()
     if q:
@@ -88,9 +99,7 @@ def filtered(args: dict):
         on_roster = Training.id.in_(select(TrainingAttendee.training_id).where(
             TrainingAttendee.category == category, TrainingAttendee.deleted_at.is_(None)))
         stmt = stmt.where(or_(on_roster, Training.head_counts[category].as_integer() > 0))
-    return stmt.options(selectinload(Training.trainers), selectinload(Training.village)
-                        .selectinload(Place.parent), selectinload(Training.cluster), selectinload(Training.station)) \
-        .order_by(Training.held_on.desc(), Training.id)
+    return stmt
 
 
 def parse_args(raw: dict) -> dict:
