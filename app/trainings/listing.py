@@ -4,13 +4,11 @@ drop-downs remembered until the data changes (app/cache.py).
 A page of ORM sessions with their village (and township), cluster, station and trainers
 cost several times what the page's queries do; a line of the list needs a few columns.
 """
-import math
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from app import cache, records
@@ -48,52 +46,13 @@ class TrainingRow:
     trainers: list  # names, in name order
 
 
-@dataclass
-class ListPage:
-    """A numbered page of the list (what the pagination macro reads)."""
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def _key(name: str, args: dict) -> tuple:
-    """A remembered answer's key: the user's node, the ``?node=`` narrowing and the
-    filters (a session's visibility depends on nothing else)."""
-    return (name, current_user.node_code, records.node_filter(), tuple(sorted(args.items())))
-
-
-def count(args: dict) -> int:
-    """How many sessions match ``args`` (remembered: paging asks the same question)."""
-    def compute():
-        ids = records.narrowed_to_node(services.conditions(args)).with_only_columns(Training.id)
-        return db.session.scalar(select(func.count()).select_from(ids.subquery()))
-    return cache.remembered(_key("training-count", args), compute)
-
-
-def paginate(args: dict, page: int, per_page: int | None = None) -> ListPage:
-    """One page of the sessions matching ``args``, newest first; a page past the end
-    shows the last. The page's ids are read first (a deep page skips index entries, not
-    joined rows), then their lines."""
-    per_page = per_page or current_app.config["PAGE_SIZE"]
-    total = count(args)
-    page = min(max(1, page), max(1, math.ceil(total / per_page)))
-    stmt = records.narrowed_to_node(services.conditions(args))
-    ids = db.session.scalars(stmt.with_only_columns(Training.id).order_by(*services.ORDER)
-                             .limit(per_page).offset((page - 1) * per_page)).all()
-    return ListPage(items=rows(ids), page=page, per_page=per_page, total=total)
+def paginate(args: dict, page: int, per_page: int | None = None) -> records.Page:
+    """One page of the sessions matching ``args``, newest first, as list lines (the
+    count remembered: paging and htmx redrawing ask the same question)."""
+    found = records.paginate_ids(services.conditions(args), services.ORDER, page,
+                                 ("training-count", tuple(sorted(args.items()))), per_page)
+    found.items = rows(found.items)
+    return found
 
 
 def rows(ids: list) -> list[TrainingRow]:
