@@ -189,6 +189,7 @@ def percentile(values: list, p: float) -> float:
 
 
 def main():
+    global INSTANCE
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=20)
@@ -199,7 +200,6 @@ def main():
     parser.add_argument("--pages", default="", help="only the pages whose name contains this "
                                                    "(e.g. visit); the login page always")
     options = parser.parse_args()
-    global INSTANCE
     INSTANCE = options.instance
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEPAI_") and k != "DATABASE_URL"}
     env.update(KEPAI_INSTANCE=INSTANCE, FLASK_APP="wsgi")
