@@ -8,6 +8,7 @@ from flask import abort, current_app, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 
+from app import cache
 from app.extensions import db
 from app.models import AuditEntry, utcnow
 from app.node import subtree
@@ -115,4 +116,25 @@ def paginate(stmt: Select, page: int, per_page: int | None = None) -> Page:
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def paginate_ids(stmt: Select, order, page: int, key: tuple, per_page: int | None = None) -> Page:
+    """One page of the ids of ``stmt``'s records (a select of one model, unordered) in
+    ``order``, with the total count; a page past the end shows the last. The count is
+    remembered until the data changes under ``key`` (which must name the list and hold
+    its filters; the user's node and the ``?node=`` narrowing are added here). A list
+    then reads the lines of these ids as it needs: a deep page skips index entries, not
+    joined rows."""
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    stmt = narrowed_to_node(stmt)
+    entity = stmt.column_descriptions[0]["entity"]
+    ids = stmt.with_only_columns(entity.id)
+    total = cache.remembered(
+        (*key, current_user.node_code, node_filter()),
+        lambda: db.session.scalar(select(func.count()).select_from(ids.order_by(None).subquery())))
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    items = db.session.scalars(ids.order_by(*order).limit(per_page)
+                               .offset((page - 1) * per_page)).all()
     return Page(items=items, page=page, per_page=per_page, total=total)

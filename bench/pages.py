@@ -6,7 +6,7 @@ form (threads + urllib, a cookie jar each), has them request every page in PAGES
 random order for a number of rounds, and prints p50 and p95 of each page next to the
 login page's, as ratios. A script, not a test: it asserts nothing.
 
-    .venv/bin/python bench/pages.py [--clients 4] [--rounds 20] [--fresh]
+    .venv/bin/python bench/pages.py [--clients 4] [--rounds 20] [--fresh] [--instance DIR]
 
 To add a page: append ``(name, path)`` to PAGES; a path may use the ``{keys}`` that
 ``sample_ids()`` finds in the database.
@@ -189,6 +189,7 @@ def percentile(values: list, p: float) -> float:
 
 
 def main():
+    global INSTANCE
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=20)
@@ -197,9 +198,12 @@ def main():
     parser.add_argument("--no-cache", action="store_true",
                         help="serve with ANSWER_CACHE off: every view works out its counts and "
                              "drop-downs (what a first view after a change costs)")
+    parser.add_argument("--instance", default=INSTANCE,
+                        help=f"the dataset's instance folder (default {INSTANCE})")
     parser.add_argument("--pages", default="", help="only the pages whose name contains this "
                                                    "(e.g. visit); the login page always")
     options = parser.parse_args()
+    INSTANCE = options.instance
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEPAI_") and k != "DATABASE_URL"}
     env.update(KEPAI_INSTANCE=INSTANCE, FLASK_APP="wsgi")
     if options.no_cache:

@@ -10,7 +10,7 @@ from flask_login import login_user
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from app.agreements import services
+from app.agreements import listing, services
 from app.extensions import db
 from app.models import Agreement, AgreementParty, Attachment, Commissioner, Payout, ServiceTarget, User
 from tests.test_agreements import count, create
@@ -171,7 +171,7 @@ def test_attention_list_on_home_and_as_a_filter(app, login):
         _agreement(number="A-ended", status="ended", starts_on=today - timedelta(days=800),
                    ends_on=today + timedelta(days=10))
         db.session.commit()
-        found = {kind: {a.number for a in items} for kind, (n, items) in services.attention().items()}
+        found = {kind: {a.number for a in items} for kind, (n, items) in listing.attention().items()}
         assert found == {"ending_soon": {"A-soon"}, "overdue": {"A-over"},
                          "silent": {"A-silent", "A-over"}}
         assert {soon.number, overdue.number, silent.number}
@@ -268,3 +268,26 @@ def test_a_paid_party_cannot_be_removed(app, login):
     assert client.post(f"/agreements/{aid}/edit", data=data).status_code == 422
     with app.app_context():
         assert len(db.session.get(Agreement, aid).parties) == 2
+
+
+def test_remembered_list_count_and_attention_follow_every_write(app, login):
+    """The list's count, the home page's counts and attention list are remembered until
+    the data changes: a new agreement, a payout or a deletion shows at once."""
+    client = login("staff")
+    today = date.today()
+    assert "A-late" not in client.get("/").get_data(as_text=True)
+    aid, (a, b, t) = create(app, client, number="A-late", starts_on=(today - timedelta(days=800)).isoformat(),
+                            ends_on=(today - timedelta(days=3)).isoformat(), signed_on="2024-01-01")
+    assert "A-late" in client.get("/agreements/").get_data(as_text=True)
+    assert "共 1 条" in client.get("/agreements/").get_data(as_text=True)
+    signed_in_force(client, aid, signed=str(today - timedelta(days=810)),
+                    start=str(today - timedelta(days=800)))
+    home = client.get("/").get_data(as_text=True)
+    assert "A-late" in home  # overdue, and silent: no payout for a year
+    assert "A-late" in client.get("/agreements/?attention=overdue").get_data(as_text=True)
+    assert client.post(f"/agreements/{aid}/delete", data={}).status_code in (302, 303)
+    client.get("/")  # shows the flash message (which names it)
+    assert "A-late" not in client.get("/").get_data(as_text=True)
+    listed = client.get("/agreements/").get_data(as_text=True)
+    assert "A-late" not in listed and "共 0 条" in listed
+    assert "A-late" not in client.get("/agreements/?attention=overdue").get_data(as_text=True)

@@ -388,3 +388,40 @@ def test_phone_masked_for_reviewer(app, login, places):
     client.post("/logout")
     page = login("reviewer").get(f"/trainings/{record_id}").get_data(as_text=True)
     assert "13812345678" not in page and "138****5678" in page
+
+
+def test_remembered_count_and_filters_follow_every_write(app, login, places):
+    """The list's count and drop-downs are remembered until the data changes: a new
+    session, a new commissioner or a deleted roster line shows at once."""
+    client = login("staff")
+    first = create(client, places)
+    page = client.get("/trainings/").get_data(as_text=True)
+    assert "共 1 条" in page and "新来的专家" not in page
+    assert "玉米密植" not in results(client, category="coop_head")
+    with app.app_context():
+        db.session.add(Commissioner(name="新来的专家", owner_node=STATION))
+        db.session.commit()
+    create(client, places, title="肉羊养殖培训")
+    page = client.get("/trainings/").get_data(as_text=True)
+    assert "共 2 条" in page and "新来的专家" in page and "肉羊养殖培训" in page
+    client.post(f"/trainings/{first}/attendees", data=person(places, category="coop_head"))
+    assert "玉米密植" in results(client, category="coop_head")
+    with app.app_context():
+        attendee = db.session.scalar(select(TrainingAttendee.id))
+    client.post(f"/trainings/{first}/attendees/{attendee}/remove")
+    assert "玉米密植" not in results(client, category="coop_head")
+    assert "共 0 条" in results(client, category="coop_head")
+
+
+def test_list_lines_show_place_trainers_and_pages(app, login, places):
+    """A list line's village (with its township), trainers and cluster; page numbers."""
+    client = login("staff")
+    create(client, places, cluster_id=shipped_id("cluster", "肉羊"))
+    line = results(client)
+    assert "察素齐镇 红旗村" in line and "王建国、李教授" in line and "肉羊" in line
+    app.config["PAGE_SIZE"] = 1
+    create(client, places, title="第二场", village_id="", place_text="村委会", trainer_ids=[],
+           outside_trainers="", held_on=(TODAY - timedelta(days=1)).isoformat())
+    first, second = results(client, page=1), results(client, page=2)
+    assert "第二场" in first and "村委会" in first and "—" in first and "玉米密植" in second
+    assert "玉米密植" in results(client, page=99)  # a page past the end shows the last

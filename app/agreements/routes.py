@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import attachments, record_views, records
-from app.agreements import bp, export, services, vocab
+from app.agreements import bp, export, listing, services, vocab
 from app.agreements.forms import AgreementForm, PayoutForm, ScanForm, TransitionForm
 from app.extensions import db
 from app.forms import DeleteForm, field_labels
@@ -48,9 +48,10 @@ def _args() -> dict:
 @bp.get("/")
 def index():
     args = _args()
-    page = records.paginate(services.filtered(args), request.args.get("page", 1, type=int))
+    page = listing.paginate(args, request.args.get("page", 1, type=int))
     return render("agreements/index.html", "agreements/_results.html", page=page, args=args,
                   paid=services.paid_totals(a.id for a in page.items),
+                  list_labels=vocab.list_labels(),
                   **services.filter_options())
 
 

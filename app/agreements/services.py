@@ -302,20 +302,17 @@ def attention_condition(kind: str, today: date | None = None):
     raise ValueError(kind)
 
 
-def attention(today: date | None = None, limit: int = 8) -> dict:
-    """{kind: (count, the first ``limit`` agreements)} for the home page."""
-    found = {}
-    for kind in ("overdue", "ending_soon", "silent"):
-        stmt = scoped(Agreement).where(attention_condition(kind, today))
-        count = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        items = db.session.scalars(stmt.options(selectinload(Agreement.counterpart))
-                                   .order_by(Agreement.ends_on, Agreement.number).limit(limit)).all()
-        found[kind] = (count, items)
-    return found
-
-
 def filtered(args: dict):
-    """The list's select for the filters in ``args`` (the query string)."""
+    """The list's select for the filters in ``args`` (the query string), agreements
+    with their relations loaded, in the list's order (for exports)."""
+    return conditions(args).options(
+        selectinload(Agreement.counterpart), selectinload(Agreement.cluster),
+        selectinload(Agreement.parties).selectinload(AgreementParty.commissioner)
+    ).order_by(Agreement.signed_on.desc().nulls_last(), Agreement.number.desc(), Agreement.id)
+
+
+def conditions(args: dict):
+    """The select of the agreements matching the filters in ``args``, unordered."""
     stmt = scoped(Agreement, deleted=args.get("show") == "deleted")
     q = (args.get("q") or "").strip()
     if q:
@@ -341,10 +338,7 @@ def filtered(args: dict):
                           | attention_condition("silent"))
     elif args.get("attention") in ("ending_soon", "silent", "overdue"):
         stmt = stmt.where(attention_condition(args["attention"]))
-    return stmt.options(selectinload(Agreement.counterpart), selectinload(Agreement.cluster),
-                        selectinload(Agreement.parties).selectinload(AgreementParty.commissioner)
-                        ).order_by(Agreement.signed_on.desc().nulls_last(), Agreement.number.desc(),
-                                   Agreement.id)
+    return stmt
 
 
 def filter_options() -> dict:

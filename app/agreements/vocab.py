@@ -44,3 +44,9 @@ ACTIONS = {
     "ended": _l("End"),
     "terminated": _l("Terminate"),
 }
+
+
+def list_labels() -> dict:
+    """The list's codes as translated text, once per request (not once a row)."""
+    return {"forms": {k: str(v) for k, v in FORMS.items()},
+            "statuses": {k: str(v) for k, v in STATUSES.items()}}

@@ -1,8 +1,9 @@
 from flask import current_app, jsonify, redirect, request, session, url_for
+from flask_login import current_user
 from sqlalchemy import func, select
 
-from app import database
-from app.agreements.services import attention as agreement_attention
+from app import cache, database
+from app.agreements.listing import attention as agreement_attention
 from app.extensions import db
 from app.htmx import render
 from app.main import bp
@@ -14,11 +15,11 @@ from app.web import local_url
 
 @bp.get("/")
 def home():
-    counts = {
-        model.__tablename__: db.session.scalar(
-            select(func.count()).select_from(scoped(model).subquery()))
-        for model in (Commissioner, ServiceTarget, Station)
-    }
+    def compute():
+        return {model.__tablename__: db.session.scalar(select(func.count()).select_from(
+                    scoped(model).with_only_columns(model.id).subquery()))
+                for model in (Commissioner, ServiceTarget, Station)}
+    counts = cache.remembered(("home-counts", current_user.node_code), compute)
     return render("main/home.html", counts=counts, agreement_attention=agreement_attention())
 
 

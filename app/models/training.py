@@ -55,7 +55,7 @@ class TrainingAttendee(Synced, Base):
     confirmed that it is the same person."""
 
     __tablename__ = "training_attendee"
-    __table_args__ = (Index("ix_training_attendee_category", "category", "training_id"),)
+    __table_args__ = (Index("ix_training_attendee_category", "category", "training_id", "deleted_at"),)
     __pii__ = {"phone": "phone"}
 
     training_id: Mapped[str] = mapped_column(ForeignKey("training.id"), index=True)

@@ -20,8 +20,7 @@ from app.trainings.vocab import CATEGORIES, MODES
 
 def _attendee_form(obj=None) -> AttendeeForm:
     form = AttendeeForm(obj=obj)
-    form.village_id.choices = [("", "—")] + [(v.id, v.full_name)
-                                             for v in services.options()["villages"]]
+    form.village_id.choices = [("", "—")] + services.village_choices()
     return form
 
 

@@ -11,7 +11,7 @@ from app.forms import DeleteForm, field_labels
 from app.htmx import invalid, render
 from app.models import Attachment, Training
 from app.security import can, get_or_404, require
-from app.trainings import bp, export, figures, services, vocab
+from app.trainings import bp, export, figures, listing, services, vocab
 from app.trainings.forms import AttachmentForm, AttendeeForm, CountsForm, TrainingForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -21,7 +21,7 @@ VOCAB = {"mode": vocab.MODES, "status": vocab.STATUSES}
 def _form(training=None, options=None) -> TrainingForm:
     options = options or services.options()
     form = TrainingForm(obj=training)
-    form.village_id.choices = [("", "—")] + [(v.id, v.full_name) for v in options["villages"]]
+    form.village_id.choices = [("", "—")] + services.village_choices()
     form.station_id.choices = [("", "—")] + [(s.id, s.name) for s in options["stations"]]
     form.cluster_id.choices = [("", "—")] + [(c.id, c.name) for c in options["clusters"]]
     form.trainer_ids.choices = [(c.id, c.name) for c in options["commissioners"]]
@@ -54,10 +54,10 @@ def _args() -> dict:
 @bp.get("/")
 def index():
     args = _args()
-    page = records.paginate(services.filtered(args), request.args.get("page", 1, type=int))
+    page = listing.paginate(args, request.args.get("page", 1, type=int))
     return render("trainings/index.html", "trainings/_results.html", page=page, args=args,
                   figures=figures.for_sessions(page.items), vocab=vocab,
-                  list_labels=vocab.list_labels(), **services.options())
+                  list_labels=vocab.list_labels(), **listing.filter_options())
 
 
 @bp.get("/export.<fmt>")
@@ -94,10 +94,9 @@ def _detail(training, status=200, attendee_form=None, counts_form=None, attachme
     differ = figures.disagreements(shown, training)
     if not shown.source:
         shown = figures.from_counts(training)
-    options = services.options()
     if attendee_form is None:
         attendee_form = AttendeeForm(formdata=None)
-    attendee_form.village_id.choices = [("", "—")] + [(v.id, v.full_name) for v in options["villages"]]
+    attendee_form.village_id.choices = [("", "—")] + services.village_choices()
     if counts_form is None:
         counts_form = CountsForm(formdata=None)
         for code, people in (training.head_counts or {}).items():
@@ -111,7 +110,15 @@ def _detail(training, status=200, attendee_form=None, counts_form=None, attachme
                   attachment_form=attachment_form or AttachmentForm(formdata=None),
                   attachments=attachments.for_record(training), problems=problems or [],
                   history=records.history(training), vocab=vocab, labels=field_labels(TrainingForm),
-                  history_vocab=VOCAB, present=attachments.present)
+                  history_vocab=VOCAB, present=attachments.present,
+                  roster_labels=_roster_labels())
+
+
+def _roster_labels() -> dict:
+    """The roster's codes as translated text, once per page (not once a row)."""
+    from app import choices
+    return {"sexes": {k: str(v) for k, v in choices.SEXES.items()},
+            "categories": {k: str(v) for k, v in vocab.CATEGORIES.items()}}
 
 
 @bp.get("/<record_id>")

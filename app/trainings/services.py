@@ -3,10 +3,11 @@ they must agree. Views call these; they never write."""
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
-from app import records
+from app import cache, records
 from app.extensions import db
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Training, \
     TrainingAttendee
@@ -15,6 +16,7 @@ from app.trainings import figures
 from app.trainings.vocab import CATEGORIES
 
 MAX_HOURS = 24
+_Township = aliased(Place, name="choice_township")  # made once: an alias copies every column
 
 
 # Sessions
@@ -66,8 +68,19 @@ def save(training: Training | None, data: dict) -> Training:
     return records.update(training, data)
 
 
+ORDER = (Training.held_on.desc(), Training.id)  # the list's order, newest first
+
+
 def filtered(args: dict):
-    """The list's select for the filters in ``args`` (the query string)."""
+    """The list's select for the filters in ``args`` (the query string), sessions with
+    their relations loaded, in the list's order (for exports)."""
+    return conditions(args).options(
+        selectinload(Training.trainers), selectinload(Training.village).selectinload(Place.parent),
+        selectinload(Training.cluster), selectinload(Training.station)).order_by(*ORDER)
+
+
+def conditions(args: dict):
+    """The select of the sessions matching the filters in ``args``, unordered."""
     stmt = scoped(Training, deleted=args.get("show") == "deleted")
     q = (args.get("q") or "").strip()
     if q:
@@ -88,9 +101,7 @@ def filtered(args: dict):
         on_roster = Training.id.in_(select(TrainingAttendee.training_id).where(
             TrainingAttendee.category == category, TrainingAttendee.deleted_at.is_(None)))
         stmt = stmt.where(or_(on_roster, Training.head_counts[category].as_integer() > 0))
-    return stmt.options(selectinload(Training.trainers), selectinload(Training.village)
-                        .selectinload(Place.parent), selectinload(Training.cluster), selectinload(Training.station)) \
-        .order_by(Training.held_on.desc(), Training.id)
+    return stmt
 
 
 def parse_args(raw: dict) -> dict:
@@ -288,6 +299,18 @@ def options() -> dict:
                                               .options(selectinload(Place.parent))).all(),
                            key=lambda v: v.full_name),
     }
+
+
+def village_choices() -> list[tuple[str, str]]:
+    """(id, full name) of the villages the user's node sees, by full name, for the
+    village selects (remembered per node until the data changes)."""
+    def compute():
+        rows = db.session.execute(scoped(Place).with_only_columns(
+            Place.id, Place.name, _Township.name).outerjoin(_Township, _Township.id == Place.parent_id)
+            .where(Place.level == "village"))
+        return sorted(((id_, f"{parent} {name}" if parent else name) for id_, name, parent in rows),
+                      key=lambda pair: pair[1])
+    return cache.remembered(("training-villages", current_user.node_code), compute)
 
 
 # Importing a filled sign-in sheet

@@ -1,0 +1,81 @@
+"""The agreement list and the home page's attention list as plain columns, their counts
+remembered until the data changes (app/cache.py).
+
+A page of ORM agreements with their counterpart, cluster, parties and the parties'
+commissioners cost several times what the page's queries do; a line needs a few columns.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from app import cache, records
+from app.agreements import services
+from app.extensions import db
+from app.models import Agreement, AgreementParty, Commissioner, ServiceTarget
+from app.security import scoped
+
+ORDER = (Agreement.signed_on.desc().nulls_last(), Agreement.number.desc(), Agreement.id)
+
+
+@dataclass
+class AgreementRow:
+    """What a line of the list (or of the attention list) shows of an agreement."""
+    id: str
+    number: str
+    title: str
+    form: str
+    status: str
+    starts_on: date | None
+    ends_on: date | None
+    counterpart: str | None  # the service target's name
+    parties: list  # [(commissioner's name, share in basis points)], largest share first
+
+
+def paginate(args: dict, page: int, per_page: int | None = None) -> records.Page:
+    """One page of the agreements matching ``args`` as list lines."""
+    found = records.paginate_ids(services.conditions(args), ORDER, page,
+                                 ("agreement-count", date.today(), tuple(sorted(args.items()))),
+                                 per_page)
+    found.items = rows(found.items)
+    return found
+
+
+def rows(ids: list, parties: bool = True) -> list[AgreementRow]:
+    """The agreements ``ids`` as lines, in that order: one query with the counterpart's
+    name, one for the parties' names and shares."""
+    if not ids:
+        return []
+    stmt = select(Agreement.id, Agreement.number, Agreement.title, Agreement.form,
+                  Agreement.status, Agreement.starts_on, Agreement.ends_on, ServiceTarget.name) \
+        .select_from(Agreement).outerjoin(ServiceTarget, ServiceTarget.id == Agreement.counterpart_id) \
+        .where(Agreement.id.in_(ids))
+    by_id = {row[0]: AgreementRow(*row, parties=[]) for row in db.session.execute(stmt)}
+    if parties:
+        names = select(AgreementParty.agreement_id, Commissioner.name, AgreementParty.commissioner_id,
+                       AgreementParty.share_bp) \
+            .outerjoin(Commissioner, Commissioner.id == AgreementParty.commissioner_id) \
+            .where(AgreementParty.agreement_id.in_(by_id), AgreementParty.deleted_at.is_(None)) \
+            .order_by(AgreementParty.share_bp.desc())
+        for agreement_id, name, commissioner_id, share in db.session.execute(names):
+            by_id[agreement_id].parties.append((name or commissioner_id, share))
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def attention(today: date | None = None, limit: int = 8) -> dict:
+    """{kind: (count, the first ``limit`` agreements as lines)} for the home page,
+    remembered per node and day until the data changes."""
+    today = today or date.today()
+
+    def compute():
+        found = {}
+        for kind in ("overdue", "ending_soon", "silent"):
+            stmt = scoped(Agreement).where(services.attention_condition(kind, today))
+            count = db.session.scalar(select(func.count()).select_from(
+                stmt.with_only_columns(Agreement.id).subquery()))
+            ids = db.session.scalars(stmt.with_only_columns(Agreement.id).order_by(
+                Agreement.ends_on, Agreement.number).limit(limit)).all() if count else []
+            found[kind] = (count, rows(ids, parties=False))
+        return found
+    return cache.remembered(("agreement-attention", current_user.node_code, today, limit), compute)

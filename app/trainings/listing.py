@@ -1,0 +1,94 @@
+"""The training list: a page of sessions read as plain columns, its count and its filter
+drop-downs remembered until the data changes (app/cache.py).
+
+A page of ORM sessions with their village (and township), cluster, station and trainers
+cost several times what the page's queries do; a line of the list needs a few columns.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from app import cache, records
+from app.extensions import db
+from app.models import Cluster, Commissioner, Place, Training
+from app.models.training import training_trainers
+from app.options import OptionList
+from app.security import scoped
+from app.trainings import services
+
+# Made once (an alias built per request copies every column of the table).
+_Village = aliased(Place, name="list_village")
+_Township = aliased(Place, name="list_township")
+
+
+@dataclass
+class TrainingRow:
+    """What a line of the list shows of a session (and what its figures need when it
+    has head counts rather than a roster)."""
+    id: str
+    title: str
+    held_on: date
+    hours: float
+    mode: str
+    status: str
+    trainer_of_trainers: bool
+    place_text: str
+    outside_trainers: str
+    head_counts: dict
+    women_count: int | None
+    minority_count: int | None
+    poverty_count: int | None
+    village: str | None  # the village's full name (township and village)
+    cluster: str | None
+    trainers: list  # names, in name order
+
+
+def paginate(args: dict, page: int, per_page: int | None = None) -> records.Page:
+    """One page of the sessions matching ``args``, newest first, as list lines (the
+    count remembered: paging and htmx redrawing ask the same question)."""
+    found = records.paginate_ids(services.conditions(args), services.ORDER, page,
+                                 ("training-count", tuple(sorted(args.items()))), per_page)
+    found.items = rows(found.items)
+    return found
+
+
+def rows(ids: list) -> list[TrainingRow]:
+    """The sessions ``ids`` as list lines, in that order: one query for the sessions
+    with their village, township and cluster, one for their trainers' names."""
+    if not ids:
+        return []
+    stmt = select(
+        Training.id, Training.title, Training.held_on, Training.hours, Training.mode,
+        Training.status, Training.trainer_of_trainers, Training.place_text,
+        Training.outside_trainers, Training.head_counts, Training.women_count,
+        Training.minority_count, Training.poverty_count,
+        _Village.name, _Village.level, _Township.name, Cluster.name,
+    ).select_from(Training).outerjoin(_Village, _Village.id == Training.village_id) \
+        .outerjoin(_Township, _Township.id == _Village.parent_id) \
+        .outerjoin(Cluster, Cluster.id == Training.cluster_id).where(Training.id.in_(ids))
+    by_id = {}
+    for *columns, village, level, township, cluster in db.session.execute(stmt):
+        if village is not None and township is not None and level == "village":
+            village = f"{township} {village}"
+        by_id[columns[0]] = TrainingRow(*columns, village=village, cluster=cluster, trainers=[])
+    names = select(training_trainers.c.training_id, Commissioner.name) \
+        .join(Commissioner, Commissioner.id == training_trainers.c.commissioner_id) \
+        .where(training_trainers.c.training_id.in_(by_id)).order_by(Commissioner.name)
+    for training_id, name in db.session.execute(names):
+        by_id[training_id].trainers.append(name)
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def filter_options() -> dict:
+    """The list's drop-downs (trainers, clusters) as OptionLists, remembered per node
+    until the data changes."""
+    def compute():
+        def pairs(model, *order):
+            return OptionList(db.session.execute(scoped(model).with_only_columns(
+                model.id, model.name).order_by(*order)))
+        return {"commissioners": pairs(Commissioner, Commissioner.name, Commissioner.id),
+                "clusters": pairs(Cluster, Cluster.sort_order)}
+    return cache.remembered(("training-filters", current_user.node_code), compute)
