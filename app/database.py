@@ -1,8 +1,12 @@
-"""Database connection settings: SQLite is made safe for a laptop that loses power."""
+"""Database connection settings: SQLite is made safe for a laptop that loses power;
+``rows_at_once`` reads a small result in one fetch."""
+import json
 import sqlite3
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 
 @event.listens_for(Engine, "connect")
@@ -48,3 +52,34 @@ def status(db) -> dict:
     except Exception as exc:  # noqa: BLE001 - health check reports any failure
         db.session.rollback()
         return {"ok": False, "dialect": db.engine.dialect.name, "error": type(exc).__name__}
+
+
+class _json_rows(FunctionElement):
+    """SQL: the rows of a subquery as one JSON array of arrays (an aggregate)."""
+    name = "json_rows"
+    inherit_cache = True
+
+
+@compiles(_json_rows, "sqlite")
+def _json_group_array(element, compiler, **kw):
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(_json_rows, "postgresql")
+def _json_agg(element, compiler, **kw):
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
+def rows_at_once(session, stmt) -> list[list]:
+    """The rows of ``stmt`` (a page: tens of rows) as lists of JSON values (dates and
+    times as ISO text), read as one row, in no particular order.
+
+    Python's sqlite3 gives up the interpreter lock for every row it steps through, and
+    while other requests run it waits up to a switch interval (5 ms) to get it back: a
+    25-row page took 28 ms instead of 1 ms beside three other requests. One row, one wait.
+    """
+    sub = stmt.subquery()
+    value = session.scalar(select(_json_rows(*sub.c)))
+    if value is None:
+        return []
+    return value if isinstance(value, list) else json.loads(value)

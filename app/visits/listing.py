@@ -5,10 +5,13 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_login import current_user
-from sqlalchemy import bindparam, func, literal, select, tuple_, union_all
+from sqlalchemy import String, bindparam, func, select, tuple_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import selectinload
 
 from app import cache, records
+from app.database import rows_at_once
 from app.extensions import db
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Visit
 from app.models.visit import visit_commissioners, visit_targets
@@ -189,43 +192,72 @@ def _parse(cursor: str | None, sort: str):
 PROBLEM_SHOWN = 61  # characters of the problem read for a list line: it shows 60 and "…"
 
 
+class joined_names(FunctionElement):
+    """SQL: the names of a group joined by the unit separator (an aggregate; SQLite's
+    group_concat, PostgreSQL's string_agg)."""
+    type = String()
+    name = "joined_names"
+    inherit_cache = True
+
+
+SEPARATOR = "\x1f"
+
+
+@compiles(joined_names, "sqlite")
+def _group_concat(element, compiler, **kw):
+    return f"group_concat({compiler.process(element.clauses, **kw)}, char(31))"
+
+
+@compiles(joined_names, "postgresql")
+def _string_agg(element, compiler, **kw):
+    return f"string_agg({compiler.process(element.clauses, **kw)}, chr(31))"
+
+
+def _names_of(table, model, column):
+    """A visit's commissioners' (or targets') names, joined, as a correlated subquery:
+    every list line in one row, for a page's fetch costs per row under concurrency."""
+    return select(joined_names(model.name)).select_from(table.join(model, model.id == column)) \
+        .where(table.c.visit_id == Visit.id).scalar_subquery()
+
+
 LINE_COLUMNS = (Visit.id, Visit.number, Visit.visited_on, Visit.updated_at,
                 func.substr(Visit.problem, 1, PROBLEM_SHOWN), Visit.review_state,
-                Visit.deleted_at, Place.name, Cluster.name)
+                Visit.deleted_at, Place.name, Cluster.name,
+                _names_of(visit_commissioners, Commissioner, visit_commissioners.c.commissioner_id),
+                _names_of(visit_targets, ServiceTarget, visit_targets.c.target_id))
 # Built once: making a statement costs more than running it for a page of 25.
-IDS = bindparam("ids", expanding=True)
 LINES_BY_ID = select(*LINE_COLUMNS).outerjoin(Place, Place.id == Visit.village_id) \
-    .outerjoin(Cluster, Cluster.id == Visit.cluster_id).where(Visit.id.in_(IDS))
-NAMES_BY_VISIT = union_all(
-    select(visit_commissioners.c.visit_id, literal("commissioners"), Commissioner.name)
-    .join(Commissioner, Commissioner.id == visit_commissioners.c.commissioner_id)
-    .where(visit_commissioners.c.visit_id.in_(IDS)),
-    select(visit_targets.c.visit_id, literal("targets"), ServiceTarget.name)
-    .join(ServiceTarget, ServiceTarget.id == visit_targets.c.target_id)
-    .where(visit_targets.c.visit_id.in_(IDS)))
+    .outerjoin(Cluster, Cluster.id == Visit.cluster_id) \
+    .where(Visit.id.in_(bindparam("ids", expanding=True)))
 
 
 def _rows(stmt=None, ids=None) -> list[VisitRow]:
-    """List lines, of the visits of ``stmt`` (ordered and limited) or of ``ids``: one
-    query for the visits with their village and cluster, one for the names of their
-    commissioners and targets."""
+    """List lines, of the visits of ``stmt`` (ordered and limited) or of ``ids``, in no
+    particular order: one query, read at once (database.rows_at_once), for the visits
+    with their village, cluster, commissioners' and targets' names."""
     if stmt is not None:
         stmt = stmt.with_only_columns(*LINE_COLUMNS, maintain_column_froms=False) \
             .select_from(Visit).outerjoin(Place, Place.id == Visit.village_id) \
             .outerjoin(Cluster, Cluster.id == Visit.cluster_id)
-        result = db.session.execute(stmt)
     else:
-        result = db.session.execute(LINES_BY_ID, {"ids": list(ids)})
-    rows = [VisitRow(*row, commissioners=[], targets=[]) for row in result]
-    for row in rows:
-        if len(row.problem) > PROBLEM_SHOWN - 1:
-            row.problem = row.problem[:PROBLEM_SHOWN - 1] + "…"
-    by_id = {row.id: row for row in rows}
-    if by_id:
-        for visit_id, attribute, name in sorted(
-                db.session.execute(NAMES_BY_VISIT, {"ids": list(by_id)}), key=lambda r: r[2]):
-            getattr(by_id[visit_id], attribute).append(name)
+        stmt = LINES_BY_ID.params(ids=list(ids))
+    rows = []
+    for (visit_id, number, visited_on, updated_at, problem, review_state, deleted_at,
+         village, cluster, commissioners, targets) in rows_at_once(db.session, stmt):
+        rows.append(VisitRow(
+            id=visit_id, number=number, visited_on=date.fromisoformat(visited_on),
+            updated_at=datetime.fromisoformat(updated_at), review_state=review_state,
+            problem=problem[:PROBLEM_SHOWN - 1] + "…" if len(problem) >= PROBLEM_SHOWN else problem,
+            deleted_at=datetime.fromisoformat(deleted_at) if deleted_at else None,
+            village=village, cluster=cluster,
+            commissioners=sorted(commissioners.split(SEPARATOR)) if commissioners else [],
+            targets=sorted(targets.split(SEPARATOR)) if targets else []))
     return rows
+
+
+def _in_list_order(rows: list[VisitRow], sort: str) -> list[VisitRow]:
+    column, descending, _ = SORTS[sort]
+    return sorted(rows, key=lambda row: (getattr(row, column.key), row.id), reverse=descending)
 
 
 def paginate(args: dict, after: str | None = None, before: str | None = None,
@@ -262,12 +294,12 @@ def _page_by_query(args, sort, after_key, before_key, last, per_page):
         stmt = stmt.where(key > tuple_(*before_key) if descending else key < tuple_(*before_key))
     down = descending != backwards
     order = (column.desc(), Visit.id.desc()) if down else (column.asc(), Visit.id.asc())
-    rows = _rows(stmt.order_by(*order).limit(per_page + 1))
+    rows = _in_list_order(_rows(stmt.order_by(*order).limit(per_page + 1)), sort)
     more = len(rows) > per_page
-    rows = rows[:per_page]
     if backwards:
-        rows.reverse()
+        rows = rows[-per_page:] if more else rows
         return rows, not more, bool(last)
+    rows = rows[:per_page]
     return rows, not after_key, not more
 
 
