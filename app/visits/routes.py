@@ -135,7 +135,8 @@ def detail(record_id):
     visit = services.get(record_id, include_deleted=can("restore_records"))
     if visit is None:
         abort(404)
-    return render("visits/detail.html", visit=visit, photos=attachments.for_record(visit),
+    return render("visits/detail.html", visit=visit, people=services.people_of(visit),
+                  photos=attachments.for_record(visit),
                   present=attachments.present, history=records.history(visit), vocab=vocab,
                   history_vocab=VOCAB, labels={**field_labels(VisitForm), "number": _("Number"),
                                                "owner_node": _("Node")},
@@ -157,7 +158,8 @@ def review(record_id):
         abort(404)
     form = ReviewForm()
     if not form.validate_on_submit():
-        return invalid("visits/detail.html", visit=visit, photos=attachments.for_record(visit),
+        return invalid("visits/detail.html", visit=visit, people=services.people_of(visit),
+                       photos=attachments.for_record(visit),
                        present=attachments.present, history=records.history(visit), vocab=vocab,
                        history_vocab=VOCAB, labels=field_labels(VisitForm),
                        can_edit=services.may_edit(visit), review_form=form)

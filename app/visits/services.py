@@ -5,14 +5,15 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from app import attachments, records
+from app.database import rows_at_once
 from app.extensions import db
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Visit, utcnow
-from app.models.visit import visit_commissioners
+from app.models.visit import visit_commissioners, visit_targets
 from app.node import subtree
 from app.places.services import local_places
 from app.security import can, scoped
@@ -44,16 +45,31 @@ def visible(user=None, deleted: bool | None = False):
     return stmt
 
 
-# What a visit's page shows with it, loaded with it (one query and two, not six lazy loads).
+# The places a visit's page names, loaded with it (its people: ``people_of``).
 WHOLE_VISIT = (joinedload(Visit.station), joinedload(Visit.village).joinedload(Place.parent),
-               joinedload(Visit.cluster), selectinload(Visit.commissioners),
-               selectinload(Visit.targets))
+               joinedload(Visit.cluster))
 
 
 def get(visit_id: str, *, include_deleted: bool = False, user=None) -> Visit | None:
     """One visit the user may see, or None (another node's visit is None too)."""
     stmt = visible(user, deleted=None if include_deleted else False)
     return db.session.scalar(stmt.where(Visit.id == visit_id).options(*WHOLE_VISIT))
+
+
+def people_of(visit: Visit) -> dict:
+    """{"commissioners": [(id, name)], "targets": [(id, name)]} of a visit, by name: one
+    query read at once (database.rows_at_once), where loading both relations took two."""
+    found = {"commissioners": [], "targets": []}
+    stmt = union_all(
+        select(literal("commissioners"), Commissioner.id, Commissioner.name)
+        .join(visit_commissioners, visit_commissioners.c.commissioner_id == Commissioner.id)
+        .where(visit_commissioners.c.visit_id == visit.id),
+        select(literal("targets"), ServiceTarget.id, ServiceTarget.name)
+        .join(visit_targets, visit_targets.c.target_id == ServiceTarget.id)
+        .where(visit_targets.c.visit_id == visit.id))
+    for kind, person_id, name in sorted(rows_at_once(db.session, stmt), key=lambda row: row[2]):
+        found[kind].append((person_id, name))
+    return found
 
 
 def may_edit(visit: Visit, user=None) -> bool:
