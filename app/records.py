@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 
 from app import cache
+from app.database import rows_at_once
 from app.extensions import db
 from app.models import AuditEntry, utcnow
 from app.node import subtree
@@ -135,6 +136,7 @@ def paginate_ids(stmt: Select, order, page: int, key: tuple, per_page: int | Non
         lambda: db.session.scalar(select(func.count()).select_from(ids.order_by(None).subquery())))
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    items = db.session.scalars(ids.order_by(*order).limit(per_page)
-                               .offset((page - 1) * per_page)).all()
+    numbered = ids.add_columns(func.row_number().over(order_by=order)).order_by(*order) \
+        .limit(per_page).offset((page - 1) * per_page)
+    items = [row[0] for row in sorted(rows_at_once(db.session, numbered), key=lambda row: row[1])]
     return Page(items=items, page=page, per_page=per_page, total=total)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app import cache, records
 from app.agreements import services
+from app.database import rows_at_once
 from app.extensions import db
 from app.models import Agreement, AgreementParty, Commissioner, ServiceTarget
 from app.security import scoped
@@ -44,21 +45,26 @@ def paginate(args: dict, page: int, per_page: int | None = None) -> records.Page
 
 def rows(ids: list, parties: bool = True) -> list[AgreementRow]:
     """The agreements ``ids`` as lines, in that order: one query with the counterpart's
-    name, one for the parties' names and shares."""
+    name, one for the parties' names and shares, each read at once
+    (database.rows_at_once)."""
     if not ids:
         return []
     stmt = select(Agreement.id, Agreement.number, Agreement.title, Agreement.form,
                   Agreement.status, Agreement.starts_on, Agreement.ends_on, ServiceTarget.name) \
         .select_from(Agreement).outerjoin(ServiceTarget, ServiceTarget.id == Agreement.counterpart_id) \
         .where(Agreement.id.in_(ids))
-    by_id = {row[0]: AgreementRow(*row, parties=[]) for row in db.session.execute(stmt)}
-    if parties:
+    by_id = {}
+    for row in rows_at_once(db.session, stmt):
+        line = by_id[row[0]] = AgreementRow(*row, parties=[])
+        line.starts_on = date.fromisoformat(line.starts_on) if line.starts_on else None
+        line.ends_on = date.fromisoformat(line.ends_on) if line.ends_on else None
+    if parties and by_id:
         names = select(AgreementParty.agreement_id, Commissioner.name, AgreementParty.commissioner_id,
                        AgreementParty.share_bp) \
             .outerjoin(Commissioner, Commissioner.id == AgreementParty.commissioner_id) \
-            .where(AgreementParty.agreement_id.in_(by_id), AgreementParty.deleted_at.is_(None)) \
-            .order_by(AgreementParty.share_bp.desc())
-        for agreement_id, name, commissioner_id, share in db.session.execute(names):
+            .where(AgreementParty.agreement_id.in_(by_id), AgreementParty.deleted_at.is_(None))
+        for agreement_id, name, commissioner_id, share in sorted(
+                rows_at_once(db.session, names), key=lambda row: -(row[3] or 0)):
             by_id[agreement_id].parties.append((name or commissioner_id, share))
     return [by_id[i] for i in ids if i in by_id]
 

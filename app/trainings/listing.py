@@ -4,6 +4,7 @@ drop-downs remembered until the data changes (app/cache.py).
 A page of ORM sessions with their village (and township), cluster, station and trainers
 cost several times what the page's queries do; a line of the list needs a few columns.
 """
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from app import cache, records
+from app.database import rows_at_once
 from app.extensions import db
 from app.models import Cluster, Commissioner, Place, Training
 from app.models.training import training_trainers
@@ -57,7 +59,8 @@ def paginate(args: dict, page: int, per_page: int | None = None) -> records.Page
 
 def rows(ids: list) -> list[TrainingRow]:
     """The sessions ``ids`` as list lines, in that order: one query for the sessions
-    with their village, township and cluster, one for their trainers' names."""
+    with their village, township and cluster, one for their trainers' names, each read
+    at once (database.rows_at_once)."""
     if not ids:
         return []
     stmt = select(
@@ -70,14 +73,19 @@ def rows(ids: list) -> list[TrainingRow]:
         .outerjoin(_Township, _Township.id == _Village.parent_id) \
         .outerjoin(Cluster, Cluster.id == Training.cluster_id).where(Training.id.in_(ids))
     by_id = {}
-    for *columns, village, level, township, cluster in db.session.execute(stmt):
+    for *columns, village, level, township, cluster in rows_at_once(db.session, stmt):
         if village is not None and township is not None and level == "village":
             village = f"{township} {village}"
-        by_id[columns[0]] = TrainingRow(*columns, village=village, cluster=cluster, trainers=[])
+        row = TrainingRow(*columns, village=village, cluster=cluster, trainers=[])
+        row.held_on = date.fromisoformat(row.held_on)
+        row.trainer_of_trainers = bool(row.trainer_of_trainers)
+        if isinstance(row.head_counts, str):  # SQLite hands JSON columns over as text
+            row.head_counts = json.loads(row.head_counts)
+        by_id[row.id] = row
     names = select(training_trainers.c.training_id, Commissioner.name) \
         .join(Commissioner, Commissioner.id == training_trainers.c.commissioner_id) \
-        .where(training_trainers.c.training_id.in_(by_id)).order_by(Commissioner.name)
-    for training_id, name in db.session.execute(names):
+        .where(training_trainers.c.training_id.in_(by_id))
+    for training_id, name in sorted(rows_at_once(db.session, names), key=lambda row: row[1]):
         by_id[training_id].trainers.append(name)
     return [by_id[i] for i in ids if i in by_id]
 
