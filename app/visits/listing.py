@@ -110,12 +110,14 @@ def _matches(args: dict, user) -> Matches:
     if driver is None:
         return Matches(_count(filtered(args, user).with_only_columns(Visit.id).order_by(None)))
     found, name = driver
-    column, descending, _ = SORTS[args.get("sort") or "-date"]
+    column, descending, read = SORTS[args.get("sort") or "-date"]
     base = filtered({**args, name: ""}, user)
     stmt = select(column, Visit.id).select_from(found.join(Visit, Visit.id == found.c.visit_id)) \
         .where(base.whereclause)
     order = (column.desc(), Visit.id.desc()) if descending else (column.asc(), Visit.id.asc())
-    keys = [tuple(row) for row in db.session.execute(stmt.order_by(*order).limit(KEEP_KEYS + 1))]
+    keys = sorted(((read(value), visit_id) for value, visit_id in
+                   rows_at_once(db.session, stmt.order_by(*order).limit(KEEP_KEYS + 1))),
+                  reverse=descending)
     if len(keys) <= KEEP_KEYS:
         return Matches(len(keys), keys)
     return Matches(_count(stmt.with_only_columns(Visit.id)))
