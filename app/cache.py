@@ -24,15 +24,18 @@ from app.extensions import db
 from app.models import AuditEntry
 
 KEEP_SECONDS = 60.0
-SIZE = 512  # answers kept per app; the least recently used go first
+SIZE = 256  # answers kept per app; the least recently used go first
 
 
 class Answers:
-    """One app's remembered answers (a small LRU map, safe across waitress threads)."""
+    """One app's remembered answers (a small LRU map, safe across waitress threads).
+    Keys start with the generation; answers of an older one can never be asked for
+    again, so the first answer of a newer one drops them all."""
 
     def __init__(self):
         self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+        self._generation = None
 
     def get(self, key):
         with self._lock:
@@ -44,6 +47,11 @@ class Answers:
 
     def put(self, key, value) -> None:
         with self._lock:
+            if self._generation is None or key[0] > self._generation:
+                self._items.clear()
+                self._generation = key[0]
+            elif key[0] < self._generation:
+                return  # a request that began before the last write: its answer is old
             self._items[key] = (time.monotonic(), value)
             self._items.move_to_end(key)
             while len(self._items) > SIZE:

@@ -65,3 +65,13 @@ def test_option_tags_escape_and_mark_the_chosen_one():
     assert option_tags([("x", "X")], "x") == '<option value="x" selected>X</option>'
     assert options.without({"a1"}) == [("b2", "张"), ("3", "three")]
     assert options.without(set()) is options
+
+
+def test_a_newer_generation_drops_the_older_answers():
+    answers = cache.Answers()
+    answers.put((1, "count"), 10)
+    assert answers.get((1, "count"))[1] == 10
+    answers.put((2, "count"), 11)
+    assert answers.get((1, "count")) is None and answers.get((2, "count"))[1] == 11
+    answers.put((1, "late"), 9)  # worked out by a request that began before the write
+    assert answers.get((1, "late")) is None

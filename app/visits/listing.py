@@ -20,7 +20,7 @@ from app.visits import search, services, vocab
 FILTERS = ("q", "date_from", "date_to", "commissioner", "target", "target_name", "village",
            "cluster", "stage", "service_type", "mode", "review", "sort", "show")
 COUNT_CAP = 10_000  # beyond this a list says "more than 10000": counting all costs too much
-KEEP_KEYS = 2_000  # matches this few are read in order once; their pages then by id
+KEEP_KEYS = 1_000  # matches this few are read in order once (and remembered); pages by id
 SORTS = {  # key: (column, descending, how a cursor value is read back)
     "-date": (Visit.visited_on, True, date.fromisoformat),
     "date": (Visit.visited_on, False, date.fromisoformat),
