@@ -176,6 +176,8 @@ def audit_value(value, vocabulary=None) -> str:
         return "、".join(audit_value(v, vocabulary) for v in value)
     if vocabulary and value in vocabulary:
         return str(vocabulary[value])
+    if vocabulary and isinstance(value, str) and all(code in vocabulary for code in value.split()):
+        return "、".join(str(vocabulary[code]) for code in value.split())  # "guidance policy"
     return str(value)
 
 

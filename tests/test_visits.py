@@ -245,6 +245,9 @@ def test_edit_keeps_number_bumps_version_and_shows_history(app, login, world):
         assert visit.number == f"{STATION}-2025-00001"
     page = client.get(f"/visits/{vid}").get_data(as_text=True)
     assert "完全康复" in page and "三天后母羊恢复站立" in page  # history shows both
+    # every field of the history is named, and coded values shown as words
+    assert "<th>commissioners</th>" not in page and "<th>targets</th>" not in page
+    assert "guidance consulting" not in page and "技术指导、咨询答疑" in page
 
 
 def test_review_state_is_shown_read_only(app, login, world):

@@ -15,7 +15,8 @@ from app.security import can, require
 from app.visits import bp, export, listing, options, services, vocab
 from app.visits.forms import ReviewForm, VisitForm
 
-VOCAB = {"stage": vocab.STAGES, "mode": vocab.MODES, "review_state": vocab.REVIEW_STATES}
+VOCAB = {"stage": vocab.STAGES, "mode": vocab.MODES, "review_state": vocab.REVIEW_STATES,
+         "service_types": vocab.SERVICE_TYPES}
 
 
 def _form(visit=None) -> VisitForm:
@@ -135,12 +136,19 @@ def detail(record_id):
     visit = services.get(record_id, include_deleted=can("restore_records"))
     if visit is None:
         abort(404)
-    return render("visits/detail.html", visit=visit, people=services.people_of(visit),
-                  photos=attachments.for_record(visit),
-                  present=attachments.present, history=records.history(visit), vocab=vocab,
-                  history_vocab=VOCAB, labels={**field_labels(VisitForm), "number": _("Number"),
-                                               "owner_node": _("Node")},
-                  can_edit=services.may_edit(visit), review_form=_review_form(visit))
+    return render("visits/detail.html", **_detail(visit, _review_form(visit)))
+
+
+def _detail(visit, review_form) -> dict:
+    """What the visit's page shows: the visit, its people, photos and history."""
+    labels = {**field_labels(VisitForm), "number": _("Number"), "owner_node": _("Node"),
+              "commissioners": _("Commissioners"), "targets": _("Service targets"),
+              "review_state": _("Review"), "review_comment": _("Reviewer's comment"),
+              "reviewed_at": _("Reviewed on")}
+    return {"visit": visit, "people": services.people_of(visit),
+            "photos": attachments.for_record(visit), "present": attachments.present,
+            "history": records.history(visit), "vocab": vocab, "history_vocab": VOCAB,
+            "labels": labels, "can_edit": services.may_edit(visit), "review_form": review_form}
 
 
 def _review_form(visit):
@@ -158,11 +166,7 @@ def review(record_id):
         abort(404)
     form = ReviewForm()
     if not form.validate_on_submit():
-        return invalid("visits/detail.html", visit=visit, people=services.people_of(visit),
-                       photos=attachments.for_record(visit),
-                       present=attachments.present, history=records.history(visit), vocab=vocab,
-                       history_vocab=VOCAB, labels=field_labels(VisitForm),
-                       can_edit=services.may_edit(visit), review_form=form)
+        return invalid("visits/detail.html", **_detail(visit, form))
     services.review(visit, form.review_state.data, form.review_comment.data or "")
     flash(_("The review has been saved; the station sees it after its next sync."), "success")
     return redirect(url_for("visits.detail", record_id=visit.id))
