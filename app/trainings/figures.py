@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from app.database import rows_at_once
 from app.extensions import db
 from app.models import Training, TrainingAttendee
 from app.trainings.vocab import CATEGORIES, is_minority
@@ -86,7 +87,7 @@ def for_sessions(trainings) -> dict[str, Figures]:
             TrainingAttendee.training_id.in_(part), TrainingAttendee.deleted_at.is_(None)
         ).group_by(TrainingAttendee.training_id, TrainingAttendee.category, TrainingAttendee.sex,
                    TrainingAttendee.ethnicity, TrainingAttendee.poverty_alleviated)
-        for training_id, *rest in db.session.execute(stmt):
+        for training_id, *rest in rows_at_once(db.session, stmt):  # hundreds of groups
             rows[training_id].append(tuple(rest))
     result = {}
     for training in trainings:
