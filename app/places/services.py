@@ -10,10 +10,12 @@ from flask_login import current_user
 from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
-from app import records, security
+from app import cache, records, security
+from app.database import rows_at_once
 from app.extensions import db
 from app.models import Commissioner, Place, ServiceTarget, Site, Station
 from app.models.shipped import REGION_CODE, shipped_id
+from app.options import OptionList
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "gbt2260_15.csv")
 
@@ -62,6 +64,7 @@ SHIPPED_LEVELS = ("region", "league", "county")
 # the query it serves.
 _COUNTY, _TOWNSHIP = aliased(Place, name="scope_county"), aliased(Place, name="scope_township")
 _LISTED_TOWNSHIP = aliased(Place, name="listed_township")
+_VILLAGE_TOWNSHIP = aliased(Place, name="village_township")
 LOCAL_LEVELS = ("township", "village")
 PARENT_LEVEL = {"township": "county", "village": "township"}
 CODE_LENGTH = {"county": 6, "township": 9, "village": 12}
@@ -114,6 +117,20 @@ def get_or_404(record_id: str, *, include_deleted: bool = False, user=None) -> P
 def local_places(user=None, deleted: bool = False):
     """A select of the townships and villages the user may see."""
     return security.scoped(Place, user, deleted=deleted).where(in_scope_condition(user))
+
+
+def village_options() -> OptionList:
+    """(id, "township village") of the villages under the user's counties, by that name,
+    for the village selects of every form and filter; remembered per node until the data
+    changes, and read at once (database.rows_at_once)."""
+    def read():
+        rows = rows_at_once(db.session, local_places().with_only_columns(
+            Place.id, Place.name, _VILLAGE_TOWNSHIP.name)
+            .join(_VILLAGE_TOWNSHIP, _VILLAGE_TOWNSHIP.id == Place.parent_id, isouter=True)
+            .where(Place.level == "village"))
+        return OptionList(sorted(((vid, f"{town} {name}" if town else name) for vid, name, town in rows),
+                                 key=lambda pair: pair[1]))
+    return cache.remembered(("village-options", current_user.node_code), read)
 
 
 def counties(user=None) -> list[Place]:

@@ -11,6 +11,7 @@ from app.htmx import invalid, render
 from app.imports import services as upload_store
 from app.imports.forms import ConfirmForm
 from app.models import Training
+from app.places.services import village_options
 from app.security import get_or_404, require
 from app.trainings import bp, services, sheet
 from app.trainings.forms import AttendeeForm, LinkForm, SheetUploadForm
@@ -20,7 +21,7 @@ from app.trainings.vocab import CATEGORIES, MODES
 
 def _attendee_form(obj=None) -> AttendeeForm:
     form = AttendeeForm(obj=obj)
-    form.village_id.choices = [("", "—")] + services.village_choices()
+    form.village_id.choices = [("", "—")] + village_options()
     return form
 
 

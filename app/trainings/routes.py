@@ -10,6 +10,7 @@ from app import attachments, record_views, records
 from app.forms import DeleteForm, field_labels
 from app.htmx import invalid, render
 from app.models import Attachment, Training
+from app.places.services import village_options
 from app.security import can, get_or_404, require
 from app.trainings import bp, export, figures, listing, services, vocab
 from app.trainings.forms import AttachmentForm, AttendeeForm, CountsForm, TrainingForm
@@ -21,7 +22,7 @@ VOCAB = {"mode": vocab.MODES, "status": vocab.STATUSES}
 def _form(training=None, options=None) -> TrainingForm:
     options = options or services.options()
     form = TrainingForm(obj=training)
-    form.village_id.choices = [("", "—")] + services.village_choices()
+    form.village_id.choices = [("", "—")] + village_options()
     form.station_id.choices = [("", "—")] + [(s.id, s.name) for s in options["stations"]]
     form.cluster_id.choices = [("", "—")] + [(c.id, c.name) for c in options["clusters"]]
     form.trainer_ids.choices = [(c.id, c.name) for c in options["commissioners"]]
@@ -96,7 +97,7 @@ def _detail(training, status=200, attendee_form=None, counts_form=None, attachme
         shown = figures.from_counts(training)
     if attendee_form is None:
         attendee_form = AttendeeForm(formdata=None)
-    attendee_form.village_id.choices = [("", "—")] + services.village_choices()
+    attendee_form.village_id.choices = [("", "—")] + village_options()
     if counts_form is None:
         counts_form = CountsForm(formdata=None)
         for code, people in (training.head_counts or {}).items():

@@ -3,11 +3,10 @@ they must agree. Views call these; they never write."""
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased, selectinload
 
-from app import cache, records
+from app import records
 from app.extensions import db
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Training, \
     TrainingAttendee
@@ -285,9 +284,9 @@ def link(attendee: TrainingAttendee, target_id: str | None) -> bool:
 
 
 def options() -> dict:
-    """What the forms and filters choose from: (id, name) rows for clusters, stations
-    and commissioners (a county has 150 of them: no full records), villages as records
-    (their full name needs the township)."""
+    """What the forms choose from: (id, name) rows for clusters, stations and
+    commissioners (a county has 150 of them: no full records). Villages:
+    places.services.village_options."""
     def pairs(model, *order):
         return db.session.execute(scoped(model).with_only_columns(model.id, model.name)
                                   .order_by(*order)).all()
@@ -295,22 +294,7 @@ def options() -> dict:
         "clusters": pairs(Cluster, Cluster.sort_order),
         "stations": pairs(Station, Station.name),
         "commissioners": pairs(Commissioner, Commissioner.name, Commissioner.id),
-        "villages": sorted(db.session.scalars(scoped(Place).where(Place.level == "village")
-                                              .options(selectinload(Place.parent))).all(),
-                           key=lambda v: v.full_name),
     }
-
-
-def village_choices() -> list[tuple[str, str]]:
-    """(id, full name) of the villages the user's node sees, by full name, for the
-    village selects (remembered per node until the data changes)."""
-    def compute():
-        rows = db.session.execute(scoped(Place).with_only_columns(
-            Place.id, Place.name, _Township.name).outerjoin(_Township, _Township.id == Place.parent_id)
-            .where(Place.level == "village"))
-        return sorted(((id_, f"{parent} {name}" if parent else name) for id_, name, parent in rows),
-                      key=lambda pair: pair[1])
-    return cache.remembered(("training-villages", current_user.node_code), compute)
 
 
 # Importing a filled sign-in sheet
@@ -323,10 +307,11 @@ def check_sheet(training: Training, data: bytes):
     from app.trainings import sheet
     rows = sheet.read(data)
     villages = {}
-    for village in options()["villages"]:
-        township = village.parent.name if village.parent else ""
-        for name in (village.name, township + village.name):
-            villages.setdefault(name, set()).add(village.id)
+    for village_id, name, township in db.session.execute(
+            scoped(Place).with_only_columns(Place.id, Place.name, _Township.name)
+            .outerjoin(_Township, _Township.id == Place.parent_id).where(Place.level == "village")):
+        for key in (name, (township or "") + name):
+            villages.setdefault(key, set()).add(village_id)
     unique = {name: next(iter(ids)) for name, ids in villages.items() if len(ids) == 1}
     for row in rows:
         sheet.check_row(row, unique)

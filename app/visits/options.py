@@ -1,23 +1,17 @@
-"""What the visit pages offer to choose from: the node's villages, stations, clusters,
-commissioners and service targets, as (id, label) pairs.
+"""What the visit pages offer to choose from: the node's stations, clusters,
+commissioners and service targets, as (id, label) pairs (villages: places.services).
 
 The lists are the same for everyone on a node and change rarely, while the forms and the
 list's filters show them on every view: they are read once and remembered until the data
 changes (app/cache.py), as OptionLists whose ``<option>`` tags are rendered once too.
 """
 from flask_login import current_user
-from sqlalchemy.orm import aliased
-
 from app import cache
 from app.database import rows_at_once
 from app.extensions import db
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Station
 from app.options import OptionList
-from app.places.services import local_places
 from app.security import scoped
-
-_TOWNSHIP = aliased(Place, name="township")
-
 
 def _remembered(name: str, read) -> OptionList:
     return cache.remembered((f"visit-options-{name}", current_user.node_code), read)
@@ -28,15 +22,6 @@ def _by_label(stmt, label=lambda row: row[1]) -> OptionList:
     county's 900 targets row by row waited for the interpreter lock 900 times), by label."""
     return OptionList(sorted(((row[0], label(row)) for row in rows_at_once(db.session, stmt)),
                              key=lambda pair: pair[1]))
-
-
-def villages() -> OptionList:
-    """The villages of the node's counties, as people name them: township and village."""
-    return _remembered("villages", lambda: _by_label(
-        local_places().with_only_columns(Place.id, Place.name, _TOWNSHIP.name)
-        .join(_TOWNSHIP, _TOWNSHIP.id == Place.parent_id, isouter=True)
-        .where(Place.level == "village"),
-        lambda row: f"{row[2]} {row[1]}" if row[2] else row[1]))
 
 
 def stations() -> OptionList:

@@ -11,6 +11,7 @@ from app.forms import DeleteForm, field_labels
 from app.models.base import new_id
 from app.htmx import invalid, render
 from app.options import OptionList
+from app.places.services import village_options
 from app.security import can, require
 from app.visits import bp, export, listing, options, services, vocab
 from app.visits.forms import ReviewForm, VisitForm
@@ -22,7 +23,7 @@ VOCAB = {"stage": vocab.STAGES, "mode": vocab.MODES, "review_state": vocab.REVIE
 def _form(visit=None) -> VisitForm:
     form = VisitForm(obj=visit)
     form.station_id.choices = [("", "—")] + options.stations()
-    form.village_id.choices = [("", "—")] + options.villages()
+    form.village_id.choices = [("", "—")] + village_options()
     form.cluster_id.choices = [("", "—")] + options.clusters()
     if form.is_submitted():
         return form
@@ -100,7 +101,7 @@ def index():
 def _filter_options() -> dict:
     """The options of the list's filter drop-downs."""
     return {"commissioners": OptionList() if services.is_commissioner() else options.commissioners(),
-            "villages": options.villages(), "clusters": options.clusters()}
+            "villages": village_options(), "clusters": options.clusters()}
 
 
 @bp.get("/export.<fmt>")
