@@ -17,7 +17,8 @@ def create_app(test_config=None) -> Flask:
     app = Flask(__name__, instance_path=os.path.abspath(instance),
                 template_folder=os.path.join(ROOT, "templates"),
                 static_folder=os.path.join(ROOT, "static"))
-    os.makedirs(app.instance_path, exist_ok=True)
+    from app import instance as instance_folder
+    instance_folder.protect(app.instance_path)
     load_config(app, test_config)
 
     from app import cache, database, web

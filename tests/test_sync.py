@@ -60,7 +60,7 @@ def test_push_creates_on_league_and_empties_outbox(nodes):
     assert get(league, cid) == get(station, cid)
     with league.app_context():
         c = db.session.get(Commissioner, cid)
-        assert c.origin_node == STATION and c.owner_node == STATION and c.created_by == "staff"
+        assert c.origin_node == STATION and c.owner_node == STATION and c.created_by == f"sync:{STATION}"
     assert count(station, OutboxEntry) == 0
     assert count(league, AppliedOperation) == 1
 
@@ -160,16 +160,16 @@ def test_same_op_id_with_different_content_is_refused(nodes):
     with league.app_context():
         token_client = league.test_client()
     with station.app_context():
-        token = client.upstream().token
+        token = client.read_token()
     response = token_client.post("/api/sync/v1/push", data=wire.pack({"ops": [tampered]}),
                                  headers={"Authorization": f"Bearer {token}",
-                                          "X-Kepai-Protocol": "1", "Content-Encoding": "gzip"})
+                                          "X-Kepai-Protocol": str(wire.PROTOCOL), "Content-Encoding": "gzip"})
     result = wire.unpack(response.get_data(), "gzip")["results"][0]
     assert result["status"] == "rejected" and "different content" in result["reason"]
     other_id = {**op, "op_id": "another-op", "fields": {**op["fields"], "name": "别人"}}
     response = token_client.post("/api/sync/v1/push", data=wire.pack({"ops": [other_id]}),
                                  headers={"Authorization": f"Bearer {token}",
-                                          "X-Kepai-Protocol": "1", "Content-Encoding": "gzip"})
+                                          "X-Kepai-Protocol": str(wire.PROTOCOL), "Content-Encoding": "gzip"})
     result = wire.unpack(response.get_data(), "gzip")["results"][0]
     assert result["status"] == "rejected" and "other content" in result["reason"]
 
@@ -262,7 +262,7 @@ def test_station_to_league_to_region_keeps_the_origin(tmp_path):
     with region.app_context():
         c = db.session.get(Commissioner, cid)
         assert (c.name, c.origin_node, c.owner_node, c.created_by, c.version) == \
-            ("王建国", STATION, STATION, "staff", 1)
+            ("王建国", STATION, STATION, "sync:1501", 1)
     edit(station, cid, specialty="奶牛")
     sync(station, to_league)
     sync(league, to_region)
@@ -448,10 +448,10 @@ def test_league_narrows_the_visit_list_to_one_station(nodes):
     assert "本旗问题" in narrowed and "别旗问题" not in narrowed
 
 
-def test_an_operation_the_database_refuses_is_rejected_not_an_error(nodes):
+def test_an_operation_whose_parent_has_not_arrived_is_held_and_writes_nothing(nodes):
     station, league, transport = nodes
     with station.app_context():
-        token = client.upstream().token
+        token = client.read_token()
     from app.sync import wire
     op = {"op_id": "22222222-2222-2222-2222-222222222222", "type": "commissioner",
           "id": "33333333-3333-3333-3333-333333333333", "action": "create", "base_version": 0,
@@ -460,11 +460,12 @@ def test_an_operation_the_database_refuses_is_rejected_not_an_error(nodes):
                      "station_id": "44444444-4444-4444-4444-444444444444"}}
     response = league.test_client().post(
         "/api/sync/v1/push", data=wire.pack({"ops": [op]}),
-        headers={"Authorization": f"Bearer {token}", "X-Kepai-Protocol": "1",
+        headers={"Authorization": f"Bearer {token}", "X-Kepai-Protocol": str(wire.PROTOCOL),
                  "Content-Encoding": "gzip"})
     assert response.status_code == 200
     result = wire.unpack(response.get_data(), "gzip")["results"][0]
-    assert result["status"] == "rejected" and "database" in result["reason"]
+    assert (result["status"], result["code"], result["field"], result["ref_type"]) == \
+        ("held", "parent_missing", "station_id", "station")
     assert count(league, Commissioner) == 0 and count(league, AppliedOperation) == 0
 
 

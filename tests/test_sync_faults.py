@@ -130,7 +130,7 @@ def test_upstream_killed_mid_batch_leaves_nothing_half_applied(pair):
 def _push(url, token, ops):
     request = urllib.request.Request(
         url + "/api/sync/v1/push", data=wire.pack({"ops": ops}), method="POST",
-        headers={"Authorization": f"Bearer {token}", "X-Kepai-Protocol": "1",
+        headers={"Authorization": f"Bearer {token}", "X-Kepai-Protocol": str(wire.PROTOCOL),
                  "Content-Encoding": "gzip", "Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -181,13 +181,14 @@ def test_bad_requests_get_a_precise_refusal_and_change_nothing(pair):
     assert _push(url, "kp1_forged", [op])[0] == 401
     request = urllib.request.Request(url + "/api/sync/v1/push", data=b"\x1f\x8bnot gzip",
                                      method="POST", headers={
-                                         "Authorization": f"Bearer {token}", "X-Kepai-Protocol": "1",
+                                         "Authorization": f"Bearer {token}",
+                                         "X-Kepai-Protocol": str(wire.PROTOCOL),
                                          "Content-Encoding": "gzip"})
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 400
     old = urllib.request.Request(url + "/api/sync/v1/hello", headers={
-        "Authorization": f"Bearer {token}", "X-Kepai-Protocol": "0"})
+        "Authorization": f"Bearer {token}", "X-Kepai-Protocol": str(wire.PROTOCOL - 1)})
     with pytest.raises(urllib.error.HTTPError) as too_old:
         urllib.request.urlopen(old, timeout=10)
     assert too_old.value.code == 426
@@ -306,7 +307,7 @@ def test_station_league_region_chain_keeps_the_origin(pair, tmp_path):
         region_app = app_for(region)
         with region_app.app_context():
             c = db.session.get(Commissioner, cid)
-            assert (c.origin_node, c.owner_node, c.created_by) == (STATION, STATION, "staff")
+            assert (c.origin_node, c.owner_node, c.created_by) == (STATION, STATION, "sync:1501")
             db.engine.dispose()
     finally:
         region.kill()

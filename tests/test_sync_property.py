@@ -1,9 +1,13 @@
 """Property: whatever the stations and the league do, and whatever the link does to
-their messages (drop, lose the answer, duplicate, delay and replay out of order), once
-the link heals every outbox empties, every UUID exists once, and every node agrees.
+their messages (drop, lose the answer, duplicate, delay and replay out of order), and
+whatever the league refuses for a while (children then held behind a refused parent),
+once the link heals and the refused changes are sent again every outbox empties, every
+UUID exists once, and every node agrees.
 
 KEPAI_SOAK=N runs N examples instead of the suite's few (`make soak`)."""
 import os
+from datetime import date
+from unittest import mock
 
 from flask import g
 from hypothesis import HealthCheck, given, settings
@@ -11,8 +15,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Commissioner, OutboxEntry, utcnow
-from app.sync import client, peers
+from app.models import Commissioner, OutboxEntry, Training, TrainingAttendee, utcnow
+from app.sync import client, peers, server, services
 from tests.sync_helpers import InProcess, make_node
 
 STATIONS = {"s1": "150121-01", "s2": "150122-01"}
@@ -26,7 +30,21 @@ step = st.one_of(
     st.tuples(st.just("delete"), st.sampled_from(["s1", "s2", "league"]), st.integers(0, 30)),
     st.tuples(st.just("sync"), st.sampled_from(sorted(STATIONS)),
               st.lists(st.sampled_from(FAULTS), max_size=8)),
+    st.tuples(st.just("roster"), st.sampled_from(sorted(STATIONS))),
+    st.tuples(st.just("refuse"), st.sampled_from(sorted(STATIONS)), st.integers(1, 3)),
+    st.tuples(st.just("resend"), st.sampled_from(sorted(STATIONS))),
 )
+
+REFUSALS = {}  # node code: how many of its next operations the league refuses
+
+
+def _refusing(real):
+    def apply(node_code, op):
+        if REFUSALS.get(node_code, 0) > 0:
+            REFUSALS[node_code] -= 1
+            raise server.refuse("database", "refused by the database: a passing fault")
+        return real(node_code, op)
+    return apply
 
 
 class Faulty:
@@ -65,8 +83,13 @@ def _ids(app, owner=None, live=True):
 def _state(app, owner):
     with app.app_context():
         db.session.remove()
-        return {c.id: (c.name, c.specialty, c.phone, c.deleted_at is not None, c.version)
-                for c in db.session.scalars(select(Commissioner).where(Commissioner.owner_node == owner))}
+        state = {c.id: (c.name, c.specialty, c.phone, c.deleted_at is not None, c.version)
+                 for c in db.session.scalars(select(Commissioner).where(Commissioner.owner_node == owner))}
+        state.update({t.id: (t.title, t.deleted_at is not None) for t in db.session.scalars(
+            select(Training).where(Training.owner_node == owner))})
+        state.update({a.id: (a.name, a.training_id) for a in db.session.scalars(
+            select(TrainingAttendee).where(TrainingAttendee.owner_node == owner))})
+        return state
 
 
 def _sync(app, transport):
@@ -95,6 +118,9 @@ def test_nodes_converge_whatever_the_link_does(tmp_path_factory, steps):
         links[name] = InProcess(league)
     stash = []
     counter = 0
+    REFUSALS.clear()
+    patch = mock.patch.object(server, "_apply", _refusing(server._apply))
+    patch.start()
     try:
         for action, who, *rest in steps:
             app = nodes[who]
@@ -104,6 +130,22 @@ def test_nodes_converge_whatever_the_link_does(tmp_path_factory, steps):
                     g.actor = who
                     db.session.add(Commissioner(name=f"{who}-{counter}", owner_node=STATIONS[who]))
                     db.session.commit()
+            elif action == "roster":  # a session and its roster, children first in the flush
+                counter += 1
+                with app.app_context():
+                    g.actor = who
+                    session = Training(title=f"{who}-培训{counter}", held_on=date(2026, 5, 1),
+                                       owner_node=STATIONS[who])
+                    session.id = str(__import__("uuid").uuid4())
+                    db.session.add_all([TrainingAttendee(training_id=session.id, name=f"学员{i}",
+                                                         owner_node=STATIONS[who]) for i in range(2)])
+                    db.session.add(session)
+                    db.session.commit()
+            elif action == "refuse":
+                REFUSALS[STATIONS[who]] = rest[0]
+            elif action == "resend":
+                with app.app_context():
+                    services.retry_all()
             elif action in ("edit", "delete"):
                 ids = _ids(app)
                 if not ids:
@@ -118,6 +160,10 @@ def test_nodes_converge_whatever_the_link_does(tmp_path_factory, steps):
                     db.session.commit()
             else:
                 _sync(app, Faulty(links[who], rest[0], stash))
+        REFUSALS.clear()
+        for name in STATIONS:  # the league takes everything again: send the refused again
+            with nodes[name].app_context():
+                services.retry_all()
         for _ in range(3):  # the link heals
             for name in STATIONS:
                 _sync(nodes[name], links[name])
@@ -129,6 +175,7 @@ def test_nodes_converge_whatever_the_link_does(tmp_path_factory, steps):
             other = next(c for n, c in STATIONS.items() if n != name)
             assert _state(nodes[name], other) == {}  # nobody sees another station's records
     finally:
+        patch.stop()
         for app in nodes.values():
             with app.app_context():
                 db.engine.dispose()

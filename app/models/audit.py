@@ -23,7 +23,9 @@ class AuditEntry(Base):
 
 
 class OutboxEntry(Base):
-    """A local change waiting to be sent upstream; removed only once acknowledged."""
+    """A local change waiting to be sent upstream; removed only once the upstream says it
+    is applied (or a conflict recorded). Until then it is pending, held (the upstream
+    waits for a record it references) or refused (a person sends it again or discards it)."""
 
     __tablename__ = "outbox_entry"
 
@@ -39,7 +41,9 @@ class OutboxEntry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     resolves_conflict: Mapped[bool] = mapped_column(Boolean, default=False)
     rejected_at: Mapped[datetime | None] = mapped_column(DateTime)  # refused upstream: a person fixes it
-    reject_reason: Mapped[str | None] = mapped_column(String(300))
+    held_at: Mapped[datetime | None] = mapped_column(DateTime)  # waits upstream for a record it references
+    reject_reason: Mapped[str | None] = mapped_column(String(300))  # the upstream's words, as sent
+    problem: Mapped[dict | None] = mapped_column(JSON)  # {"code", "field", "ref_type", "ref_id"}
 
 
 class ChangeLogEntry(Base):

@@ -59,6 +59,10 @@ class Synced(Audited):
 
     __audit_skip__ = ("version", "created_at", "updated_at", "created_by", "updated_by",
                       "origin_node", "field_versions")
+    # Who authors each field (see app/sync/authority.py): every field is the owning
+    # station's unless named here with the node level that authors it ("league",
+    # "region"). The stamps (created_by, updated_by, origin_node) are the server's.
+    __authored_above__: dict[str, str] = {}
 
     @property
     def is_deleted(self) -> bool:

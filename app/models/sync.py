@@ -23,7 +23,9 @@ class Peer(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_error: Mapped[str] = mapped_column(String(300), default="")
-    reported_pending: Mapped[int | None] = mapped_column(Integer)
+    reported_pending: Mapped[int | None] = mapped_column(Integer)  # as the node last said
+    reported_held: Mapped[int | None] = mapped_column(Integer)
+    reported_refused: Mapped[int | None] = mapped_column(Integer)
     reported_version: Mapped[str] = mapped_column(String(40), default="")
 
 
@@ -34,7 +36,8 @@ class Upstream(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(String(300))
-    token: Mapped[str] = mapped_column(String(100))  # the downstream must keep its own token to use it
+    # The token itself is not in the database: it is in the owner-only file
+    # instance/upstream_token (app/sync/client.py), so a copy of the database alone cannot sync.
     pull_checkpoint: Mapped[int] = mapped_column(Integer, default=0)
     last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_success_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -86,6 +89,7 @@ class SyncRun(Base):
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     conflicts: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
+    held: Mapped[int] = mapped_column(Integer, default=0)
     pulled: Mapped[int] = mapped_column(Integer, default=0)
     files_sent: Mapped[int] = mapped_column(Integer, default=0)
     bytes_sent: Mapped[int] = mapped_column(Integer, default=0)

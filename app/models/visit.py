@@ -30,6 +30,8 @@ class Visit(Synced, Base):
 
     __tablename__ = "visit"
     __audit_skip__ = Synced.__audit_skip__ + ("year", "sequence")  # the number says both
+    __authored_above__ = {"review_state": "league", "review_comment": "league",
+                          "reviewed_at": "league"}
     __table_args__ = (
         UniqueConstraint("owner_node", "number", name="uq_visit_owner_node_number"),
         # the list: one node's live visits by date (counts and keyset pages from the index)

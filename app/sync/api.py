@@ -59,10 +59,15 @@ def _body() -> dict:
     return wire.unpack(request.get_data(cache=False), request.headers.get("Content-Encoding"))
 
 
+def _count(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) \
+        and 0 <= value < 2**31 else None
+
+
 def _seen(pending=None, version=None, error=""):
     peer = g.peer
     peer.last_seen_at = utcnow()
-    if pending is not None:
+    if _count(pending) is not None:
         peer.reported_pending = pending
     if version:
         peer.reported_version = str(version)[:40]
@@ -92,17 +97,35 @@ def push():
         return refuse(413, f"at most {wire.MAX_OPS} operations per push")
     results = server.apply_batch(g.peer.code, ops)
     rejected = sum(r["status"] == "rejected" for r in results)
-    pending = body.get("pending") if isinstance(body.get("pending"), int) else None
-    _seen(pending, body.get("version"), f"{rejected} operations rejected" if rejected else "")
+    _seen(body.get("pending"), body.get("version"),
+          f"{rejected} operations rejected" if rejected else "")
     return answer({"results": results})
+
+
+@bp.post("/report")
+def report():
+    """The node's own count of what is still waiting there (pending, held, refused),
+    sent at the end of each sync run."""
+    try:
+        body = _body()
+    except wire.WireError as exc:
+        return refuse(400, str(exc))
+    counts = {key: _count(body.get(key)) for key in ("pending", "held", "refused")}
+    if None in counts.values():
+        return refuse(400, "pending, held and refused must be counts")
+    g.peer.reported_held, g.peer.reported_refused = counts["held"], counts["refused"]
+    _seen(counts["pending"], body.get("version"), g.peer.last_error if counts["refused"] else "")
+    return answer({"ok": True})
 
 
 @bp.get("/changes")
 def changes():
     after = request.args.get("after", "0")
     limit = request.args.get("limit", str(wire.PULL_LIMIT))
-    if not after.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= wire.PULL_LIMIT:
-        return refuse(400, f"after must be a number ≥ 0 and limit 1–{wire.PULL_LIMIT}")
+    if not (after.isascii() and after.isdigit() and len(after) <= 18) \
+            or not (limit.isascii() and limit.isdigit() and len(limit) <= 4) \
+            or not 1 <= int(limit) <= wire.PULL_LIMIT:
+        return refuse(400, f"after must be a number from 0 to 10^18 and limit 1–{wire.PULL_LIMIT}")
     page = server.changes_since(g.peer.code, int(after), int(limit))
     _seen()
     return answer(page)
@@ -138,7 +161,7 @@ def file_upload(sha256: str):
     if files.exists(sha256):
         return answer({"present": True, "received": 0})
     offset = request.args.get("offset", "")
-    if not offset.isdigit():
+    if not (offset.isascii() and offset.isdigit() and len(offset) <= 12):
         return refuse(400, "offset must be a number")
     if (request.content_length or 0) > wire.MAX_FILE_CHUNK:
         return refuse(413, f"at most {wire.MAX_FILE_CHUNK} bytes per chunk")

@@ -8,7 +8,7 @@ from flask import g
 from flask.cli import AppGroup, with_appcontext
 
 from app.node import CODE_PATTERNS, this_node
-from app.sync import client, peers
+from app.sync import client, peers, services
 
 nodes_cli = AppGroup("nodes", help="Downstream nodes enrolled on this node.")
 upstream_cli = AppGroup("upstream", help="Where this node syncs to.")
@@ -67,6 +67,7 @@ def upstream_show():
         click.echo("no upstream set")
         return
     click.echo(f"url {settings.url}\npending {client.pending_count()}\n"
+               f"held {client.held_count()}\nrefused {client.rejected_count()}\n"
                f"last success {settings.last_success_at or '-'}\nlast error {settings.last_error or '-'}")
 
 
@@ -77,23 +78,30 @@ def upstream_resend():
 
 
 @click.command("sync")
+@click.option("--resend-refused", is_flag=True,
+              help="first send again every operation the upstream refused")
 @with_appcontext
-def sync_command():
+def sync_command(resend_refused):
     """Push then pull until up to date; exit 0 when up to date, 1 with the reason if not."""
     g.actor = "sync"
+    if resend_refused:
+        click.echo(f"sending again {services.retry_all()} refused operations")
     try:
         run = client.sync_once("cli")
     except client.SyncError as exc:
         click.echo(f"sync failed: {exc}", err=True)
         sys.exit(1)
     click.echo(f"sent {run.sent}, applied {run.applied}, duplicates {run.duplicates}, "
-               f"conflicts {run.conflicts}, rejected {run.rejected}; pulled {run.pulled}; "
+               f"conflicts {run.conflicts}, held {run.held}, rejected {run.rejected}; "
+               f"pulled {run.pulled}; "
                f"files {run.files_sent}; {run.requests} requests, "
                f"{run.bytes_sent} bytes sent, {run.bytes_received} received")
-    left, rejected = client.pending_count(), client.rejected_count()
-    if left or rejected:
-        click.echo(f"sync incomplete: {left} operations pending, {rejected} rejected "
-                   "(see the sync page to fix them)", err=True)
+    left, held, rejected = client.pending_count(), client.held_count(), client.rejected_count()
+    if left or held or rejected:
+        click.echo(f"sync incomplete: {left} operations pending, {held} held upstream until "
+                   f"what they reference arrives, {rejected} refused (the sync page says why "
+                   "and what to do; `flask sync --resend-refused` sends the refused ones again)",
+                   err=True)
         sys.exit(1)
 
 

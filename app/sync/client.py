@@ -6,6 +6,7 @@ page of changes together with the new checkpoint in one transaction, so that a c
 between the two cannot happen and re-applying a page is harmless.
 """
 import json
+import os
 import threading
 import urllib.error
 import urllib.parse
@@ -24,6 +25,8 @@ from app.sync import registry, wire
 from app.sync.server import resolve_conflicts
 
 RUN_LOCK = threading.Lock()  # one sync at a time in this process
+TOKEN_FILE = "upstream_token"
+MAX_PASSES = 5  # pushes of held operations in one run, while each pass applies something
 
 
 class SyncError(Exception):
@@ -46,17 +49,53 @@ def upstream() -> Upstream | None:
 
 
 def set_upstream(url: str, token: str) -> Upstream:
-    settings = upstream() or Upstream(url=url, token=token)
-    settings.url, settings.token = url.rstrip("/"), token
+    settings = upstream() or Upstream(url=url)
+    settings.url = url.rstrip("/")
     settings.last_error, settings.failures = "", 0
     db.session.add(settings)
+    db.session.flush()
+    write_token(token)
     db.session.commit()
     return settings
 
 
+def _token_path() -> str:
+    return os.path.join(current_app.instance_path, TOKEN_FILE)
+
+
+def write_token(token: str) -> None:
+    """Keep the upstream token in an owner-only file of the instance folder, not in the
+    database: a copy of the database file alone cannot sync as this node."""
+    path = _token_path()
+    temporary = path + ".new"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(token)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, path)
+
+
+def read_token() -> str:
+    try:
+        with open(_token_path(), encoding="ascii") as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return ""
+
+
 def pending_count() -> int:
+    """Operations waiting to be sent (neither held upstream nor refused)."""
     return db.session.scalar(select(func.count()).select_from(OutboxEntry)
-                             .where(OutboxEntry.rejected_at.is_(None)))
+                             .where(OutboxEntry.rejected_at.is_(None),
+                                    OutboxEntry.held_at.is_(None)))
+
+
+def held_count() -> int:
+    """Operations the upstream holds until a record they reference arrives."""
+    return db.session.scalar(select(func.count()).select_from(OutboxEntry)
+                             .where(OutboxEntry.rejected_at.is_(None),
+                                    OutboxEntry.held_at.is_not(None)))
 
 
 def rejected_count() -> int:
@@ -69,7 +108,7 @@ class Link:
     replaces the network (tests pass one that calls another app in-process)."""
 
     def __init__(self, settings: Upstream, timeout: float, transport=None):
-        self.base, self.token, self.timeout = settings.url, settings.token, timeout
+        self.base, self.token, self.timeout = settings.url, read_token(), timeout
         self.transport = transport or http_transport
         self.sent = self.received = self.requests = 0
 
@@ -152,7 +191,11 @@ def adopt(state: dict) -> bool:
         changed = bool(differs) or record.version != state["version"]
         if not changed:
             return False
-        registry.assign(record, fields)
+        # Who created it here stays; who changed it last is the upstream's word, unless
+        # that is only the upstream's stamp for this node's own push.
+        keys = differs + [k for k in ("updated_at", "updated_by")
+                          if differs and not str(fields.get("updated_by", "")).startswith("sync:")]
+        registry.assign(record, fields, keys)
         record.field_versions = {**(record.field_versions or {}),
                                  **{k: state["version"] for k in differs}}
     record.version = state["version"]
@@ -184,38 +227,64 @@ def _op(entry: OutboxEntry) -> dict:
     return op
 
 
-def _next_batch(after_seq: int) -> list[OutboxEntry]:
-    entries = db.session.scalars(
-        select(OutboxEntry).where(OutboxEntry.rejected_at.is_(None), OutboxEntry.seq > after_seq)
-        .order_by(OutboxEntry.seq).limit(wire.BATCH_OPS)).all()
-    batch, size = [], 0
-    for entry in entries:
-        size += len(wire.dumps(_op(entry)))
-        if batch and size > wire.BATCH_BYTES:
-            break
-        batch.append(entry)
-    return batch
+def sending_order(held_only: bool = False) -> list[int]:
+    """The outbox entries to send, parents first: every type after the types it
+    references (the registry's order), and each record's changes in the order they were
+    made. The order the session happened to flush in does not matter."""
+    rank = {name: i for i, name in enumerate(registry.types())}
+    stmt = select(OutboxEntry.seq, OutboxEntry.record_type).where(OutboxEntry.rejected_at.is_(None))
+    if held_only:
+        stmt = stmt.where(OutboxEntry.held_at.is_not(None))
+    rows = db.session.execute(stmt).all()
+    return [seq for seq, _ in sorted(rows, key=lambda row: (rank.get(row[1], len(rank)), row[0]))]
+
+
+def _batches(seqs: list[int]):
+    """Batches of at most ``BATCH_OPS`` operations and ``BATCH_BYTES`` of JSON, in order."""
+    at = 0
+    while at < len(seqs):
+        chunk = seqs[at:at + wire.BATCH_OPS]
+        entries = {e.seq: e for e in db.session.scalars(
+            select(OutboxEntry).where(OutboxEntry.seq.in_(chunk)))}
+        ops, size = [], 0
+        for seq in chunk:
+            at += 1
+            entry = entries.get(seq)
+            if entry is None or entry.rejected_at is not None:
+                continue  # settled meanwhile
+            op = _op(entry)
+            size += len(wire.dumps(op))
+            if ops and size > wire.BATCH_BYTES:
+                at -= 1
+                break
+            ops.append(op)
+        if ops:
+            yield ops
 
 
 def push(link: Link, run: SyncRun, upstream_code: str) -> None:
-    after = 0
-    while True:
-        batch = _next_batch(after)
-        if not batch:
+    """Send the outbox parents first; then, while a pass applies anything, send again
+    what the upstream held (its parent may have arrived meanwhile)."""
+    seqs = sending_order()
+    for _ in range(MAX_PASSES):
+        applied_before = run.applied + run.duplicates + run.conflicts
+        for ops in _batches(seqs):
+            db.session.rollback()  # release the read before a request that may take long
+            answer = link.call("POST", "/push", {"protocol": wire.PROTOCOL, "ops": ops,
+                                                 "pending": pending_count(), "version": __version__})
+            results = {r.get("op_id"): r for r in answer.get("results", []) if isinstance(r, dict)}
+            run.sent += len(ops)
+            _record_results(ops, results, run, upstream_code)
+            PROGRESS.figures = _figures(run)
+        seqs = sending_order(held_only=True)
+        if not seqs or run.applied + run.duplicates + run.conflicts == applied_before:
             return
-        after = batch[-1].seq
-        ops = [_op(e) for e in batch]
-        db.session.rollback()  # release the read before a request that may take long
-        answer = link.call("POST", "/push", {"protocol": wire.PROTOCOL, "ops": ops,
-                                             "pending": pending_count(), "version": __version__})
-        results = {r.get("op_id"): r for r in answer.get("results", []) if isinstance(r, dict)}
-        run.sent += len(ops)
-        _record_results(ops, results, run, upstream_code)
-        PROGRESS.figures = _figures(run)
 
 
 def _record_results(ops: list, results: dict, run: SyncRun, upstream_code: str) -> None:
-    """Take the upstream's answers for one batch, in one local transaction."""
+    """Take the upstream's answers for one batch, in one local transaction. An entry
+    leaves the outbox only when the upstream says it applied it (or recorded a conflict,
+    which is then recorded here too), now or, for a repeat, the first time."""
     _adopting_from(upstream_code)
     try:
         for op in ops:
@@ -226,17 +295,21 @@ def _record_results(ops: list, results: dict, run: SyncRun, upstream_code: str) 
             if entry is None:
                 continue
             status = result.get("status")
-            if status == "rejected":
-                entry.rejected_at, entry.reject_reason = utcnow(), str(result.get("reason"))[:300]
-                run.rejected += 1
-                continue
-            db.session.delete(entry)
             if status == "duplicate":
                 run.duplicates += 1
-            elif status == "conflict":
+                status = result.get("first_status")
+            if status not in ("applied", "conflict"):
+                _keep(entry, result, status)
+                if status == "held":
+                    run.held = (run.held or 0) + 1
+                else:
+                    run.rejected += 1
+                continue
+            db.session.delete(entry)
+            if status == "conflict":
                 run.conflicts += 1
                 _local_conflict(op, result, upstream_code)
-            else:
+            elif result.get("status") != "duplicate":
                 run.applied += 1
             # The upstream's record is the truth here unless a newer local edit is still
             # on its way (then that edit's own answer brings the final state).
@@ -246,6 +319,21 @@ def _record_results(ops: list, results: dict, run: SyncRun, upstream_code: str) 
         db.session.commit()
     finally:
         _clear_flags()
+
+
+PROBLEM_KEYS = ("code", "field", "ref_type", "ref_id")
+
+
+def _keep(entry: OutboxEntry, result: dict, status: str) -> None:
+    """An operation the upstream did not apply stays, held or refused, with its reason.
+    Anything but a held one (an unknown answer too) is refused: a person looks at it."""
+    problem = {k: str(result[k])[:80] for k in PROBLEM_KEYS if result.get(k) is not None}
+    entry.reject_reason = str(result.get("reason") or status)[:300]
+    entry.problem = problem or None
+    if status == "held":
+        entry.held_at = entry.held_at or utcnow()
+    else:
+        entry.rejected_at, entry.held_at = utcnow(), None
 
 
 def _local_conflict(op: dict, result: dict, upstream_code: str) -> None:
@@ -342,6 +430,14 @@ def pull(link: Link, run: SyncRun, settings_id: int, upstream_code: str) -> None
             return
 
 
+def report(link: Link) -> None:
+    """Tell the upstream what is still waiting here, so that its page of downstream
+    nodes says what this node's header says."""
+    counts = {"pending": pending_count(), "held": held_count(), "refused": rejected_count()}
+    db.session.rollback()
+    link.call("POST", "/report", {**counts, "version": __version__})
+
+
 @dataclass
 class Summary:
     """What one sync run did."""
@@ -351,6 +447,7 @@ class Summary:
     duplicates: int = 0
     conflicts: int = 0
     rejected: int = 0
+    held: int = 0
     pulled: int = 0
     files_sent: int = 0
     bytes_sent: int = 0
@@ -361,7 +458,7 @@ class Summary:
 
 def _figures(run: SyncRun) -> dict:
     return {k: getattr(run, k) for k in ("sent", "applied", "duplicates", "conflicts",
-                                         "rejected", "pulled", "files_sent", "bytes_sent",
+                                         "rejected", "held", "pulled", "files_sent", "bytes_sent",
                                          "bytes_received")}
 
 
@@ -397,6 +494,7 @@ def _run(trigger: str, timeout: float, transport) -> "Summary":
         send_files(link, db.session.get(SyncRun, run_id))
         PROGRESS.phase = "pulling"
         pull(link, db.session.get(SyncRun, run_id), settings_id, upstream_code)
+        report(link)
     except SyncError as exc:
         db.session.rollback()
         _finish(run_id, settings_id, link, str(exc))

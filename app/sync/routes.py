@@ -12,18 +12,22 @@ from app.htmx import invalid, render
 from app.models import OutboxEntry, SyncConflict
 from app.node import CODE_PATTERNS, this_node
 from app.security import require
-from app.sync import client, peers, services
+from app.sync import client, peers, reasons, services
 from app.sync.forms import EnrollForm, UpstreamForm
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 
 
+SHOWN = 50  # held and refused operations listed on the page (the counts say how many in all)
+
+
 @bp.get("/")
 def index():
     return render("sync/index.html", "sync/_panel.html", state=services.status(),
-                  runs=services.recent_runs(), rejected=services.rejected_operations(),
-                  conflicts=services.open_conflicts(), upstream=client.upstream(),
-                  form=DeleteForm())
+                  runs=services.recent_runs(), rejected=services.rejected_operations(SHOWN),
+                  held=services.held_operations(SHOWN), explain=reasons.explain,
+                  type_label=reasons.record_type, conflicts=services.open_conflicts(),
+                  upstream=client.upstream(), form=DeleteForm())
 
 
 @bp.get("/status")
@@ -68,6 +72,24 @@ def rejected(seq: int):
     else:
         services.retry(entry)
         flash(_("The operation will be sent again at the next sync."), "info")
+    return redirect(url_for("sync.index"))
+
+
+@bp.post("/rejected/all")
+@require("sync_now")
+def rejected_all():
+    """Send every refused operation again, or (after a confirmation page) discard them all."""
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    count = client.rejected_count()
+    if request.form.get("do") == "discard":
+        if request.form.get("confirmed") != "yes":
+            return render("sync/discard_all.html", form=form, count=count)
+        flash(_("%(count)s operations have been discarded.", count=services.discard_all()), "info")
+    else:
+        flash(_("%(count)s operations will be sent again at the next sync.",
+                count=services.retry_all()), "info")
     return redirect(url_for("sync.index"))
 
 

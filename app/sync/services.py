@@ -3,11 +3,12 @@ conflicts to resolve field by field."""
 import time
 
 from flask import abort, current_app
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from app.extensions import db
 from app.history import record_fields
 from app.models import OutboxEntry, SyncConflict, SyncRun, utcnow
+from app.models.base import new_id
 from app.security import get_or_404
 from app.node import this_node
 from app.sync import client, registry
@@ -37,6 +38,7 @@ def status() -> dict:
     return {
         "configured": settings is not None,
         "pending": client.pending_count(),
+        "held": client.held_count(),
         "rejected": client.rejected_count(),
         "conflicts": len(open_conflicts()),
         "last_success": settings.last_success_at if settings else None,
@@ -51,21 +53,73 @@ def recent_runs(limit: int = 20) -> list[SyncRun]:
     return db.session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)).all()
 
 
-def rejected_operations() -> list[OutboxEntry]:
-    return db.session.scalars(select(OutboxEntry).where(OutboxEntry.rejected_at.is_not(None))
-                              .order_by(OutboxEntry.seq)).all()
+def rejected_operations(limit: int | None = None) -> list[OutboxEntry]:
+    stmt = select(OutboxEntry).where(OutboxEntry.rejected_at.is_not(None)).order_by(OutboxEntry.seq)
+    return db.session.scalars(stmt.limit(limit)).all()
+
+
+def held_operations(limit: int | None = None) -> list[OutboxEntry]:
+    stmt = select(OutboxEntry).where(OutboxEntry.rejected_at.is_(None),
+                                     OutboxEntry.held_at.is_not(None)).order_by(OutboxEntry.seq)
+    return db.session.scalars(stmt.limit(limit)).all()
+
+
+def _resend(entry: OutboxEntry) -> None:
+    """Make a refused operation pending again, under a new operation id and with the
+    record's values as they are now (a person may have corrected the record since). The
+    record's later changes stay behind it, in order."""
+    model = registry.model(entry.record_type)
+    record = db.session.get(model, entry.record_id) if model else None
+    if record is not None and entry.action != "resolve":
+        entry.fields = record_fields(record)
+    entry.op_id = new_id()
+    entry.rejected_at = entry.held_at = None
+    entry.reject_reason, entry.problem = None, None
 
 
 def retry(entry: OutboxEntry) -> None:
-    """Send a rejected operation again (after the cause was fixed upstream)."""
-    entry.rejected_at, entry.reject_reason = None, None
+    """Send a refused operation again at the next sync."""
+    _resend(entry)
     db.session.commit()
 
 
-def discard(entry: OutboxEntry) -> None:
-    """Give up a rejected operation; the record stays as it is here."""
-    db.session.delete(entry)
+def retry_all() -> int:
+    """Send every refused operation again; returns how many."""
+    entries = rejected_operations()
+    for entry in entries:
+        _resend(entry)
     db.session.commit()
+    return len(entries)
+
+
+def _discard(entry: OutboxEntry) -> int:
+    """Give up an operation; the record stays as it is here. Giving up a record's
+    creation gives up its later changes too: without it they can never apply."""
+    doomed = [entry]
+    if entry.action == "create":
+        doomed += db.session.scalars(select(OutboxEntry).where(
+            OutboxEntry.record_type == entry.record_type, OutboxEntry.record_id == entry.record_id,
+            OutboxEntry.seq > entry.seq)).all()
+    for each in doomed:
+        db.session.delete(each)
+    return len(doomed)
+
+
+def discard(entry: OutboxEntry) -> int:
+    count = _discard(entry)
+    db.session.commit()
+    return count
+
+
+def discard_all() -> int:
+    """Give up every refused operation (and what depends on it); returns how many."""
+    count = 0
+    for entry in rejected_operations():
+        if inspect(entry).persistent:
+            count += _discard(entry)
+            db.session.flush()
+    db.session.commit()
+    return count
 
 
 def open_conflicts() -> list[SyncConflict]:

@@ -4,7 +4,7 @@ import gzip
 import hashlib
 import json
 
-PROTOCOL = 1
+PROTOCOL = 2  # 2: held operations, refusals not stored, reason codes, authority
 MAX_BODY = 8 * 1024 * 1024          # bytes on the wire (compressed)
 MAX_INFLATED = 64 * 1024 * 1024     # bytes after decompression
 MAX_OPS = 500                        # operations in one push
@@ -63,14 +63,18 @@ def malformed(op) -> str | None:
         return "missing " + ", ".join(sorted(missing))
     if not isinstance(op["op_id"], str) or not 1 <= len(op["op_id"]) <= 36:
         return "bad op_id"
+    if not isinstance(op["type"], str):
+        return "bad record type"
     if not isinstance(op["id"], str) or len(op["id"]) != 36:
         return "bad record id"
     if op["action"] not in ACTIONS:
         return "unknown action"
     if not isinstance(op["base_version"], int) or not isinstance(op["version"], int) \
+            or isinstance(op["base_version"], bool) or not 0 <= op["base_version"] < 2**31 - 1 \
             or op["base_version"] < 0 or op["version"] != op["base_version"] + 1:
         return "bad versions"
-    if not isinstance(op["fields"], dict) or not isinstance(op["changed"], list):
+    if not isinstance(op["fields"], dict) or not isinstance(op["changed"], list) \
+            or not all(isinstance(k, str) for k in op["changed"]):
         return "bad fields"
     if not isinstance(op.get("resolves", False), bool):
         return "bad resolves flag"

@@ -1,0 +1,130 @@
+"""A pushed value checked against the model before anything is written: type, length,
+range, date format and vocabulary. What the database would refuse mid-batch (a string
+longer than its column, an integer beyond its range, a list where text belongs) is
+refused here, for that one operation, with the field named.
+"""
+import functools
+import math
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, Integer, String,
+                        inspect)
+
+INT32 = 2**31 - 1
+INT64 = 2**63 - 1
+MAX_IDS = 5000          # ids in one many-to-many list
+MAX_JSON = 64 * 1024    # characters of a JSON field
+
+
+def is_uuid(value) -> bool:
+    """A canonical (lower-case, hyphenated) UUID string, as every synced id is."""
+    if not isinstance(value, str) or len(value) != 36:
+        return False
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+@functools.cache
+def _vocabularies() -> dict[tuple[str, str], set[str]]:
+    """{(record type, field): allowed codes} of the fields that hold a code."""
+    from app import choices
+    from app.agreements import vocab as agreements
+    from app.trainings import vocab as trainings
+    from app.visits import vocab as visits
+    table = {
+        ("visit", "stage"): visits.STAGES, ("visit", "mode"): visits.MODES,
+        ("visit", "service_types"): visits.SERVICE_TYPES,
+        ("visit", "review_state"): visits.REVIEW_STATES,
+        ("commissioner", "kind"): choices.COMMISSIONER_KINDS,
+        ("commissioner", "level"): choices.LEVELS,
+        ("commissioner", "sending_org_type"): choices.SENDING_ORG_TYPES,
+        ("commissioner", "local_talent_kind"): choices.LOCAL_TALENT_KINDS,
+        ("commissioner", "status"): choices.COMMISSIONER_STATUSES,
+        ("commissioner", "sex"): choices.SEXES,
+        ("service_target", "kind"): choices.TARGET_KINDS,
+        ("place", "level"): choices.PLACE_LEVELS,
+        ("station", "kind"): choices.STATION_KINDS,
+        ("station", "host_org_type"): choices.HOST_ORG_TYPES,
+        ("site", "kind"): choices.SITE_KINDS,
+        ("training", "mode"): trainings.MODES, ("training", "status"): trainings.STATUSES,
+        ("training_attendee", "sex"): choices.SEXES,
+        ("training_attendee", "category"): trainings.CATEGORIES,
+        ("agreement", "form"): agreements.FORMS, ("agreement", "status"): agreements.STATUSES,
+        ("agreement", "profit_basis"): agreements.BASES,
+        ("agreement", "risk_basis"): agreements.BASES,
+        ("payout", "kind"): agreements.PAYOUT_KINDS,
+    }
+    return {key: set(codes) | {""} for key, codes in table.items()}
+
+
+SPACE_SEPARATED = {("visit", "service_types")}
+
+
+def problem(model, key: str, value) -> str | None:
+    """Why ``value`` cannot be the field's value, or None. Unknown keys are not this
+    function's business (they are never written)."""
+    from app.sync.registry import collections
+    if key in collections(model):
+        if not isinstance(value, list) or len(value) > MAX_IDS:
+            return "must be a list of record ids"
+        return None if all(is_uuid(v) for v in value) else "holds something that is not a record id"
+    column = inspect(model).columns.get(key)
+    if column is None:
+        return None
+    if value is None:
+        return None if column.nullable else "may not be empty"
+    kind = column.type
+    if column.foreign_keys:
+        return None if is_uuid(value) else "is not a record id"
+    if isinstance(kind, Boolean):
+        return None if isinstance(value, bool) else "must be true or false"
+    if isinstance(kind, Integer):  # BigInteger is an Integer
+        limit = INT64 if isinstance(kind, BigInteger) else INT32
+        if not isinstance(value, int) or isinstance(value, bool):
+            return "must be a whole number"
+        return None if -limit - 1 <= value <= limit else "is out of range"
+    if isinstance(kind, Float):
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return "must be a number"
+        return None if math.isfinite(value) and abs(value) < 1e15 else "is out of range"
+    if isinstance(kind, DateTime):
+        return None if _parses(value, datetime.fromisoformat) else "is not a date and time"
+    if isinstance(kind, Date):
+        return None if _parses(value, date.fromisoformat) and len(value) == 10 else "is not a date"
+    if isinstance(kind, JSON):
+        expected = type(column.default.arg({}) if column.default and callable(column.default.arg)
+                        else {})
+        if not isinstance(value, expected):
+            return f"must be a JSON {'object' if expected is dict else 'list'}"
+        return None if len(str(value)) <= MAX_JSON else "is too large"
+    if isinstance(kind, String):  # Text is a String without a length
+        if not isinstance(value, str):
+            return "must be text"
+        if "\x00" in value:
+            return "holds a NUL character"
+        if kind.length and len(value) > kind.length:
+            return f"is longer than {kind.length} characters"
+        return _vocabulary_problem(model.__tablename__, key, value)
+    return None
+
+
+def _vocabulary_problem(record_type: str, key: str, value: str) -> str | None:
+    allowed = _vocabularies().get((record_type, key))
+    if allowed is None:
+        return None
+    codes = value.split() if (record_type, key) in SPACE_SEPARATED else [value]
+    unknown = [c for c in codes if c not in allowed]
+    return f"has an unknown code {unknown[0]!r}" if unknown else None
+
+
+def _parses(value, parse) -> bool:
+    if not isinstance(value, str) or len(value) > 40:
+        return False
+    try:
+        parse(value)
+    except ValueError:
+        return False
+    return True
