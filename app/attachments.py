@@ -173,8 +173,10 @@ def normalise_photo(data: bytes) -> dict:
         try:
             image = _decode(image)
             taken, lat, lon = _exif_when_where(image)
-            if image.mode not in ("RGB", "L", "RGBA", "LA", "CMYK", "YCbCr"):
-                image = image.convert("RGB")  # palette and 1-bit images resize badly
+            if image.mode == "1":  # 1-bit and palette images resize badly: widen them first,
+                image = image.convert("L")  # a black-and-white scan to one byte a pixel
+            elif image.mode not in ("RGB", "L", "RGBA", "LA", "CMYK", "YCbCr"):
+                image = image.convert("RGB")
             image.thumbnail((MAX_SIDE, MAX_SIDE))  # smaller first: the rest works on less
             image = ImageOps.exif_transpose(image)
             if image.mode not in ("RGB", "L"):
