@@ -23,7 +23,7 @@ translations: $(VENV)/.installed
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty
-	@echo "Kepai Station: http://$(HOST):$(PORT)/  (demo-staff / demo12345)"
+	@echo "Kepai Station: http://$(HOST):$(PORT)/  (demo-staff / kepai-demo-1)"
 	$(BIN)/waitress-serve --host $(HOST) --port $(PORT) --threads $(THREADS) wsgi:app
 
 serve: install

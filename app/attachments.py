@@ -2,14 +2,27 @@
 (EXIF orientation applied, at most 1600 px, metadata stripped, a thumbnail made), PDFs
 recognised by their structure, everything stored once by SHA-256.
 
+Images are decoded only within bounds. An image's width × height is read from its header
+and checked against ``MAX_PIXELS`` before any pixel is decoded, whatever its format (the
+formats taken are ``IMAGE_FORMATS``: JPEG, PNG, WebP, HEIC/HEIF and a few scanner
+formats); Pillow's decompression-bomb warning counts as a refusal too. Decoding then runs
+in at most ``IMAGE_WORKERS`` (a setting, default 2) requests at once, so that many photos
+sent together wait for each other instead of taking many times the memory; a JPEG is
+decoded directly at the smallest scale that still gives the stored size.
+
 ``add()`` raises ``AttachmentError`` with a message in the user's language; nothing is
-stored or recorded then.
+stored or recorded then. The name a file was sent with is kept only for display, as a
+safe base name (``files.safe_filename``).
 """
 import io
+import threading
+import warnings
+from contextlib import contextmanager
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 from sqlalchemy import select
 
 from app import files
@@ -20,7 +33,9 @@ from app.models.base import new_id
 MAX_BYTES = 20 * 1024 * 1024
 MAX_SIDE = 1600
 THUMB_SIDE = 320
-MAX_PIXELS = 80_000_000  # refuse decompression bombs
+MAX_PIXELS = 80_000_000  # width × height; a larger image is refused before it is decoded
+DECODE_WAIT_SECONDS = 120  # how long an image waits for a free decoding slot
+IMAGE_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "HEIF", "AVIF", "GIF", "BMP", "TIFF"})
 
 try:  # iPhone photos: HEIC/HEIF through the maintained pillow-heif plugin
     from pillow_heif import register_heif_opener
@@ -28,11 +43,79 @@ try:  # iPhone photos: HEIC/HEIF through the maintained pillow-heif plugin
 except ImportError:  # pragma: no cover - the package is a dependency; tolerate its absence
     pass
 
+# Pillow only warns between one and two times this limit (and refuses beyond); the warning
+# is made an error below and the limit is checked again by ``open_within_bounds``.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+_BOMB_IS_AN_ERROR = ("error", None, Image.DecompressionBombWarning, None, 0)
+_slots_lock = threading.Lock()
 
 
 class AttachmentError(ValueError):
     """A file that cannot be attached; the message says why, for the user."""
+
+
+def _too_many_pixels() -> AttachmentError:
+    return AttachmentError(_("The image is too large in pixels: at most %(mp)s megapixels. "
+                             "Take it again in the camera's normal mode, or make it smaller.",
+                             mp=MAX_PIXELS // 1_000_000))
+
+
+def _not_an_image() -> AttachmentError:
+    return AttachmentError(_("This file is not an image, or it is damaged."))
+
+
+def _bomb_warning_is_an_error() -> None:
+    """Make Pillow's DecompressionBombWarning an exception in this process. Checked on
+    every use rather than once at import, because a test runner (or anything using
+    ``warnings.catch_warnings``) may have put the filters back since."""
+    if _BOMB_IS_AN_ERROR not in warnings.filters:
+        warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
+def open_within_bounds(data: bytes) -> Image.Image:
+    """Open an image reading only its header, and refuse it (AttachmentError) unless it
+    is of an accepted format and its width × height is within ``MAX_PIXELS``. No pixel
+    has been decoded when this returns; the caller decodes in a ``decoding_slot``."""
+    _bomb_warning_is_an_error()
+    try:
+        image = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels() from None
+    except Exception:  # noqa: BLE001 - any failure to read a header sent by anyone
+        raise _not_an_image() from None
+    width, height = image.size
+    if image.format not in IMAGE_FORMATS or width < 1 or height < 1:
+        raise _not_an_image()
+    if width * height > MAX_PIXELS:
+        raise _too_many_pixels()
+    return image
+
+
+def _slots() -> threading.BoundedSemaphore:
+    """The application's decoding slots: ``IMAGE_WORKERS`` of them, made on first use."""
+    app = current_app._get_current_object()
+    slots = app.extensions.get("kepai_image_slots")
+    if slots is None:
+        with _slots_lock:
+            slots = app.extensions.get("kepai_image_slots")
+            if slots is None:
+                size = max(1, int(app.config.get("IMAGE_WORKERS") or 1))
+                slots = app.extensions["kepai_image_slots"] = threading.BoundedSemaphore(size)
+    return slots
+
+
+@contextmanager
+def decoding_slot():
+    """Hold one of the few decoding slots while decoding an image; an image that waited
+    ``DECODE_WAIT_SECONDS`` in vain is refused with a message to send it again."""
+    slots = _slots()
+    if not slots.acquire(timeout=DECODE_WAIT_SECONDS):
+        raise AttachmentError(_("The station is busy with other images; send this one again "
+                                "in a minute."))
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 def _exif_when_where(image) -> tuple[datetime | None, float | None, float | None]:
@@ -64,29 +147,52 @@ def _exif_when_where(image) -> tuple[datetime | None, float | None, float | None
     return taken, lat, lon
 
 
+def _decode(image: Image.Image) -> Image.Image:
+    """Decode an opened image's pixels, a JPEG at the smallest scale that still gives
+    ``MAX_SIDE`` (a phone's 4000 × 3000 photo decodes as 2000 × 1500)."""
+    if image.format in ("JPEG", "MPO"):
+        width, height = image.size
+        factor = max(width, height) / MAX_SIDE
+        if factor >= 2:
+            image.draft(None, (max(1, int(width / factor)), max(1, int(height / factor))))
+    image.load()
+    return image
+
+
 def normalise_photo(data: bytes) -> dict:
     """Check an image by content and return the stored form: JPEG bytes, a thumbnail,
-    size, and the EXIF capture time and position (then dropped from the file)."""
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            probe.verify()
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except Image.DecompressionBombError:
-        raise AttachmentError(_("The image is too large in pixels.")) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise AttachmentError(_("This file is not an image, or it is damaged.")) from None
-    taken, lat, lon = _exif_when_where(image)
-    image = ImageOps.exif_transpose(image)
-    if image.mode not in ("RGB", "L"):
-        image = image.convert("RGB")
-    image.thumbnail((MAX_SIDE, MAX_SIDE))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=85, optimize=True)  # no EXIF written: metadata stripped
-    thumb = image.copy()
-    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
-    thumb_out = io.BytesIO()
-    thumb.save(thumb_out, "JPEG", quality=80)
+    size, and the EXIF capture time and position (then dropped from the file). Its size
+    is checked before decoding, and the decoding waits for a free slot."""
+    with open_within_bounds(data) as probe:
+        try:
+            probe.verify()  # the file's structure (a PNG's checksums), still no pixels
+        except Exception:  # noqa: BLE001 - a damaged file, whatever the plugin raises
+            raise _not_an_image() from None
+    image = open_within_bounds(data)  # verify() spends the image it checked: open again
+    with decoding_slot():
+        try:
+            image = _decode(image)
+            taken, lat, lon = _exif_when_where(image)
+            if image.mode == "1":  # 1-bit and palette images resize badly: widen them first,
+                image = image.convert("L")  # a black-and-white scan to one byte a pixel
+            elif image.mode not in ("RGB", "L", "RGBA", "LA", "CMYK", "YCbCr"):
+                image = image.convert("RGB")
+            image.thumbnail((MAX_SIDE, MAX_SIDE))  # smaller first: the rest works on less
+            image = ImageOps.exif_transpose(image)
+            if image.mode not in ("RGB", "L"):
+                image = image.convert("RGB")
+        except AttachmentError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _too_many_pixels() from None
+        except Exception:  # noqa: BLE001 - truncated or corrupt data, whatever the decoder raises
+            raise _not_an_image() from None
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=85, optimize=True)  # no EXIF written: metadata stripped
+        thumb = image.copy()
+        thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
+        thumb_out = io.BytesIO()
+        thumb.save(thumb_out, "JPEG", quality=80)
     return {"data": out.getvalue(), "thumb": thumb_out.getvalue(), "width": image.width,
             "height": image.height, "taken_at": taken, "latitude": lat, "longitude": lon}
 
@@ -96,33 +202,64 @@ def check_pdf(data: bytes) -> None:
         raise AttachmentError(_("This file is not a PDF, or it is incomplete."))
 
 
-def add(record, upload, kind: str = "photo", caption: str = "") -> Attachment:
-    """Attach an uploaded file (a werkzeug FileStorage) to ``record`` in the current
-    session; the caller commits together with the record."""
+def read_upload(upload) -> bytes:
+    """The bytes of an upload (a werkzeug FileStorage), from its start; refused when
+    empty or larger than ``MAX_BYTES``."""
+    if upload.stream.seekable():
+        upload.stream.seek(0)
     data = upload.read(MAX_BYTES + 1)
+    if upload.stream.seekable():
+        upload.stream.seek(0)
     if not data:
         raise AttachmentError(_("The file is empty."))
     if len(data) > MAX_BYTES:
         raise AttachmentError(_("The file is too large: at most %(mb)s MB.",
                                 mb=MAX_BYTES // (1024 * 1024)))
-    filename = (upload.filename or "")[-200:]
-    if data.startswith(b"%PDF-"):
-        if kind == "photo":
-            raise AttachmentError(_("This file is not an image, or it is damaged."))
-        check_pdf(data)
-        meta = {"data": data, "thumb": None, "width": None, "height": None, "taken_at": None,
-                "latitude": None, "longitude": None}
-        content_type = "application/pdf"
-    else:
-        meta = normalise_photo(data)
-        content_type = "image/jpeg"
+    return data
+
+
+def prepare(upload, kind: str = "photo") -> dict:
+    """Check an upload and make what would be stored, writing nothing: the file's bytes
+    (a photo normalised, a PDF as sent), thumbnail, size, EXIF hints, content type and
+    the safe name to show. Raises AttachmentError.
+
+    The result is kept on the upload: a form that checks its photos before saving and
+    then saves them decodes each image once."""
+    kept = getattr(upload, "_kepai_prepared", None)
+    if kept is not None and kept[0] == kind:
+        if isinstance(kept[1], AttachmentError):
+            raise kept[1]
+        return kept[1]
+    try:
+        data = read_upload(upload)
+        if data.startswith(b"%PDF-"):
+            if kind == "photo":
+                raise _not_an_image()
+            check_pdf(data)
+            meta = {"data": data, "thumb": None, "width": None, "height": None,
+                    "taken_at": None, "latitude": None, "longitude": None,
+                    "content_type": "application/pdf"}
+        else:
+            meta = {**normalise_photo(data), "content_type": "image/jpeg"}
+    except AttachmentError as refused:
+        upload._kepai_prepared = (kind, refused)
+        raise
+    meta["filename"] = files.safe_filename(upload.filename)
+    upload._kepai_prepared = (kind, meta)
+    return meta
+
+
+def add(record, upload, kind: str = "photo", caption: str = "") -> Attachment:
+    """Attach an uploaded file (a werkzeug FileStorage) to ``record`` in the current
+    session; the caller commits together with the record."""
+    meta = prepare(upload, kind)
     if record.id is None:
         record.id = new_id()
     sha = files.store(meta["data"])
     thumb = files.store(meta["thumb"]) if meta["thumb"] else None
     attachment = Attachment(
         record_type=record.__tablename__, record_id=record.id, kind=kind, sha256=sha,
-        thumb_sha256=thumb, filename=filename, content_type=content_type,
+        thumb_sha256=thumb, filename=meta["filename"], content_type=meta["content_type"],
         size=len(meta["data"]), width=meta["width"], height=meta["height"],
         taken_at=meta["taken_at"], latitude=meta["latitude"], longitude=meta["longitude"],
         caption=caption[:200], owner_node=record.owner_node)

@@ -5,8 +5,9 @@ import re
 import sys
 
 import click
-from flask import g
+from flask import current_app, g
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from app import choices
@@ -50,7 +51,7 @@ def node_init(role, code, name):
 @click.option("--commissioner", "commissioner_id", default=None, help="commissioner record id")
 def users_create(username, role, display_name, commissioner_id):
     """Create an account; the password is asked for, or read from stdin when piped."""
-    from app.auth.services import (MIN_PASSWORD_LENGTH, USERNAME_PATTERN, create_user,
+    from app.auth.services import (USERNAME_PATTERN, create_user, password_problem,
                                    username_taken)
     node = this_node()
     if node is None:
@@ -70,10 +71,11 @@ def users_create(username, role, display_name, commissioner_id):
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\n")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.BadParameter(f"the password needs at least {MIN_PASSWORD_LENGTH} characters",
-                                 param_hint="password")
-    g.actor = "cli"
+    g.actor = "cli"  # also makes g non-empty, which Flask-Babel needs to translate at all
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):  # no request, no session
+        problem = password_problem(password)                         # language: the default
+    if problem:
+        raise click.BadParameter(problem, param_hint="password")
     create_user(username=username, password=password, role=role, node_code=node.code,
                 display_name=display_name, commissioner_id=commissioner_id)
     click.echo(f"user {username.lower()} ({role}) created")
@@ -95,7 +97,7 @@ def _commissioner_here(commissioner_id: str, node_code: str) -> bool:
 @click.option("--if-empty", is_flag=True, help="do nothing when the database has users")
 def seed_demo(scale, if_empty):
     """Make a realistic demo station with accounts demo-admin, demo-staff and
-    demo-commissioner (password demo12345)."""
+    demo-commissioner (password kepai-demo-1)."""
     from app.demo import seed
     if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
         click.echo("database has users: demo data not added")

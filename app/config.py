@@ -20,6 +20,7 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session: phones stay open all day
     "WTF_CSRF_HEADERS": ["X-CSRFToken"],
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    "IMAGE_WORKERS": 2,          # images decoded at once; more uploads wait (app/attachments.py)
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LANGUAGES": ["zh_CN", "en"],

@@ -3,7 +3,7 @@
 The station is the grassroots workstation of 土默特左旗 (Tumed Left Banner, county code
 150121) in Hohhot, with its real townships and plausible villages, the region's
 industry clusters, commissioners with Chinese names, service targets, sites and teams,
-and three accounts: demo-admin, demo-staff and demo-commissioner (password demo12345).
+and three accounts: demo-admin, demo-staff and demo-commissioner (password kepai-demo-1).
 
 ``scale="county"`` makes three years of a busy county (about 150 commissioners); the
 issues for visits, trainings and agreements extend it with their own records.
@@ -24,7 +24,7 @@ from app.places.services import county_of_node
 
 DEMO_CODE = "150121-01"
 DEMO_NAME = "土默特左旗科技特派员工作站"
-DEMO_PASSWORD = "demo12345"
+DEMO_PASSWORD = "kepai-demo-1"
 
 TOWNSHIPS = {
     "察素齐镇": ["讨思浩村", "把什村", "西沟门村", "北只图村", "陶思浩村"],

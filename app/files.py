@@ -1,13 +1,38 @@
 """Content-addressed file storage: ``instance/files/ab/abcdef…`` holds the bytes whose
-SHA-256 is ``abcdef…``. A file is written once, atomically, and never changed."""
+SHA-256 is ``abcdef…``. A file is written once, atomically, and never changed.
+
+Files are found by their hash, never by the name they were sent with: that name is kept
+only to show, reduced by ``safe_filename`` to a plain base name."""
 import hashlib
 import os
 import re
 import tempfile
+import unicodedata
 
 from flask import current_app
 
 SHA = re.compile(r"^[0-9a-f]{64}$")
+FILENAME_LIMIT = 120  # characters kept of a sent file name (the column holds 200)
+
+
+def safe_filename(name: str | None, limit: int = FILENAME_LIMIT) -> str:
+    """A sent file name reduced to what may be kept and shown: its last path component
+    (``../../x.jpg`` and ``C:\\fakepath\\x.jpg`` are ``x.jpg``), without control or
+    invisible formatting characters (a right-to-left override can disguise ``gpj.exe``),
+    spaces collapsed, no leading dots, at most ``limit`` characters with the extension
+    kept. Applying it twice changes nothing; "" when nothing is left."""
+    text = unicodedata.normalize("NFC", str(name or ""))
+    text = "".join(" " if unicodedata.category(c) == "Zs" or c in "\t\n\r\v\f" else c
+                   for c in text if unicodedata.category(c)[0] != "C" or c in "\t\n\r\v\f")
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    text = " ".join(text.split()).lstrip(". ").rstrip(" ")
+    if len(text) > limit:
+        stem, dot, extension = text.rpartition(".")
+        if dot and stem and 0 < len(extension) <= 16:
+            text = stem[:limit - len(extension) - 1].rstrip(" .") + "." + extension
+        else:
+            text = text[:limit].rstrip(" ")
+    return text
 
 
 def root() -> str:

@@ -28,7 +28,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INSTANCE = "/tmp/kepai-bench"
-USER, PASSWORD = "demo-staff", "demo12345"
+USER, PASSWORD = "demo-staff", "kepai-demo-1"
 LOGIN = ("login page", "/login")
 PAGES = [
     ("visit list", "/visits/"),

@@ -260,3 +260,69 @@ def test_admin_resets_a_password(app, login):
         "confirm": "reset-pass-3"})
     assert response.status_code == 302, response.get_data(as_text=True)
     assert services.password_matches(_user(app, "staff"), "reset-pass-3")
+
+
+# The password rule: at least 10 characters, not one of the common passwords.
+
+WEAK = [("123456789", "密码太短：至少需要 10 个字符"),        # 9 characters
+        ("password", "密码太短"),
+        ("1234567890", "最常用的密码之一"),
+        ("Password123", "最常用的密码之一"),               # the list is compared in any case
+        ("WOAINI1314", "最常用的密码之一")]                # and holds China's common ones
+
+
+def test_password_rule():
+    assert services.MIN_PASSWORD_LENGTH == 10
+    assert len(services.common_passwords()) > 10_000
+    assert {"123456", "password", "qwertyuiop", "woaini1314"} <= services.common_passwords()
+    for password in (PASSWORD, "wheat-field-2025", "十个汉字也是可以的密码呢", "x" * 200):
+        assert services.password_problem(password) is None, password
+
+
+@pytest.mark.parametrize("weak,why", WEAK)
+def test_weak_password_refused_on_the_users_page(app, login, weak, why):
+    before = _count_users(app)
+    response = login("admin").post("/users/new", data=_new_user(password=weak, confirm=weak))
+    assert response.status_code == 422
+    assert why in response.get_data(as_text=True)
+    assert _count_users(app) == before
+
+
+@pytest.mark.parametrize("weak,why", WEAK)
+def test_weak_password_refused_as_an_admins_reset(app, login, weak, why):
+    staff = _user(app, "staff")
+    response = login("admin").post(f"/users/{staff.id}", data={
+        "role": "station_staff", "active": "y", "password": weak, "confirm": weak})
+    assert response.status_code == 422 and why in response.get_data(as_text=True)
+    assert services.password_matches(_user(app, "staff"), PASSWORD)
+
+
+@pytest.mark.parametrize("weak,why", WEAK)
+def test_weak_password_refused_as_ones_own_change(app, login, weak, why):
+    client = login("staff")
+    response = client.post("/password", data={"current": PASSWORD, "new": weak, "confirm": weak})
+    assert response.status_code == 422 and why in response.get_data(as_text=True)
+    assert services.password_matches(_user(app, "staff"), PASSWORD)
+
+
+def test_weak_password_reason_in_english_too(app, login):
+    client = login("staff", lang="en")
+    response = client.post("/password", data={"current": PASSWORD, "new": "qwertyuiop",
+                                              "confirm": "qwertyuiop"})
+    assert response.status_code == 422
+    assert "one of the most common passwords" in response.get_data(as_text=True)
+
+
+def test_services_refuse_a_weak_password_whoever_calls_them(app):
+    with app.test_request_context():
+        staff = db.session.scalar(select(User).where(User.username == "staff"))
+        with pytest.raises(services.WeakPassword):
+            services.change_password(staff, "qwertyuiop")
+        with pytest.raises(services.WeakPassword):
+            services.create_user(username="weak", password="short", role="station_staff",
+                                 node_code="150121-01")
+        with pytest.raises(services.WeakPassword):
+            services.update_user(staff, display_name="", role="station_staff",
+                                 commissioner_id=None, active=True, new_password="1234567890")
+        db.session.rollback()
+    assert services.password_matches(_user(app, "staff"), PASSWORD)

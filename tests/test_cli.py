@@ -93,8 +93,11 @@ def _users(app):
 @pytest.mark.parametrize("args,stdin,word", [
     (["--username", "staff", "--role", "station_staff"], PASSWORD, "taken"),
     (["--username", "STAFF", "--role", "station_staff"], PASSWORD, "taken"),
-    (["--username", "newbie", "--role", "station_staff"], "short", "8 characters"),
-    (["--username", "newbie", "--role", "station_staff"], "", "8 characters"),
+    (["--username", "newbie", "--role", "station_staff"], "short", "至少需要 10 个字符"),
+    (["--username", "newbie", "--role", "station_staff"], "", "至少需要 10 个字符"),
+    (["--username", "newbie", "--role", "station_staff"], "123456789", "至少需要 10 个字符"),
+    (["--username", "newbie", "--role", "station_staff"], "QwertyUiop", "最常用的密码"),
+    (["--username", "newbie", "--role", "station_staff"], "woaini1314", "最常用的密码"),
     (["--username", "newbie", "--role", "janitor"], PASSWORD, "--role"),
     (["--username", "王 五", "--role", "station_staff"], PASSWORD, "--username"),
     (["--username", "x" * 41, "--role", "station_staff"], PASSWORD, "--username"),

@@ -34,5 +34,5 @@ def test_seed_demo_makes_station_and_accounts(empty_app):
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert again.exit_code == 0 and "not added" in again.output
     client = empty_app.test_client()
-    response = client.post("/login", data={"username": "demo-staff", "password": "demo12345"})
+    response = client.post("/login", data={"username": "demo-staff", "password": "kepai-demo-1"})
     assert response.status_code == 302

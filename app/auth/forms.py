@@ -3,7 +3,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
-from app.auth.services import MIN_PASSWORD_LENGTH, USERNAME_PATTERN
+from app.auth.services import USERNAME_PATTERN, password_problem
+
+
+def strong_password(form, field):
+    """A new password that ``password_problem`` allows (empty is left to the other rules)."""
+    problem = password_problem(field.data) if field.data else None
+    if problem:
+        raise ValidationError(problem)
 
 
 class LoginForm(FlaskForm):
@@ -14,8 +21,7 @@ class LoginForm(FlaskForm):
 
 class PasswordChangeForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[InputRequired()])
-    new = PasswordField(_l("New password"), validators=[
-        InputRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
+    new = PasswordField(_l("New password"), validators=[InputRequired(), strong_password])
     confirm = PasswordField(_l("New password again"), validators=[
         InputRequired(), EqualTo("new", message=_l("The two passwords differ."))])
 
@@ -30,8 +36,7 @@ class UserForm(FlaskForm):
     # The filter makes "none" (no field sent, or an account without one) the empty choice.
     commissioner_id = SelectField(_l("Commissioner record"), filters=[lambda v: v or ""])
     active = BooleanField(_l("Active"), default=True)
-    password = PasswordField(_l("Password"), validators=[
-        Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
+    password = PasswordField(_l("Password"), validators=[Optional(), strong_password])
     confirm = PasswordField(_l("Password again"), validators=[
         EqualTo("password", message=_l("The two passwords differ."))])
 

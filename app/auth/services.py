@@ -1,19 +1,66 @@
-"""Passwords, login throttling and user accounts."""
+"""Passwords, login throttling and user accounts.
+
+A new password (an account made on the users page or by `flask users create`, a reset by
+an administrator, a user's own change) has at least ``MIN_PASSWORD_LENGTH`` characters
+and is not one of the most common passwords (``app/data/common-passwords*.txt``, compared
+without regard to case): ``password_problem`` says why one is refused, and the functions
+that set a password refuse it too (``WeakPassword``)."""
+import functools
+import os
 import time
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.models import LoginAttempt, User, utcnow
 
 hasher = PasswordHasher()
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200
+DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
+COMMON_PASSWORD_FILES = ("common-passwords.txt", "common-passwords-cn.txt")
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,40}$"  # the users page and `flask users create` alike
 _DUMMY_HASH = hasher.hash("no such user: a hash to check against")
+
+
+class WeakPassword(ValueError):
+    """A password that may not be set; the message says why, for the user."""
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The common passwords shipped with the program, in lower case, read once."""
+    found = set()
+    for name in COMMON_PASSWORD_FILES:
+        with open(os.path.join(DATA, name), encoding="utf-8") as f:
+            found.update(line.strip().lower() for line in f if line.strip())
+    return frozenset(found)
+
+
+def password_problem(password: str | None) -> str | None:
+    """Why ``password`` may not be set, in the user's language, or None when it may."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return _("The password is too short: it needs at least %(n)s characters.",
+                 n=MIN_PASSWORD_LENGTH)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return _("The password is too long: at most %(n)s characters.", n=MAX_PASSWORD_LENGTH)
+    if password.lower() in common_passwords():
+        return _("This password is one of the most common passwords, which are guessed "
+                 "first. Choose another one.")
+    return None
+
+
+def _checked(password: str) -> str:
+    problem = password_problem(password)
+    if problem:
+        raise WeakPassword(problem)
+    return password
 
 
 def hash_password(password: str) -> str:
@@ -75,7 +122,7 @@ def authenticate(username: str, password: str, address: str) -> User | None:
 def create_user(*, username: str, password: str, role: str, node_code: str,
                 display_name: str = "", commissioner_id: str | None = None) -> User:
     user = User(username=username.strip().lower(), display_name=display_name,
-                password_hash=hash_password(password), role=role, node_code=node_code,
+                password_hash=hash_password(_checked(password)), role=role, node_code=node_code,
                 commissioner_id=commissioner_id or None, password_changed_at=utcnow())
     db.session.add(user)
     db.session.commit()
@@ -89,14 +136,14 @@ def update_user(user: User, *, display_name: str, role: str, commissioner_id: st
     user.commissioner_id = commissioner_id or None
     user.active = active
     if new_password:
-        user.password_hash = hash_password(new_password)
+        user.password_hash = hash_password(_checked(new_password))
         user.password_changed_at = utcnow()
     db.session.commit()
     return user
 
 
 def change_password(user: User, new_password: str) -> None:
-    user.password_hash = hash_password(new_password)
+    user.password_hash = hash_password(_checked(new_password))
     user.password_changed_at = utcnow()
     db.session.commit()
 

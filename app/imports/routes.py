@@ -4,6 +4,7 @@ import io
 from flask import abort, flash, redirect, send_file, url_for
 from flask_babel import gettext as _
 
+from app import files
 from app.htmx import invalid, render
 from app.imports import bp, services, workbook
 from app.imports.columns import SPECS
@@ -41,7 +42,7 @@ def start(kind):
         form.file.errors.append(str(problem))
         return _page(spec, form, 422)
     token = services.store(kind, data, upload.filename or "") if result.ok else None
-    return _preview(spec, result, token, upload.filename or "")
+    return _preview(spec, result, token, files.safe_filename(upload.filename))
 
 
 def _preview(spec, result, token, filename):

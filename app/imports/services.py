@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from app import records
+from app import files, records
 from app.extensions import db
 from app.imports import workbook
 from app.imports.columns import Column, Spec
@@ -242,7 +242,8 @@ def store(kind: str, data: bytes, filename: str) -> str:
     token = secrets.token_hex(16)
     with open(os.path.join(folder, f"{token}.xlsx"), "wb") as f:
         f.write(data)
-    meta = {"kind": kind, "user_id": current_user.id, "filename": filename, "at": time.time()}
+    meta = {"kind": kind, "user_id": current_user.id, "filename": files.safe_filename(filename),
+            "at": time.time()}
     with open(os.path.join(folder, f"{token}.json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, ensure_ascii=False)
     return token

@@ -3,8 +3,9 @@ bytes are stored once per content under the instance folder, addressed by SHA-25
 from datetime import datetime
 
 from sqlalchemy import DateTime, Float, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from app.files import safe_filename
 from app.models.base import Base, Synced
 
 
@@ -26,6 +27,12 @@ class Attachment(Synced, Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     caption: Mapped[str] = mapped_column(String(200), default="")
+
+    @validates("filename")
+    def _keep_safe_name(self, _key, value):
+        """However the row is written (a form, sync, a script), only a safe base name of
+        the sent file name is kept: never a path, a control character or a huge name."""
+        return safe_filename(value)
 
     def __str__(self) -> str:
         return self.filename or self.sha256[:12]

@@ -6,6 +6,7 @@ import io
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
+from app import files
 from app.forms import DeleteForm
 from app.htmx import invalid, render
 from app.imports import services as upload_store
@@ -150,7 +151,7 @@ def import_sheet(record_id):
         return _import_page(training, form, 422)
     token = upload_store.store(_kind(training), data, upload.filename or "") if result.ok else None
     return _import_page(training, SheetUploadForm(formdata=None), 200 if result.ok else 422,
-                        result=result, filename=upload.filename or "",
+                        result=result, filename=files.safe_filename(upload.filename),
                         confirm=ConfirmForm(token=token) if token else None)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from app import attachments, records
+from app import attachments, files, records
 from app.database import rows_at_once
 from app.extensions import db
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Visit, utcnow
@@ -196,19 +196,13 @@ def _values(data: dict, user) -> dict:
 
 
 def photo_errors(photos) -> dict:
-    """Check every upload before anything is written: {"photos": message} or {}."""
+    """Check every upload before anything is written: {"photos": message} or {}. Each
+    photo is decoded here once (within bounds); saving reuses what was made."""
     for upload in photos:
         try:
-            data = upload.read(attachments.MAX_BYTES + 1)
-            upload.stream.seek(0)
-            if len(data) > attachments.MAX_BYTES:
-                raise attachments.AttachmentError(_l(
-                    "The file is too large: at most %(mb)s MB.", mb=attachments.MAX_BYTES // 2**20))
-            if not data:
-                raise attachments.AttachmentError(_l("The file is empty."))
-            attachments.normalise_photo(data)
+            attachments.prepare(upload, "photo")
         except attachments.AttachmentError as error:
-            name = upload.filename or ""
+            name = files.safe_filename(upload.filename)
             return {"photos": f"{name}: {error}" if name else str(error)}
     return {}
 
@@ -268,7 +262,6 @@ def save(visit: Visit | None, data: dict, photos=(), user=None, visit_id: str | 
 
 def _attach(visit: Visit, photos) -> None:
     for upload in photos:
-        upload.stream.seek(0)
         attachments.add(visit, upload, kind="photo")
 
 
@@ -300,18 +293,15 @@ def defaults(user=None) -> dict:
 
 def exif_hint(photos) -> dict:
     """The capture time and position of the first photo that has them (for pre-filling
-    the visit when the user agrees): keys visited_on, start_time, latitude, longitude."""
-    import io
-    from PIL import Image
+    the visit when the user agrees): keys visited_on, start_time, latitude, longitude.
+    The photos are read as they will be stored (within bounds); one that is refused gives
+    no hint here, and ``photo_errors`` says why."""
     for upload in photos:
         try:
-            data = upload.read(attachments.MAX_BYTES + 1)
-            upload.stream.seek(0)
-            with Image.open(io.BytesIO(data)) as image:
-                taken, lat, lon = attachments._exif_when_where(image)
-        except Exception:  # noqa: BLE001 - a photo without readable EXIF gives no hint
-            upload.stream.seek(0)
+            meta = attachments.prepare(upload, "photo")
+        except attachments.AttachmentError:
             continue
+        taken, lat, lon = meta["taken_at"], meta["latitude"], meta["longitude"]
         hint = {}
         if isinstance(taken, datetime):
             hint.update(visited_on=taken.date(), start_time=taken.time().replace(second=0,
