@@ -98,7 +98,17 @@ def _pg_command_env() -> tuple[str, dict]:
 # --- owner-only files -----------------------------------------------------------------
 
 def _private_dir(path: str) -> None:
-    os.makedirs(path, mode=0o700, exist_ok=True)
+    """Make the folder, and any missing folder above it, owner-only (0700)."""
+    if os.path.isdir(path):
+        return
+    parent = os.path.dirname(path)
+    if parent and parent != path and not os.path.exists(parent):
+        _private_dir(parent)
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        if not os.path.isdir(path):
+            raise
     os.chmod(path, 0o700)
 
 
