@@ -8,6 +8,7 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 import zipfile
 
 import pytest
@@ -104,8 +105,8 @@ def test_backup_during_a_burst_of_writes_restores_every_acknowledged_write(
     def counts_then_wait(connection):
         found = counts(connection)
         if not waited:  # the live database's snapshot is open: writes go on meanwhile
-            mark = len(acknowledged)
-            while len(acknowledged) < mark + 5 and thread.is_alive():
+            mark, deadline = len(acknowledged), time.monotonic() + 30
+            while len(acknowledged) < mark + 5 and thread.is_alive() and time.monotonic() < deadline:
                 stop.wait(0.01)
             waited.append(len(acknowledged) - mark)
         return found
