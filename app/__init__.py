@@ -33,10 +33,10 @@ def create_app(test_config=None) -> Flask:
     cache.init_app(app)
     web.configure(app)
 
-    from app import (agreements, auth, clusters, commissioners, imports, main, places, stations,
-                     targets, teams, trainings, visits)
+    from app import (agreements, auth, backup, clusters, commissioners, imports, main, places,
+                     stations, targets, teams, trainings, visits)
     for area in (main, auth, places, clusters, stations, teams, commissioners, targets, imports,
-                 visits, trainings, agreements):
+                 visits, trainings, agreements, backup):
         app.register_blueprint(area.bp)
 
     from app.sync import api as sync_api
@@ -44,8 +44,10 @@ def create_app(test_config=None) -> Flask:
     app.register_blueprint(sync_api.bp)
     app.register_blueprint(sync_pages.bp)
 
+    from app.backup.cli import register as register_backup_commands
     from app.cli import register_commands
     from app.sync.cli import register as register_sync_commands
     register_commands(app)
     register_sync_commands(app)
+    register_backup_commands(app)
     return app

@@ -34,6 +34,11 @@ DEFAULTS = {
     "SYNC_INTERVAL": 60,         # seconds between syncs while all is well
     "SYNC_MAX_BACKOFF": 600,     # longest wait between attempts while the upstream is away
     "SYNC_TIMEOUT": 30,          # seconds to wait for the upstream's answer
+    "BACKUP_DIR": None,          # where backups go; None: instance/backups (app/backup)
+    "BACKUP_KEEP": 14,           # how many backups are kept (older ones are removed)
+    "BACKUP_COPY_TO": None,      # a folder (a USB stick) each backup is copied to as well
+    "BACKUP_DAILY": True,        # the running node makes a backup by itself once a day
+    "BACKUP_EVERY_HOURS": 24,    # ... when none was made in this many hours
 }
 
 SECRET_FILE = "secret_key"

@@ -25,6 +25,7 @@ PERMISSIONS = {
     "resolve_conflicts": ("station_staff", "station_admin", "league_admin", "region_admin"),
     "manage_sync": ADMIN_ROLES,
     "review_records": ("league_reviewer", "league_admin", "region_admin"),
+    "manage_backups": ("station_admin",),  # a league schedules `flask backup` (README)
 }
 
 

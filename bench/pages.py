@@ -205,7 +205,7 @@ def main():
     options = parser.parse_args()
     INSTANCE = options.instance
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEPAI_") and k != "DATABASE_URL"}
-    env.update(KEPAI_INSTANCE=INSTANCE, FLASK_APP="wsgi")
+    env.update(KEPAI_INSTANCE=INSTANCE, FLASK_APP="wsgi", KEPAI_BACKUP_DAILY="false")
     if options.no_cache:
         env["KEPAI_ANSWER_CACHE"] = "false"
     prepare(env, options.fresh)

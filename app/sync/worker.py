@@ -1,7 +1,8 @@
 """The background worker of a running node: syncs by itself whenever the upstream is
 reachable, waiting longer after each failure (up to ``SYNC_MAX_BACKOFF`` seconds), and
 never in a request's way; once a day it also refreshes the database's statistics
-(``database.analyze``). Started once per process, on the first request."""
+(``database.analyze``) and makes a backup (``BACKUP_DAILY``; app/backup). Started once
+per process, on the first request."""
 import threading
 import time
 
@@ -22,8 +23,10 @@ def backoff(failures: int, interval: float, ceiling: float) -> float:
 
 
 def start(app) -> bool:
-    """Start the worker thread if this process has none and auto sync is on."""
-    if _started.is_set() or not app.config.get("SYNC_AUTO", True) or app.testing:
+    """Start the worker thread if this process has none and auto sync or the daily
+    backup is on."""
+    if _started.is_set() or app.testing or not (
+            app.config.get("SYNC_AUTO", True) or app.config.get("BACKUP_DAILY", True)):
         return False
     _started.set()
     threading.Thread(target=_loop, args=(app,), name="kepai-sync", daemon=True).start()
@@ -41,7 +44,8 @@ def _loop(app) -> None:
             if analyzed is None or time.monotonic() - analyzed > ANALYZE_EVERY:
                 _analyze(app)
                 analyzed = time.monotonic()
-            settings = client.upstream()
+            _daily_backup(app)
+            settings = client.upstream() if app.config.get("SYNC_AUTO", True) else None
             if settings is not None:
                 try:
                     client.sync_once("auto")
@@ -64,3 +68,18 @@ def _analyze(app) -> None:
             analyze(connection)
     except Exception:  # noqa: BLE001 - stale statistics slow lists down, nothing worse
         app.logger.exception("could not refresh the database statistics")
+
+
+def _daily_backup(app) -> None:
+    """Make the day's backup when one is due (``backup.services.due``: judged from the
+    backups on disk, so a laptop switched off every night still gets one a day)."""
+    if not app.config.get("BACKUP_DAILY", True):
+        return
+    from app.backup import services
+    try:
+        if services.due():
+            services.make(trigger="daily")
+    except services.BackupError:
+        pass  # recorded in the backup folder's status, shown on the backups page
+    except Exception:  # noqa: BLE001 - a worker that dies syncs nothing more
+        app.logger.exception("daily backup failed")
