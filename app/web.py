@@ -43,10 +43,9 @@ def configure(app):
     login_manager.login_view = "auth.login"
 
     @login_manager.user_loader
-    def load_user(user_id):
-        from app.extensions import db
-        from app.models import User
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_id):
+        from app.auth.services import session_user
+        return session_user(session_id)
 
     @login_manager.unauthorized_handler
     def unauthorized():
