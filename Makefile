@@ -39,3 +39,4 @@ bench: install
 
 soak: install
 	KEPAI_SOAK=200 $(BIN)/pytest -q tests/test_sync_property.py
+	KEPAI_SOAK=25 $(BIN)/pytest -q -n 2 tests/test_no_server_errors.py

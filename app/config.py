@@ -16,6 +16,7 @@ DEFAULTS = {
     "SESSION_COOKIE_SECURE": False,  # True only when served over HTTPS
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": timedelta(days=30),  # "stay logged in" at most this long
     "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
     "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session: phones stay open all day
     "WTF_CSRF_HEADERS": ["X-CSRFToken"],
@@ -42,6 +43,7 @@ DEFAULTS = {
 }
 
 SECRET_FILE = "secret_key"
+LONGEST_REMEMBER = timedelta(days=30)  # no setting makes "stay logged in" last longer
 
 
 def _parse(value: str):
@@ -63,6 +65,10 @@ def load_config(app, test_config=None):
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if test_config:
         app.config.from_mapping(test_config)
+    remember = app.config["REMEMBER_COOKIE_DURATION"]
+    if not isinstance(remember, timedelta):  # seconds, from an environment variable
+        remember = timedelta(seconds=float(remember))
+    app.config["REMEMBER_COOKIE_DURATION"] = min(remember, LONGEST_REMEMBER)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         path = os.path.join(app.instance_path, "kepai.sqlite3")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"

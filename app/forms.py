@@ -1,10 +1,10 @@
 """Form pieces shared by the areas: fields, validators and helpers."""
 import re
-from datetime import date
+from datetime import date, time
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField, widgets
+from wtforms import SelectMultipleField, StringField, TimeField, widgets
 from wtforms.validators import ValidationError
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -61,3 +61,17 @@ class TrimmedStringField(StringField):
         super().process_formdata(valuelist)
         if self.data:
             self.data = self.data.strip()
+
+
+class TextTimeField(TimeField):
+    """A time of day that the record keeps as ``"HH:MM"`` text (a visit's start and end):
+    the record's text becomes a time, so that the form shows it and a form sent without
+    the field keeps it (the text once reached the page and the save as it was: a 500)."""
+
+    def process_data(self, value):
+        if isinstance(value, str):
+            try:
+                value = time.fromisoformat(value) if value else None
+            except ValueError:
+                value = None
+        super().process_data(value)

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from flask import abort, current_app, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy import update as sql_update
 
 from app import cache
 from app.database import rows_at_once
 from app.extensions import db
-from app.models import AuditEntry, utcnow
+from app.models import AuditEntry, NumberCounter, utcnow
 from app.node import subtree
 from app.security import writable
 
@@ -54,6 +55,31 @@ def _check_writable(record) -> None:
     """403 for a change to a record outside the user's node subtree."""
     if has_request_context() and current_user.is_authenticated and not writable(record):
         abort(403)
+
+
+def allocate(kind: str, owner_node: str, year: int, taken, largest) -> int:
+    """The next sequence of ``kind`` for ``owner_node`` in ``year``, taken in the current
+    transaction (commit it soon: writers of the same node wait until then).
+
+    The counter row is created if missing and then updated, which locks it: a
+    PostgreSQL row lock, SQLite's write lock (the update is the transaction's first
+    write). Records written without it (the demo seed, an import) can leave the counter
+    behind: ``taken(sequence)`` says whether a sequence is in use, and then the counter
+    jumps past ``largest()``, the largest sequence in use."""
+    key = {"kind": kind, "owner_node": owner_node, "year": year}
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(NumberCounter).values(**key, last=0).on_conflict_do_nothing())
+    row = NumberCounter.__table__.c
+    where = (row.kind == kind, row.owner_node == owner_node, row.year == year)
+    sequence = db.session.execute(sql_update(NumberCounter.__table__).where(*where)
+                                  .values(last=row.last + 1).returning(row.last)).scalar_one()
+    if taken(sequence):
+        sequence = (largest() or 0) + 1
+        db.session.execute(sql_update(NumberCounter.__table__).where(*where).values(last=sequence))
+    return sequence
 
 
 def history(record) -> list[AuditEntry]:

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from app import choices, security
 from app.extensions import login_manager
@@ -33,6 +34,14 @@ def local_url(target: str | None, default: str) -> str:
     return default
 
 
+class DatabaseInteger(IntegerConverter):
+    """``<int:...>`` in a URL: only what an integer column holds (PostgreSQL's INTEGER,
+    within SQLite's too); a larger number is a 404, not a database error (a 500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def select_locale():
     lang = session.get("lang")
     return lang if lang in current_app.config["LANGUAGES"] else \
@@ -40,13 +49,14 @@ def select_locale():
 
 
 def configure(app):
+    """Before the blueprints are registered: their URLs use the ``int`` converter."""
+    app.url_map.converters["int"] = DatabaseInteger
     login_manager.login_view = "auth.login"
 
     @login_manager.user_loader
-    def load_user(user_id):
-        from app.extensions import db
-        from app.models import User
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_id):
+        from app.auth.services import session_user
+        return session_user(session_id)
 
     @login_manager.unauthorized_handler
     def unauthorized():

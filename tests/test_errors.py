@@ -150,3 +150,19 @@ def test_every_error_title_is_translated():
     for code, title in ERROR_TITLES.items():
         translated = catalog.get(title._args[0])
         assert translated and re.search(r"[\u4e00-\u9fff]", translated.string), code
+
+
+def test_numbers_too_large_for_the_database_are_404(login):
+    """Once a 500: an <int:...> larger than an integer column reached the database."""
+    client = login("admin")
+    for url in ("/users/99999999999999999999", "/users/2147483648",
+                "/sync/conflicts/9223372036854775808", "/users/-1"):
+        assert client.get(url).status_code == 404, url
+    assert client.post("/sync/rejected/99999999999999999999").status_code == 404
+
+
+def test_control_characters_in_a_visit_search_are_ignored(login):
+    """Once a 500: a NUL in the search broke SQLite's full-text query."""
+    client = login("staff")
+    for q in ("00\x00", "\x00", "把什\x01村", "\x1f\x7f"):
+        assert client.get("/visits/", query_string={"q": q}).status_code == 200, repr(q)

@@ -454,3 +454,22 @@ def test_seed_small_makes_visits_with_history(app, runner):
         assert 20 <= visits <= 100
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)
                                  .where(AuditEntry.record_type == "visit")) == visits
+
+
+def test_edit_sent_without_the_time_fields_keeps_the_times(app, login, world):
+    """Once a 500: the record's "HH:MM" text reached the form as it was."""
+    client = login("staff")
+    assert client.post("/visits/new", data=visit_form(world)).status_code == 302
+    visit_id = only_visit(app)
+    data = visit_form(world, problem="改过的问题")
+    del data["start_time"], data["end_time"]
+    response = client.post(f"/visits/{visit_id}/edit", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        visit = db.session.get(Visit, visit_id)
+        assert (visit.start_time, visit.end_time, visit.problem) == ("09:00", "11:30", "改过的问题")
+    page = client.get(f"/visits/{visit_id}/edit").get_data(as_text=True)
+    assert 'value="09:00"' in page and 'value="11:30"' in page
+    response = client.post(f"/visits/{visit_id}/edit", data={**data, "visited_on": ""})
+    assert response.status_code == 422  # invalid, and the page with the times renders
+    assert 'value="09:00"' in response.get_data(as_text=True)

@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -7,6 +7,7 @@ from app import choices
 from app.auth import bp, services
 from app.auth.forms import LoginForm, PasswordChangeForm, UserForm
 from app.extensions import db
+from app.forms import DeleteForm
 from app.htmx import invalid, render
 from app.models import Commissioner, User
 from app.security import assignable_roles, require, scoped
@@ -42,8 +43,18 @@ def login():
     return render("auth/login.html", form=form)
 
 
+def _stay_logged_in() -> None:
+    """After the current user's own sessions were ended (a new password), keep this one:
+    log in again under the new generation, with a new remember-me cookie if it had one."""
+    cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    user = db.session.get(User, current_user.id)
+    login_user(user, remember=cookie in request.cookies)
+
+
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        services.end_sessions(current_user)
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -58,6 +69,7 @@ def password():
             form.current.errors.append(_("The current password is wrong."))
             return invalid("auth/password.html", form=form)
         services.change_password(current_user, form.new.data)
+        _stay_logged_in()
         flash(_("Your password has been changed."), "success")
         return redirect(url_for("main.home"))
     if form.is_submitted():
@@ -81,7 +93,8 @@ def _user_form(user: User | None = None) -> UserForm:
 @bp.get("/users")
 @require("manage_users")
 def users():
-    return render("auth/users.html", users=db.session.scalars(_node_users()).all())
+    return render("auth/users.html", users=db.session.scalars(_node_users()).all(),
+                  assignable=assignable_roles())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -106,12 +119,18 @@ def user_new():
     return render("auth/user_form.html", form=form, user=None)
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@require("manage_users")
-def user_edit(user_id: int):
+def _managed_user(user_id: int) -> User:
+    """An account of the admin's node with a role they may assign, or 404."""
     user = db.session.scalar(_node_users().where(User.id == user_id))
     if user is None or user.role not in assignable_roles():
         abort(404)
+    return user
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@require("manage_users")
+def user_edit(user_id: int):
+    user = _managed_user(user_id)
     form = _user_form(user)
     del form.username
     if form.validate_on_submit():
@@ -122,8 +141,26 @@ def user_edit(user_id: int):
                 user, display_name=form.display_name.data or "", role=form.role.data,
                 commissioner_id=form.commissioner_id.data or None, active=form.active.data,
                 new_password=form.password.data or "")
+            if user.id == current_user.id:  # an admin's own new password
+                _stay_logged_in()
             flash(_("The account has been saved."), "success")
             return redirect(url_for("auth.users"))
     if form.is_submitted():
         return invalid("auth/user_form.html", form=form, user=user)
     return render("auth/user_form.html", form=form, user=user)
+
+
+@bp.post("/users/<int:user_id>/end-sessions")
+@require("manage_users")
+def user_end_sessions(user_id: int):
+    """End every session and remember-me cookie of an account (a lost phone, a shared
+    laptop); ending one's own keeps the current session."""
+    user = _managed_user(user_id)
+    if not DeleteForm().validate_on_submit():
+        abort(400)
+    services.end_sessions(user)
+    if user.id == current_user.id:
+        _stay_logged_in()
+    flash(_("Every session of %(name)s has ended; they must log in again.", name=user),
+          "success")
+    return redirect(url_for("auth.users"))

@@ -1,10 +1,16 @@
-"""Passwords, login throttling and user accounts.
+"""Passwords, login throttling, user accounts and the sessions that end with them.
 
 A new password (an account made on the users page or by `flask users create`, a reset by
 an administrator, a user's own change) has at least ``MIN_PASSWORD_LENGTH`` characters
 and is not one of the most common passwords (``app/data/common-passwords*.txt``, compared
 without regard to case): ``password_problem`` says why one is refused, and the functions
-that set a password refuse it too (``WeakPassword``)."""
+that set a password refuse it too (``WeakPassword``).
+
+Sessions end by generation: a user's ``session_generation`` is part of the id that the
+session and the remember-me cookie carry (``User.get_id``), and ``session_user`` loads
+a user only while the two agree. Logout, a new password, disabling the account and an
+admin's "end sessions" bump it (``end_sessions``), which ends every session and
+remember-me cookie of the account at once, wherever they were copied to."""
 import functools
 import os
 import time
@@ -131,6 +137,10 @@ def create_user(*, username: str, password: str, role: str, node_code: str,
 
 def update_user(user: User, *, display_name: str, role: str, commissioner_id: str | None,
                 active: bool, new_password: str = "") -> User:
+    """Save an admin's changes; a new password or a disabled account ends the user's
+    sessions."""
+    if (user.active and not active) or new_password:
+        _bump_generation(user)
     user.display_name = display_name
     user.role = role
     user.commissioner_id = commissioner_id or None
@@ -143,9 +153,36 @@ def update_user(user: User, *, display_name: str, role: str, commissioner_id: st
 
 
 def change_password(user: User, new_password: str) -> None:
+    """A user's own new password; every session of theirs ends (the caller logs the
+    current one in again)."""
+    _bump_generation(user)
     user.password_hash = hash_password(_checked(new_password))
     user.password_changed_at = utcnow()
     db.session.commit()
+
+
+def end_sessions(user: User) -> None:
+    """End every session and remember-me cookie of ``user`` (logout, an admin's action)."""
+    _bump_generation(user)
+    db.session.commit()
+
+
+def _bump_generation(user: User) -> None:
+    # In SQL, so that two bumps at once both count.
+    user.session_generation = User.session_generation + 1
+
+
+def session_user(session_id: str) -> User | None:
+    """The user a session or remember-me cookie names (``<id>:<generation>``, see
+    ``User.get_id``), or None when the account is gone or disabled or the generation has
+    moved on since the session began (its sessions were ended)."""
+    user_id, _, generation = (session_id or "").partition(":")
+    if not (user_id.isdigit() and generation.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_generation != int(generation):
+        return None
+    return user
 
 
 def username_taken(username: str) -> bool:

@@ -3,6 +3,7 @@ from app.models.agreement import Agreement, AgreementParty, Payout
 from app.models.attachment import Attachment
 from app.models.audit import AuditEntry, ChangeLogEntry, OutboxEntry
 from app.models.base import Base, Synced, utcnow
+from app.models.counter import NumberCounter
 from app.models.node import NodeIdentity
 from app.models.people import Commissioner, ServiceTarget
 from app.models.reference import Cluster, Place, ServiceTeam, Site, Station
@@ -14,7 +15,8 @@ from app.models.visit import Visit
 
 __all__ = [
     "Agreement", "AgreementParty", "AppliedOperation", "Attachment", "AuditEntry", "Base",
-    "ChangeLogEntry", "Cluster", "Commissioner", "LoginAttempt", "NodeIdentity", "OutboxEntry",
+    "ChangeLogEntry", "Cluster", "Commissioner", "LoginAttempt", "NodeIdentity", "NumberCounter",
+    "OutboxEntry",
     "Payout", "Peer", "Place", "SentFile", "ServiceTarget", "ServiceTeam", "Site", "Station",
     "SyncConflict", "SyncRun", "Synced", "Training", "TrainingAttendee", "Upstream", "User",
     "Visit", "utcnow",

@@ -11,7 +11,7 @@ from app.models.base import Audited, Base, utcnow
 class User(Audited, UserMixin, Base):
     __tablename__ = "user"
     __audit_hidden__ = ("password_hash",)
-    __audit_skip__ = ("last_login_at",)
+    __audit_skip__ = ("last_login_at", "session_generation")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
@@ -24,12 +24,21 @@ class User(Audited, UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Bumped when every session of the account must end (logout, a new password, the
+    # account disabled, an admin's "end sessions"): sessions and remember-me cookies
+    # carry the generation they were made in (get_id) and die when it moves on.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     commissioner = relationship("Commissioner")
 
     @property
     def is_active(self) -> bool:
         return self.active
+
+    def get_id(self) -> str:
+        """What the session and the remember-me cookie carry: ``<id>:<generation>``
+        (Flask-Login's alternative id), checked by ``auth.services.session_user``."""
+        return f"{self.id}:{self.session_generation or 0}"
 
     def __str__(self) -> str:
         return self.display_name or self.username

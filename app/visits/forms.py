@@ -4,11 +4,10 @@ they belong to the user's node."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, FloatField, HiddenField, IntegerField,
-                     MultipleFileField, SelectField, SelectMultipleField, TextAreaField,
-                     TimeField)
+                     MultipleFileField, SelectField, SelectMultipleField, TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.forms import MultiCheckboxField, TrimmedStringField, not_in_future
+from app.forms import MultiCheckboxField, TextTimeField, TrimmedStringField, not_in_future
 from app.visits import services, vocab
 
 TEXT = services.LIMITS
@@ -20,8 +19,8 @@ class VisitForm(FlaskForm):
     # draft keeps it too (data-draft-keep, static/js/draft.js).
     visit_id = HiddenField(render_kw={"data-draft-keep": ""})
     visited_on = DateField(_l("Date"), validators=[InputRequired(), not_in_future])
-    start_time = TimeField(_l("Start time"), validators=[Optional()])
-    end_time = TimeField(_l("End time"), validators=[Optional()])
+    start_time = TextTimeField(_l("Start time"), validators=[Optional()])
+    end_time = TextTimeField(_l("End time"), validators=[Optional()])
     hours = FloatField(_l("Hours"), validators=[Optional(), NumberRange(0, 24, _l("Hours must be between 0 and 24."))])
     commissioner_ids = SelectMultipleField(_l("Commissioners"), validate_choice=False)
     target_ids = SelectMultipleField(_l("Service targets"), validate_choice=False)

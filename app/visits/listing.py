@@ -29,9 +29,16 @@ SORTS = {  # key: (column, descending, how a cursor value is read back)
 }
 
 
+def printable(value: str) -> str:
+    """``value`` trimmed, without control characters (no text the user means has them)."""
+    return "".join(c for c in value if c >= " " and c != "\x7f").strip()
+
+
 def clean_args(args, may_see_deleted: bool) -> dict:
-    """The known, non-empty filters of a query string (what the URL keeps)."""
-    clean = {k: v.strip() for k, v in args.items() if k in FILTERS and v and v.strip()}
+    """The known, non-empty filters of a query string (what the URL keeps), without
+    control characters (a NUL broke the search: a 500)."""
+    clean = {k: printable(v) for k, v in args.items() if k in FILTERS}
+    clean = {k: v for k, v in clean.items() if v}
     if clean.get("sort") not in SORTS:
         clean.pop("sort", None)
     if clean.get("show") != "deleted" or not may_see_deleted:

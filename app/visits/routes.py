@@ -1,7 +1,5 @@
 """Visit pages: list (filters, search, keyset pages, exports), detail, the full and the
 short entry form, edit, delete and restore. Rules live in services.py."""
-from datetime import time
-
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -38,9 +36,6 @@ def _form(visit=None) -> VisitForm:
         form.commissioner_ids.data = [c.id for c in visit.commissioners]
         form.target_ids.data = [t.id for t in visit.targets]
         form.service_types.data = visit.service_type_list
-        for name in ("start_time", "end_time"):
-            text = getattr(visit, name)
-            form[name].data = time.fromisoformat(text) if text else None
     return form
 
 

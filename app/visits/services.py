@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -163,12 +163,21 @@ def rule_errors(data: dict, user=None) -> dict:
 
 
 def next_number(owner_node: str, year: int) -> tuple[int, str]:
-    """The next sequence of ``owner_node`` in ``year`` and its human number."""
-    last = db.session.scalar(select(Visit.sequence).where(
-        Visit.owner_node == owner_node, Visit.year == year)
-        .order_by(Visit.sequence.desc()).limit(1)) or 0
-    sequence = last + 1
-    return sequence, f"{owner_node}-{year}-{sequence:05d}"
+    """The next sequence of ``owner_node`` in ``year`` and its human number, taken in the
+    current transaction (records.allocate: writers at once never get the same one)."""
+    def number(sequence: int) -> str:
+        return f"{owner_node}-{year}-{sequence:05d}"
+
+    def taken(sequence: int) -> bool:
+        return db.session.scalar(select(Visit.id).where(
+            Visit.owner_node == owner_node, Visit.number == number(sequence))) is not None
+
+    def largest() -> int | None:
+        return db.session.scalar(select(func.max(Visit.sequence)).where(
+            Visit.owner_node == owner_node, Visit.year == year))
+
+    sequence = records.allocate("visit", owner_node, year, taken, largest)
+    return sequence, number(sequence)
 
 
 def _values(data: dict, user) -> dict:
@@ -225,8 +234,9 @@ def _is_uuid(value) -> bool:
 def save(visit: Visit | None, data: dict, photos=(), user=None, visit_id: str | None = None) -> Visit:
     """Create or update a visit and attach ``photos`` (werkzeug uploads), in one commit.
     The caller has checked ``rule_errors`` and ``photo_errors``. A new visit gets the next
-    number of its node and year (retried if another write took it meanwhile), and the id
-    its form proposed when that is a UUID no record has had."""
+    number of its node and year (``next_number``: no two writers get the same), and the
+    id its form proposed when that is a UUID no record has had (the same form sent twice
+    at once: the second finds the first's visit)."""
     user = user or current_user
     if visit is None and _is_uuid(visit_id) and db.session.get(Visit, visit_id) is None:
         proposed = visit_id
@@ -238,12 +248,12 @@ def save(visit: Visit | None, data: dict, photos=(), user=None, visit_id: str | 
         _attach(visit, photos)
         db.session.commit()
         return visit
-    for attempt in range(5):
+    for attempt in range(3):
         visit = Visit(id=proposed) if proposed else Visit()
-        records.apply(visit, values)
         visit.owner_node = user.node_code
         visit.year = values["visited_on"].year
         visit.sequence, visit.number = next_number(visit.owner_node, visit.year)
+        records.apply(visit, values)
         db.session.add(visit)
         _attach(visit, photos)
         try:
@@ -254,7 +264,7 @@ def save(visit: Visit | None, data: dict, photos=(), user=None, visit_id: str | 
             twin = db.session.get(Visit, proposed) if proposed else None
             if twin is not None:  # the same form, sent twice at once: saved by the other
                 return twin
-            if attempt == 4:
+            if attempt == 2:
                 raise
             values = _values(data, user)
     raise AssertionError("unreachable")
