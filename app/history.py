@@ -9,9 +9,11 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from flask import g, has_app_context, has_request_context
+from werkzeug.exceptions import Forbidden
 from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
 
+from app import authority
 from app.models.audit import AuditEntry, ChangeLogEntry, OutboxEntry
 from app.models.base import Audited, Synced, new_id, utcnow
 
@@ -210,6 +212,7 @@ def _stamp_and_collect(session, flush_context, instances):
         fields = None
         if isinstance(obj, Synced):
             fields = changed_fields(obj, new)
+            _check_authority(session, obj, fields, new)
             if not session.info.get("keep_stamps"):
                 if new:
                     obj.version = 1
@@ -224,6 +227,26 @@ def _stamp_and_collect(session, flush_context, instances):
                 versions.update({key: obj.version for key in fields})
                 obj.field_versions = versions
         pending.append((obj, changes, fields, _action(obj, changes, new), actor, node, now))
+
+
+def _check_authority(session, obj, fields: list[str], new: bool) -> None:
+    """Refuse (403) a user's change to a field that the user's node does not author on
+    this record (app/authority.py): the rule the upstream applies to a push, applied to
+    every form. Sync, the command line and a person settling a conflict are not users'
+    edits here."""
+    if session.info.get("applying_sync") or session.info.get("resolving") \
+            or not has_request_context():
+        return
+    from flask_login import current_user
+    if not (current_user and current_user.is_authenticated):
+        return
+    writer = current_user.node_code
+    owner = obj.owner_node or writer
+    for key in fields:
+        if new and not getattr(obj, key, None):
+            continue  # a new record's empty fields are nobody's change
+        if not authority.may_edit(type(obj), key, owner, writer):
+            raise Forbidden(f"{type(obj).__tablename__}.{key} is not this node's to write")
 
 
 @event.listens_for(Session, "after_flush")

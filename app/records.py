@@ -14,21 +14,21 @@ from app.database import rows_at_once
 from app.extensions import db
 from app.models import AuditEntry, NumberCounter, utcnow
 from app.node import subtree
-from app.security import writable
+from app.security import may_write
 
 
 def create(record, data: dict, owner_node: str | None = None):
     """Add a new record with ``data`` and commit (record, audit and outbox together)."""
     apply(record, data)
     record.owner_node = owner_node or current_user.node_code
-    _check_writable(record)
+    _check_writable(record, [key for key, value in data.items() if value not in (None, "", [])])
     db.session.add(record)
     db.session.commit()
     return record
 
 
 def update(record, data: dict):
-    _check_writable(record)
+    _check_writable(record, data)
     apply(record, data)
     db.session.commit()
     return record
@@ -40,20 +40,22 @@ def apply(record, data: dict) -> None:
 
 
 def soft_delete(record) -> None:
-    _check_writable(record)
+    _check_writable(record, ("deleted_at",))
     record.deleted_at = utcnow()
     db.session.commit()
 
 
 def restore(record) -> None:
-    _check_writable(record)
+    _check_writable(record, ("deleted_at",))
     record.deleted_at = None
     db.session.commit()
 
 
-def _check_writable(record) -> None:
-    """403 for a change to a record outside the user's node subtree."""
-    if has_request_context() and current_user.is_authenticated and not writable(record):
+def _check_writable(record, fields) -> None:
+    """403 for a change the user's node may not make: to a record outside its subtree,
+    or to a field it does not author (app/authority.py; the flush checks it again)."""
+    if has_request_context() and current_user.is_authenticated \
+            and not may_write(record, fields):
         abort(403)
 
 

@@ -5,6 +5,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
 
+from app import authority
 from app.extensions import db
 from app.node import visible
 
@@ -67,13 +68,20 @@ def get_or_404(model, record_id: str, *, include_deleted: bool = False, user=Non
 
 
 def writable(record, user=None) -> bool:
-    """May the user's node change this record? Only records of its own subtree: what an
-    ancestor publishes (shipped places, the region's clusters) is read-only below it, and
-    the upstream would refuse such a change anyway."""
+    """May the user's node change this record's own content (edit, delete, restore)?
+    Only its own records. A node above changes a record of a node below only in the
+    fields it authors (a league's review: app/authority.py), and what an ancestor
+    publishes (shipped places, the region's clusters) is read-only below it."""
     user = user or current_user
-    code = user.node_code
-    owner = record.owner_node or ""
-    return owner == code if "-" in code else owner.startswith(code)
+    return (record.owner_node or "") == user.node_code
+
+
+def may_write(record, fields, user=None) -> bool:
+    """May the user's node set these fields of this record? The declaration of who
+    authors which field (app/authority.py), the same one the upstream applies to a push."""
+    user = user or current_user
+    owner = record.owner_node or user.node_code
+    return all(authority.may_edit(type(record), key, owner, user.node_code) for key in fields)
 
 
 def mask(value: str, keep_start: int = 3, keep_end: int = 4) -> str:

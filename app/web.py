@@ -102,6 +102,8 @@ def configure(app):
     def http_error(error):
         if error.code is None or error.code < 400:  # routing redirects pass through
             return error
+        from app.extensions import db
+        db.session.rollback()  # a refused request writes nothing, even what it had begun
         if error.code == 413 and current_app.config.get("MAX_CONTENT_LENGTH"):
             return _error_page(413, _("The upload is too large: at most %(limit)s.",
                                       limit=size_text(current_app.config["MAX_CONTENT_LENGTH"])))

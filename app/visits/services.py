@@ -16,7 +16,7 @@ from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Vis
 from app.models.visit import visit_commissioners, visit_targets
 from app.node import subtree
 from app.places.services import local_places
-from app.security import can, scoped
+from app.security import can, scoped, writable
 from app.visits import vocab
 
 LIMITS = {"location": 200, "problem": 2000, "action": 2000, "result": 2000,
@@ -73,9 +73,10 @@ def people_of(visit: Visit) -> dict:
 
 
 def may_edit(visit: Visit, user=None) -> bool:
-    """Staff edit every visit they can see; a commissioner only their own."""
+    """Staff edit their own node's visits; a commissioner only their own; a node above
+    only reviews them (app/authority.py)."""
     user = user or current_user
-    if visit.deleted_at is not None:
+    if visit.deleted_at is not None or not writable(visit, user):
         return False
     if is_commissioner(user):
         return any(c.id == user.commissioner_id for c in visit.commissioners)
