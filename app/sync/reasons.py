@@ -17,15 +17,35 @@ RECORD_TYPES = {
 }
 
 
+ACTIONS = {"create": _l("New record"), "update": _l("Change"), "delete": _l("Deletion"),
+           "restore": _l("Restoration"), "resolve": _l("Conflict settled")}
+
+FIELDS = {  # the fields a refusal most often names, as the forms call them
+    "name": _l("Name"), "phone": _l("Phone"), "id_number": _l("ID number"),
+    "notes": _l("Notes"), "problem": _l("Problem"), "action": _l("What was done"),
+    "result": _l("Result"), "number": _l("Number"), "village_id": _l("Village"),
+    "cluster_id": _l("Industry cluster"), "commissioners": _l("Commissioners"),
+    "targets": _l("Service targets"), "station_id": _l("Station"),
+}
+
+
 def record_type(code: str) -> str:
     return str(RECORD_TYPES.get(code, code))
+
+
+def action(code: str) -> str:
+    return str(ACTIONS.get(code, code))
+
+
+def field_label(key: str) -> str:
+    return str(FIELDS.get(key, key))
 
 
 def explain(entry) -> str:
     """The sentence for a held or refused outbox entry."""
     problem = entry.problem or {}
     code = problem.get("code", "")
-    field = problem.get("field", "")
+    field = field_label(problem.get("field", ""))
     kind = record_type(problem.get("ref_type", ""))
     if code == "parent_missing":
         return _("Waiting for its %(kind)s to sync first. It is sent again by itself once that "

@@ -26,7 +26,7 @@ def index():
     return render("sync/index.html", "sync/_panel.html", state=services.status(),
                   runs=services.recent_runs(), rejected=services.rejected_operations(SHOWN),
                   held=services.held_operations(SHOWN), explain=reasons.explain,
-                  type_label=reasons.record_type, conflicts=services.open_conflicts(),
+                  type_label=reasons.record_type, action_label=reasons.action, conflicts=services.open_conflicts(),
                   upstream=client.upstream(), form=DeleteForm())
 
 
