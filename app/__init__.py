@@ -5,7 +5,7 @@ from flask import Flask
 
 from app.config import load_config
 
-__version__ = "0.1.0"
+from app.version import __version__  # noqa: F401  (the package's version)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -30,6 +30,7 @@ def create_app(test_config=None) -> Flask:
     babel.init_app(app, locale_selector=web.select_locale,
                    default_translation_directories=os.path.join(ROOT, "translations"))
     database.configure(app)
+    from app.visits import search  # noqa: F401  (registers kepai_pairs on SQLite connections)
     cache.init_app(app)
     web.configure(app)
 

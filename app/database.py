@@ -30,7 +30,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 def configure(app):
     """Nothing to bind per app today; kept so create_app reads as a list of steps."""
     from app import history  # noqa: F401  (registers the audit/outbox listeners)
-    from app.visits import search  # noqa: F401  (registers kepai_pairs on SQLite connections)
 
 
 def analyze(connection) -> None:

@@ -123,3 +123,12 @@ def assignable_roles(user=None) -> tuple[str, ...]:
     """The roles an admin may give to accounts on their own node."""
     user = user or current_user
     return ASSIGNABLE_ROLES.get(user.role, ())
+
+
+def local_url(target: str | None, default: str) -> str:
+    """``target`` when it is a path on this site, else ``default``: no open redirects.
+    Browsers read a backslash as a slash, so ``/\\evil.example`` is refused too."""
+    if target and target.startswith("/") and not target.startswith("//") \
+            and "\\" not in target and not any(ord(c) < 32 for c in target):
+        return target
+    return default

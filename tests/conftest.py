@@ -10,7 +10,7 @@ from sqlalchemy import text
 from app import create_app
 from app.auth.services import create_user
 from app.extensions import db
-from app.node import initialise
+from app.setup import initialise
 
 STATION = "150121-01"
 PASSWORD = "secret-pass-1"

@@ -9,8 +9,7 @@ from app.htmx import render
 from app.main import bp
 from app.models import Commissioner, ServiceTarget, Station
 from app.node import this_node
-from app.security import scoped
-from app.web import local_url
+from app.security import local_url, scoped
 
 
 @bp.get("/")
