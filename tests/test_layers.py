@@ -98,3 +98,20 @@ def test_the_core_imports_no_area():
     wrong = sorted((module, target) for module, targets in GRAPH.items() for target in targets
                    if _area(module) is None and module not in WIRING and _area(target) is not None)
     assert wrong == []
+
+
+MIGRATIONS = os.path.join(os.path.dirname(APP), "migrations", "versions")
+
+
+def test_migrations_import_no_application_module():
+    """A migration's DDL is written in it: it must not change when the program does."""
+    wrong = []
+    for name in sorted(os.listdir(MIGRATIONS)):
+        if name.endswith(".py"):
+            with open(os.path.join(MIGRATIONS, name), encoding="utf-8") as f:
+                tree = ast.parse(f.read())
+            for node in ast.walk(tree):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                wrong += [(name, m) for m in modules if m == "app" or m.startswith("app.")]
+    assert wrong == []
