@@ -226,3 +226,73 @@ def test_every_route_follows_the_read_declaration(nodes, username, endpoint, kin
         if not ok:
             wrong.append((owner, url, status))
     assert not wrong, wrong
+
+
+LISTS = ("/", "/visits/", "/visits/export.csv", "/agreements/", "/agreements/export.csv",
+         "/trainings/", "/trainings/export.csv", "/commissioners/", "/commissioners/search?q=特派员",
+         "/teams/", "/sync/", "/sync/totals", "/visits/new?form=full")
+
+
+def _marks(ids: dict, app, owner: str) -> dict:
+    """{kind: text} that names the ``owner``'s records in lists and exports."""
+    with app.app_context():
+        visit = db.session.get(Visit, ids[owner]["visit"])
+        return {"visit": visit.number, "agreement": f"协议-{owner}", "training": f"培训-{owner}",
+                "team": f"服务团-{owner}"}
+
+
+def test_lists_exports_and_counts_show_a_commissioner_only_what_they_read(nodes):
+    """Staff first (so that remembered answers exist), then the commissioner: their lists,
+    exports and pickers name their own records and none of a colleague's."""
+    staff, app = nodes["staff"]
+    commissioner, _ = nodes["commissioner"]
+    own, colleague = _marks(app.ids, app, "own"), _marks(app.ids, app, "colleague")
+    seen = "".join(staff.get(url).get_data(as_text=True) for url in LISTS)
+    assert all(text in seen for text in [*own.values(), *colleague.values()])
+    wrong = []
+    for url in LISTS:
+        response = commissioner.get(url)
+        page = response.get_data(as_text=True)
+        assert response.status_code in (200, 403), (url, response.status_code)
+        wrong += [(url, kind) for kind, text in colleague.items() if text in page]
+        if url.startswith(("/visits/", "/agreements/", "/trainings/")) and response.status_code == 200 \
+                and "new" not in url:
+            kind = url.split("/")[1][:-1]
+            assert own[kind] in page, (url, kind)
+    assert not wrong, wrong
+
+
+def test_a_commissioner_may_still_name_colleagues_on_a_visit(nodes):
+    """The co-commissioner picker offers the station's commissioners by name (a visit made
+    together), though their records are a 404 to a commissioner."""
+    commissioner, app = nodes["commissioner"]
+    page = commissioner.get("/visits/new?form=full").get_data(as_text=True)
+    assert "特派员-colleague" in page and "特派员-other" not in page
+    assert commissioner.get(f"/commissioners/{app.ids['colleague']['commissioner']}").status_code == 404
+
+
+def test_remembered_answers_are_kept_per_reading_scope(nodes):
+    from app.security import reading_scope
+    _, app = nodes["staff"]
+    with app.app_context():
+        from app.models import User
+        users = {u.username: u for u in db.session.scalars(select(User))}
+        assert reading_scope(users["staff"]) == reading_scope(users["admin"])
+        assert reading_scope(users["commissioner"]) != reading_scope(users["staff"])
+
+
+def test_the_home_page_counts_what_the_user_reads(nodes):
+    """Counts are remembered (app/cache.py) per reading scope: the staff's answer, asked
+    first, is not the commissioner's."""
+    from flask import template_rendered
+    found = {}
+
+    def note(sender, template, context, **extra):
+        if "counts" in context:
+            found[username] = context["counts"]
+    for username in ("staff", "commissioner"):
+        client, app = nodes[username]
+        with template_rendered.connected_to(note, app):
+            assert client.get("/").status_code == 200
+    assert found["staff"]["commissioner"] == 2
+    assert found["commissioner"]["commissioner"] == 1

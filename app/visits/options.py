@@ -10,7 +10,7 @@ from app.database import rows_at_once
 from app.extensions import db
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Station
 from app.options import OptionList
-from app.security import reading_scope, scoped
+from app.security import node_scoped, reading_scope, scoped
 
 def _remembered(name: str, read) -> OptionList:
     return cache.remembered((f"visit-options-{name}", *reading_scope()), read)
@@ -54,8 +54,10 @@ def people(kind: str, ids=None) -> list[tuple[str, str]]:
 
 def _people(kind: str, ids=None) -> list[tuple[str, str]]:
     if kind == "commissioners":
+        # The co-commissioner picker names every commissioner of the node, to a commissioner
+        # too (a visit made together); their records stay out of reach (app/security.py).
         model = Commissioner
-        stmt = scoped(Commissioner).with_only_columns(
+        stmt = node_scoped(Commissioner).with_only_columns(
             Commissioner.id, Commissioner.name, Commissioner.specialty)
     else:
         model = ServiceTarget
