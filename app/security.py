@@ -1,4 +1,5 @@
-"""Who may do what, in one place: roles, permissions, node scoping and PII masking."""
+"""Who may do what, in one place: roles, permissions, node scoping, what each role reads
+of its node (``COMMISSIONER_READS``) and PII masking."""
 from functools import wraps
 
 from flask import abort

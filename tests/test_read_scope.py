@@ -268,6 +268,8 @@ def test_a_commissioner_may_still_name_colleagues_on_a_visit(nodes):
     commissioner, app = nodes["commissioner"]
     page = commissioner.get("/visits/new?form=full").get_data(as_text=True)
     assert "特派员-colleague" in page and "特派员-other" not in page
+    found = commissioner.get("/commissioners/search?q=特派员").get_data(as_text=True)
+    assert "特派员-colleague" in found and "特派员-other" not in found
     assert commissioner.get(f"/commissioners/{app.ids['colleague']['commissioner']}").status_code == 404
 
 
