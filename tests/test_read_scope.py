@@ -298,3 +298,23 @@ def test_the_home_page_counts_what_the_user_reads(nodes):
             assert client.get("/").status_code == 200
     assert found["staff"]["commissioner"] == 2
     assert found["commissioner"]["commissioner"] == 1
+
+
+def test_a_commissioner_editing_a_joint_visit_keeps_the_colleague_on_it(nodes):
+    """The edit form of a visit made together still names the colleague (a form that
+    lost them would drop them from the visit on saving)."""
+    commissioner, app = nodes["commissioner"]
+    mine, theirs = app.ids["own"]["commissioner"], app.ids["colleague"]["commissioner"]
+    with app.app_context():
+        g.actor = "test"
+        db.session.info["applying_sync"] = True
+        visit = Visit(number=f"{STATION}-2026-00099", year=2026, sequence=99, visited_on=date(2026, 5, 2),
+                      problem="合作", owner_node=STATION,
+                      commissioners=[db.session.get(Commissioner, mine), db.session.get(Commissioner, theirs)])
+        db.session.add(visit)
+        db.session.commit()
+        db.session.info.pop("applying_sync")
+        visit_id = visit.id
+    page = commissioner.get(f"/visits/{visit_id}/edit?form=full")
+    assert page.status_code == 200
+    assert f'value="{theirs}"' in page.get_data(as_text=True)
