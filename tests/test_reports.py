@@ -370,7 +370,7 @@ def test_xlsx_numbers_dates_chinese_headers_frozen(app, login, world):
     sheet = book.worksheets[0]
     assert sheet.freeze_panes == "A2"
     headers = [cell.value for cell in sheet[1]]
-    assert headers[:2] == ["形式", "状态"] and "签订协议数" in headers  # Chinese whatever the language
+    assert headers[:2] == ["合作形式", "状态"] and "签订协议数" in headers  # Chinese whatever the language
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     first = rows[0]
     assert first[2] == 1 and isinstance(first[2], int)

@@ -203,8 +203,8 @@ SERVICE_COLUMNS = (("visits", _l("Visits"), "int"), ("service_days", _l("Service
                    ("commissioners", _l("Active commissioners"), "int"),
                    ("villages", _l("Villages reached"), "int"),
                    ("targets", _l("Service targets reached"), "int"),
-                   ("priority_targets", _l("of them 脱贫户 or 监测户"), "int"),
-                   ("priority_share", _l("Share of 脱贫户/监测户 (%)"), "percent"))
+                   ("priority_targets", _l("of them poverty-alleviated or monitored"), "int"),
+                   ("priority_share", _l("Share poverty-alleviated or monitored (%)"), "percent"))
 
 
 def _columns(spec) -> list:
@@ -323,7 +323,7 @@ def _name_nodes(report: Report) -> None:
 
 TRAINING_COLUMNS = (("sessions", _l("Sessions"), "int"), ("people", _l("People trained"), "int"),
                     ("women", _l("Women"), "int"), ("minorities", _l("Ethnic minorities"), "int"),
-                    ("poverty", _l("脱贫户"), "int"))
+                    ("poverty", _l("Lifted out of poverty"), "int"))
 
 
 def _training_keys(ask: Ask):
