@@ -409,7 +409,8 @@ def agreements(ask: Ask):
 
     def figures(total):
         results = []
-        grouping = () if total else keys(total)  # PostgreSQL refuses GROUP BY a constant
+        # PostgreSQL refuses GROUP BY a constant (the totals, a station's own node key)
+        grouping = [key for key in keys(total) if not getattr(key, "is_literal", False)]
         if total or by != "payout_year_kind":
             group = keys(total)
             results.append(_grouped(select(*group, func.count(distinct(Agreement.id)),
