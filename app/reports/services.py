@@ -18,6 +18,7 @@ from sqlalchemy import (String, and_, case, distinct, extract, func, literal_col
                         select, union_all)
 
 from app import choices
+from app.agreements import vocab as agreement_vocab
 from app.extensions import db
 from app.models import (Agreement, AgreementParty, Cluster, Commissioner, Payout, ServiceTarget,
                         ServiceTeam, Training, Visit)
@@ -29,7 +30,6 @@ from app.reports.params import ReportError
 from app.trainings import figures as training_figures
 from app.trainings import vocab as training_vocab
 from app.visits import vocab as visit_vocab
-from app.agreements import vocab as agreement_vocab
 
 REPORTS = {
     "services": _l("Services"),
@@ -326,18 +326,24 @@ TRAINING_COLUMNS = (("sessions", _l("Sessions"), "int"), ("people", _l("People t
                     ("poverty", _l("Lifted out of poverty"), "int"))
 
 
-def _training_keys(ask: Ask):
-    """(rid, k1, k2) of every counted session: held, live, in the period and scope."""
+def _training_where(ask: Ask) -> list:
+    """The counted sessions: held, live, in the period and the scope (a commissioner's:
+    those they trained at)."""
     where = [Training.deleted_at.is_(None), Training.status == "held",
              subtree(Training.owner_node, ask.scope.code),
              Training.held_on.between(ask.period.start, ask.period.end)]
     if ask.own is not None:
         where.append(Training.id.in_(select(training_trainers.c.training_id).where(
             training_trainers.c.commissioner_id == ask.own)))
+    return where
+
+
+def _training_keys(ask: Ask):
+    """(rid, k1, k2) of every counted session under the breakdown."""
     k1 = {"category": _const(NONE), "mode": Training.mode,
           "cluster": func.coalesce(Training.cluster_id, NONE),
           "node": ask.node_key(Training.owner_node)}[ask.breakdown]
-    return select(Training.id, k1, _const(NONE)).where(*where)
+    return select(Training.id, k1, _const(NONE)).where(*_training_where(ask))
 
 
 def trainings(ask: Ask):
@@ -346,7 +352,8 @@ def trainings(ask: Ask):
     columns = _columns(TRAINING_COLUMNS)
     keyed = [(rid, _text(k1), _text(k2)) for rid, k1, k2 in db.session.execute(_training_keys(ask))]
     ids = list(dict.fromkeys(rid for rid, _k1, _k2 in keyed))
-    sessions = db.session.scalars(select(Training).where(Training.id.in_(ids))).all() if ids else []
+    sessions = db.session.scalars(select(Training).where(*_training_where(ask))).all() \
+        if ids else []
     found = training_figures.for_sessions(sessions) if sessions else {}
     merged = defaultdict(lambda: defaultdict(int))
     totals = defaultdict(int)
