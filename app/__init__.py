@@ -35,9 +35,9 @@ def create_app(test_config=None) -> Flask:
     web.configure(app)
 
     from app import (agreements, auth, backup, clusters, commissioners, imports, main, places,
-                     stations, targets, teams, trainings, visits)
+                     reports, stations, targets, teams, trainings, visits)
     for area in (main, auth, places, clusters, stations, teams, commissioners, targets, imports,
-                 visits, trainings, agreements, backup):
+                 visits, trainings, agreements, reports, backup):
         app.register_blueprint(area.bp)
 
     from app.sync import api as sync_api
