@@ -4,6 +4,10 @@ when TEST_DATABASE_URL is set (CI sets it)."""
 import os
 import shutil
 
+# Commits need not wait for the disk in tests: a killed process loses nothing either way
+# (only a power cut does). A station always runs with FULL (app/database.py).
+os.environ.setdefault("KEPAI_SQLITE_SYNCHRONOUS", "OFF")
+
 import pytest
 from sqlalchemy import text
 
