@@ -5,7 +5,7 @@ from flask import Flask
 
 from app.config import load_config
 
-__version__ = "0.1.0"
+from app.version import __version__  # noqa: F401  (the package's version)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -30,13 +30,14 @@ def create_app(test_config=None) -> Flask:
     babel.init_app(app, locale_selector=web.select_locale,
                    default_translation_directories=os.path.join(ROOT, "translations"))
     database.configure(app)
+    from app.visits import search  # noqa: F401  (registers kepai_pairs on SQLite connections)
     cache.init_app(app)
     web.configure(app)
 
     from app import (agreements, auth, backup, clusters, commissioners, imports, main, places,
-                     stations, targets, teams, trainings, visits)
+                     reports, stations, targets, teams, trainings, visits)
     for area in (main, auth, places, clusters, stations, teams, commissioners, targets, imports,
-                 visits, trainings, agreements, backup):
+                 visits, trainings, agreements, reports, backup):
         app.register_blueprint(area.bp)
 
     from app.sync import api as sync_api

@@ -9,8 +9,9 @@ adds an audit entry in the same transaction, so a committed change retires every
 answer at once. ``KEEP_SECONDS`` bounds how long an answer lives regardless, for writes
 made around the program (a bulk load straight into the database).
 
-Keys must hold everything an answer depends on besides the data: the user's node, role
-and commissioner when the answer is scoped to them, the filters of a count.
+Keys must hold everything an answer depends on besides the data: who reads when the
+answer is scoped to them (``security.reading_scope()``: the node, and a commissioner's
+own id, since a commissioner reads less than their node), the filters of a count.
 """
 import threading
 import time

@@ -14,7 +14,8 @@ from app import choices
 from app.database import analyze
 from app.extensions import db
 from app.models import User
-from app.node import initialise, this_node, valid_code
+from app.node import this_node, valid_code
+from app.setup import initialise
 
 node_cli = AppGroup("node", help="This node's identity.")
 users_cli = AppGroup("users", help="User accounts.")

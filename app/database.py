@@ -1,12 +1,21 @@
 """Database connection settings: SQLite is made safe for a laptop that loses power;
 ``rows_at_once`` reads a small result in one fetch."""
 import json
+import os
 import sqlite3
 
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+
+
+def _synchronous() -> str:
+    """FULL: every commit reaches the disk before it is acknowledged, so a laptop that
+    loses power loses nothing acknowledged. ``KEPAI_SQLITE_SYNCHRONOUS=OFF`` is for the
+    test suite only (a killed process loses nothing either way; only power loss does)."""
+    value = os.environ.get("KEPAI_SQLITE_SYNCHRONOUS", "FULL").upper()
+    return value if value in ("FULL", "NORMAL", "OFF") else "FULL"
 
 
 @event.listens_for(Engine, "connect")
@@ -17,7 +26,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA synchronous={_synchronous()}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=15000")
     # Read the file through memory mapping (up to 256 MB, shared by every connection via
@@ -30,7 +39,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 def configure(app):
     """Nothing to bind per app today; kept so create_app reads as a list of steps."""
     from app import history  # noqa: F401  (registers the audit/outbox listeners)
-    from app.visits import search  # noqa: F401  (registers kepai_pairs on SQLite connections)
 
 
 def analyze(connection) -> None:

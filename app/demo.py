@@ -19,7 +19,9 @@ from app.extensions import db
 from app.forms import ID_CHECK, ID_WEIGHTS
 from app.models import (Cluster, Commissioner, Place, ServiceTarget, ServiceTeam, Site,
                         Station, User)
-from app.node import initialise, this_node
+from app.node import this_node
+from app.setup import initialise
+from app.demo_names import person_name, phone_number
 from app.places.services import county_of_node
 
 DEMO_CODE = "150121-01"
@@ -35,9 +37,6 @@ TOWNSHIPS = {
     "北什轴乡": ["北什轴村", "西达赖营村", "东达赖营村"],
     "塔布赛乡": ["塔布赛村", "三两村", "大古城村"],
 }
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
-GIVEN = "建国明华丽娟志强秀英海军玉兰文博宏伟晓东春梅振华金花永刚小红德胜瑞峰巴特尔其木格乌云那日苏图雅额尔敦格日乐敖其尔"
-MONGOL_GIVEN = ["巴特尔", "其木格", "乌云", "那日苏", "图雅", "额尔敦", "格日乐", "敖其尔", "苏和", "萨仁"]
 ORGS = [("内蒙古农业大学", "university"), ("内蒙古农牧业科学院", "institute"),
         ("呼和浩特市农牧技术推广中心", "extension"), ("土默特左旗农牧业技术推广中心", "extension"),
         ("内蒙古大学", "university"), ("蒙牛乳业（集团）股份有限公司", "enterprise"),
@@ -53,17 +52,6 @@ def _id_number(rng: random.Random, born: date, female: bool) -> str:
     body = "150121" + born.strftime("%Y%m%d") + f"{rng.randrange(100):02d}"
     body += str(rng.randrange(0, 10, 2) + (0 if female else 1))
     return body + ID_CHECK[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS)) % 11]
-
-
-def _phone(rng: random.Random) -> str:
-    return rng.choice(["138", "139", "150", "151", "152", "158", "186", "187"]) + \
-        f"{rng.randrange(10**8):08d}"
-
-
-def _person_name(rng: random.Random) -> str:
-    if rng.random() < 0.2:
-        return rng.choice(MONGOL_GIVEN) + rng.choice(["", "图", "夫"])
-    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
 def seed(scale: str = "small") -> dict:
@@ -91,7 +79,7 @@ def seed(scale: str = "small") -> dict:
     home = Station(name=DEMO_NAME, kind="grassroots", host_org="土默特左旗农牧业技术推广中心",
                    host_org_type="extension", county_id=county.id if county else None,
                    address="呼和浩特市土默特左旗察素齐镇", contact_name="高志强",
-                   contact_phone=_phone(rng), established_on=date(2021, 6, 18), owner_node=code,
+                   contact_phone=phone_number(rng), established_on=date(2021, 6, 18), owner_node=code,
                    clusters=[by_name[n] for n in ("玉米", "肉羊", "奶业", "马铃薯")])
     expert = Station(name="内蒙古农业大学土左旗专家工作站", kind="expert", host_org="内蒙古农业大学",
                      host_org_type="university", county_id=county.id if county else None,
@@ -119,7 +107,7 @@ def seed(scale: str = "small") -> dict:
         status = rng.choices(["dispatched", "recognised", "exited"], [80, 12, 8])[0]
         kind = "individual" if i % 25 else rng.choice(["team", "legal_entity"])
         c = Commissioner(
-            name=_person_name(rng) if kind == "individual" else
+            name=person_name(rng) if kind == "individual" else
             (f"{rng.choice(SPECIALTIES)}服务团队" if kind == "team" else "内蒙古草原兴牧科技有限公司"),
             kind=kind, sex=("female" if female else "male") if kind == "individual" else "",
             ethnicity=rng.choices(["汉族", "蒙古族", "回族", "满族"], [70, 24, 3, 3])[0],
@@ -129,7 +117,7 @@ def seed(scale: str = "small") -> dict:
             if org_type == "local_talent" else "",
             specialty=rng.choice(SPECIALTIES), title=rng.choice(TITLES),
             three_areas_talent=rng.random() < 0.3, hotline_expert=rng.random() < 0.1,
-            phone=_phone(rng), id_number=_id_number(rng, born, female) if kind == "individual" else "",
+            phone=phone_number(rng), id_number=_id_number(rng, born, female) if kind == "individual" else "",
             station_id=home.id if rng.random() < 0.8 else expert.id, status=status,
             recognised_on=recognised,
             dispatched_on=recognised + timedelta(days=rng.randrange(10, 90)) if status != "recognised" else None,
@@ -153,12 +141,12 @@ def seed(scale: str = "small") -> dict:
         kind = rng.choices(["household", "coop", "enterprise", "family_farm", "village_collective"],
                            [70, 12, 5, 10, 3])[0]
         village = rng.choice(villages)
-        person = _person_name(rng)
+        person = person_name(rng)
         target = ServiceTarget(
             name=person if kind == "household" else
             (village.name.removesuffix("村") + TARGET_SUFFIX[kind] if kind == "village_collective"
              else f"{village.name.removesuffix('村')}{rng.choice(SPECIALTIES)[:2]}{TARGET_SUFFIX[kind]}{i}"),
-            kind=kind, village_id=village.id, contact_name=person, phone=_phone(rng),
+            kind=kind, village_id=village.id, contact_name=person, phone=phone_number(rng),
             poverty_alleviated=kind == "household" and rng.random() < 0.15,
             monitored=kind == "household" and rng.random() < 0.05,
             household_size=rng.randrange(1, 7) if kind == "household" else None, owner_node=code)

@@ -109,3 +109,11 @@ def receive(sha256: str, offset: int, chunk: bytes, final: bool) -> str:
         return "mismatch"
     store(data)
     return "stored"
+
+
+def size_text(size: int) -> str:
+    """A byte count as a person reads it: ``33554432`` → ``32 MB``, ``2048`` → ``2 KB``."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} B"

@@ -45,23 +45,3 @@ def visible(column, code: str):
 def valid_code(role: str, code: str) -> bool:
     pattern = CODE_PATTERNS.get(role)
     return bool(pattern and pattern.match(code))
-
-
-def initialise(role: str, code: str, name: str) -> NodeIdentity:
-    """Record this node's identity (or rename it) and load the shipped reference data,
-    in one commit. The caller has checked the code (``valid_code``)."""
-    from app.clusters.services import load_shipped_clusters
-    from app.history import shipped_data
-    from app.places.services import load_shipped_places
-    node = this_node()
-    if node is None:
-        node = NodeIdentity(role=role, code=code, name=name)
-        db.session.add(node)
-    node.name = name
-    db.session.flush()
-    g.node = node
-    with shipped_data(db.session):
-        load_shipped_places()
-        load_shipped_clusters()
-        db.session.commit()
-    return node

@@ -14,7 +14,7 @@ from app.database import rows_at_once
 from app.extensions import db
 from app.models import AuditEntry, NumberCounter, utcnow
 from app.node import subtree
-from app.security import may_write
+from app.security import may_write, reading_scope
 
 
 def create(record, data: dict, owner_node: str | None = None):
@@ -160,7 +160,7 @@ def paginate_ids(stmt: Select, order, page: int, key: tuple, per_page: int | Non
     entity = stmt.column_descriptions[0]["entity"]
     ids = stmt.with_only_columns(entity.id)
     total = cache.remembered(
-        (*key, current_user.node_code, node_filter()),
+        (*key, *reading_scope(), node_filter()),
         lambda: db.session.scalar(select(func.count()).select_from(ids.order_by(None).subquery())))
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)

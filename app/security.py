@@ -1,12 +1,17 @@
-"""Who may do what, in one place: roles, permissions, node scoping and PII masking."""
+"""Who may do what, in one place: roles, permissions, node scoping, what each role reads
+of its node (``COMMISSIONER_READS``) and PII masking."""
 from functools import wraps
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, false, or_, select
 
 from app import authority
 from app.extensions import db
+from app.models import (Agreement, AgreementParty, Attachment, Cluster, Commissioner, Payout, Place,
+                        ServiceTarget, Site, Station, Training, TrainingAttendee, Visit)
+from app.models.training import training_trainers
+from app.models.visit import visit_commissioners
 from app.node import visible
 
 STATION_ROLES = ("commissioner", "station_staff", "station_admin")
@@ -47,20 +52,113 @@ def require(permission: str):
     return decorator
 
 
-def scoped(model, user=None, deleted: bool = False):
-    """A select of the model's records that the user's node may see: the live ones, or
-    with ``deleted`` the soft-deleted ones (for an admin to restore)."""
+# Read scope by role, declared once. Every role reads its node's subtree and what its
+# ancestors publish (app/node.py ``visible``); station staff and admins, league and region
+# roles read all of it. A commissioner reads, of their station's records, only:
+#   - visits they are among the commissioners of,
+#   - agreements they are a live party to, with those agreements' parties and payouts,
+#   - trainings they are among the trainers of, with those trainings' attendees,
+#   - their own commissioner record,
+#   - the attachments (photos, scans, sign-in sheets) of the records above,
+#   - the reference data the forms need: places, clusters, stations and their sites, and
+#     service targets (a visit names the targets it served, an agreement its counterpart).
+# Everything else of the station (colleagues' records, service teams) is a 404 to them,
+# in lists, counts, exports and files alike. ``scoped`` and ``get_or_404`` apply this; a
+# list that builds its own select starts from one of them (or adds ``read_condition``).
+
+def _own_visits(commissioner_id):
+    return select(visit_commissioners.c.visit_id).where(
+        visit_commissioners.c.commissioner_id == commissioner_id)
+
+
+def _own_agreements(commissioner_id):
+    return select(AgreementParty.agreement_id).where(
+        AgreementParty.commissioner_id == commissioner_id, AgreementParty.deleted_at.is_(None))
+
+
+def _own_trainings(commissioner_id):
+    return select(training_trainers.c.training_id).where(
+        training_trainers.c.commissioner_id == commissioner_id)
+
+
+def _own_attachments(commissioner_id):
+    return or_(*(and_(Attachment.record_type == record_type, Attachment.record_id.in_(ids))
+                 for record_type, ids in (("visit", _own_visits(commissioner_id)),
+                                          ("agreement", _own_agreements(commissioner_id)),
+                                          ("training", _own_trainings(commissioner_id)))))
+
+
+REFERENCE_DATA = (Place, Cluster, Station, Site, ServiceTarget)
+
+# {model: condition on its records given the commissioner's id}; None: all of the node's.
+# A model not named here is not read by a commissioner at all.
+COMMISSIONER_READS = {
+    **{model: None for model in REFERENCE_DATA},
+    Visit: lambda cid: Visit.id.in_(_own_visits(cid)),
+    Agreement: lambda cid: Agreement.id.in_(_own_agreements(cid)),
+    AgreementParty: lambda cid: AgreementParty.agreement_id.in_(_own_agreements(cid)),
+    Payout: lambda cid: Payout.agreement_id.in_(_own_agreements(cid)),
+    Training: lambda cid: Training.id.in_(_own_trainings(cid)),
+    TrainingAttendee: lambda cid: TrainingAttendee.training_id.in_(_own_trainings(cid)),
+    Commissioner: lambda cid: Commissioner.id == cid,
+    Attachment: _own_attachments,
+}
+
+
+def reads_narrowly(user=None) -> bool:
+    """Does the user read less than their node's subtree (a commissioner)?"""
+    user = user or current_user
+    return user.role == "commissioner"
+
+
+def read_condition(model, user=None):
+    """The condition the user's role adds to their node's scope for this model's records
+    (the declaration above), or None when they read all of the node's."""
+    user = user or current_user
+    if not reads_narrowly(user):
+        return None
+    if model not in COMMISSIONER_READS:
+        return false()
+    condition = COMMISSIONER_READS[model]
+    return None if condition is None else condition(user.commissioner_id or "")
+
+
+def reading_scope(user=None) -> tuple:
+    """What a remembered answer (app/cache.py) read through ``scoped`` depends on besides
+    the data: the node, and for a commissioner who they are. Put it in cache keys."""
+    user = user or current_user
+    return (user.node_code, (user.commissioner_id or "") if reads_narrowly(user) else None)
+
+
+def node_scoped(model, user=None, deleted: bool = False):
+    """A select of the model's records of the user's node's scope, whatever the role
+    reads: for checks that are not reading (may a record refer to that one, is a
+    number taken), never for showing records."""
     user = user or current_user
     alive = model.deleted_at.is_not(None) if deleted else model.deleted_at.is_(None)
     return select(model).where(visible(model.owner_node, user.node_code), alive)
 
 
+def scoped(model, user=None, deleted: bool = False):
+    """A select of the model's records that the user may read: their node's scope
+    narrowed by their role (the declaration above); the live ones, or with ``deleted``
+    the soft-deleted ones (for an admin to restore)."""
+    user = user or current_user
+    stmt = node_scoped(model, user, deleted)
+    condition = read_condition(model, user)
+    return stmt if condition is None else stmt.where(condition)
+
+
 def get_or_404(model, record_id: str, *, include_deleted: bool = False, user=None):
-    """One record the user may see, or 404 (another node's record is a 404 too)."""
+    """One record the user may read, or 404 (another node's record, or one their role
+    does not read, is a 404 too)."""
     user = user or current_user
     stmt = select(model).where(model.id == record_id, visible(model.owner_node, user.node_code))
     if not include_deleted:
         stmt = stmt.where(model.deleted_at.is_(None))
+    condition = read_condition(model, user)
+    if condition is not None:
+        stmt = stmt.where(condition)
     record = db.session.scalar(stmt)
     if record is None:
         abort(404)
@@ -123,3 +221,12 @@ def assignable_roles(user=None) -> tuple[str, ...]:
     """The roles an admin may give to accounts on their own node."""
     user = user or current_user
     return ASSIGNABLE_ROLES.get(user.role, ())
+
+
+def local_url(target: str | None, default: str) -> str:
+    """``target`` when it is a path on this site, else ``default``: no open redirects.
+    Browsers read a backslash as a slash, so ``/\\evil.example`` is refused too."""
+    if target and target.startswith("/") and not target.startswith("//") \
+            and "\\" not in target and not any(ord(c) < 32 for c in target):
+        return target
+    return default

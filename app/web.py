@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from app import choices, security
 from app.extensions import login_manager
+from app.files import size_text
 from app.htmx import render, wants_fragment
 from app.options import option_tags
 
@@ -23,15 +24,6 @@ ERROR_TITLES = {
     405: _l("Not allowed"), 413: _l("Too large"), 422: _l("Invalid input"),
     500: _l("Something went wrong"),
 }
-
-
-def local_url(target: str | None, default: str) -> str:
-    """``target`` when it is a path on this site, else ``default``: no open redirects.
-    Browsers read a backslash as a slash, so ``/\\evil.example`` is refused too."""
-    if target and target.startswith("/") and not target.startswith("//") \
-            and "\\" not in target and not any(ord(c) < 32 for c in target):
-        return target
-    return default
 
 
 class DatabaseInteger(IntegerConverter):
@@ -148,14 +140,6 @@ def _translations():
     if memo is None or memo[0] is not locale:
         memo = g.kepai_translations = (locale, get_translations())
     return memo[1]
-
-
-def size_text(size: int) -> str:
-    """A byte count as a person reads it: ``33554432`` → ``32 MB``, ``2048`` → ``2 KB``."""
-    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
-        if size >= scale:
-            return f"{size / scale:.3g} {unit}"
-    return f"{size} B"
 
 
 def _error_page(code: int, message: str | None):

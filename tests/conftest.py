@@ -4,13 +4,17 @@ when TEST_DATABASE_URL is set (CI sets it)."""
 import os
 import shutil
 
+# Commits need not wait for the disk in tests: a killed process loses nothing either way
+# (only a power cut does). A station always runs with FULL (app/database.py).
+os.environ.setdefault("KEPAI_SQLITE_SYNCHRONOUS", "OFF")
+
 import pytest
 from sqlalchemy import text
 
 from app import create_app
 from app.auth.services import create_user
 from app.extensions import db
-from app.node import initialise
+from app.setup import initialise
 
 STATION = "150121-01"
 PASSWORD = "secret-pass-1"

@@ -40,6 +40,7 @@ class Node:
         self.env = {k: v for k, v in os.environ.items()
                     if not k.startswith("KEPAI_") and k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
         self.env.update(KEPAI_INSTANCE=str(folder), FLASK_APP="wsgi", PYTHONUNBUFFERED="1",
+                        KEPAI_SQLITE_SYNCHRONOUS=os.environ.get("KEPAI_SQLITE_SYNCHRONOUS", "FULL"),
                         KEPAI_SYNC_AUTO="false", KEPAI_BACKUP_DAILY="false")
         if database_url:
             self.env["DATABASE_URL"] = database_url

@@ -101,3 +101,16 @@ def test_configured_secret_key_is_not_written(instance, monkeypatch):
     monkeypatch.setenv("KEPAI_SECRET_KEY", "from-the-environment")
     assert create_app().config["SECRET_KEY"] == "from-the-environment"
     assert not (instance / SECRET_FILE).exists()
+
+
+def test_a_station_database_waits_for_the_disk_unless_told_otherwise(monkeypatch, tmp_path):
+    """synchronous=FULL (2) on every connection; the suite's OFF is the suite's alone."""
+    from sqlalchemy import create_engine
+
+    import app.database  # noqa: F401  (the connection settings)
+    monkeypatch.delenv("KEPAI_SQLITE_SYNCHRONOUS", raising=False)
+    engine = create_engine(f"sqlite:///{tmp_path}/station.sqlite3")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()

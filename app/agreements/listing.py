@@ -7,7 +7,6 @@ commissioners cost several times what the page's queries do; a line needs a few 
 from dataclasses import dataclass
 from datetime import date
 
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from app import cache, records
@@ -15,7 +14,7 @@ from app.agreements import services
 from app.database import rows_at_once
 from app.extensions import db
 from app.models import Agreement, AgreementParty, Commissioner, ServiceTarget
-from app.security import scoped
+from app.security import reading_scope, scoped
 
 ORDER = (Agreement.signed_on.desc().nulls_last(), Agreement.number.desc(), Agreement.id)
 
@@ -84,4 +83,4 @@ def attention(today: date | None = None, limit: int = 8) -> dict:
                 Agreement.ends_on, Agreement.number).limit(limit)).all() if count else []
             found[kind] = (count, rows(ids, parties=False))
         return found
-    return cache.remembered(("agreement-attention", current_user.node_code, today, limit), compute)
+    return cache.remembered(("agreement-attention", *reading_scope(), today, limit), compute)

@@ -7,7 +7,6 @@ write may go ahead. Views call these and never write.
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy import exists, extract, func, select
 from sqlalchemy.orm import selectinload
 
@@ -16,7 +15,7 @@ from app.extensions import db
 from app.models import (Agreement, AgreementParty, Cluster, Commissioner, Payout,
                         ServiceTarget, utcnow)
 from app.options import OptionList
-from app.security import scoped
+from app.security import node_scoped, reading_scope, scoped
 
 TRANSITIONS = {
     "draft": ("signed",),
@@ -119,7 +118,7 @@ def agreement_errors(data: dict, agreement: Agreement | None = None) -> dict:
         errors["ends_on"] = _l("The end date cannot come before the signing date.")
     number = (data.get("number") or "").strip()
     if number:
-        clash = scoped(Agreement).where(Agreement.number == number)
+        clash = node_scoped(Agreement).where(Agreement.number == number)
         if agreement is not None:
             clash = clash.where(Agreement.id != agreement.id)
         if db.session.scalar(select(exists(clash.subquery().select()))):
@@ -344,7 +343,7 @@ def conditions(args: dict):
 def filter_options() -> dict:
     """What the list's filters offer, as OptionLists: clusters, commissioners who are
     parties, counterparts and signing years in use (remembered until the data changes)."""
-    return cache.remembered(("agreement-filters", current_user.node_code), _read_filter_options)
+    return cache.remembered(("agreement-filters", *reading_scope()), _read_filter_options)
 
 
 def _read_filter_options() -> dict:

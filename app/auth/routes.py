@@ -10,8 +10,7 @@ from app.extensions import db
 from app.forms import DeleteForm
 from app.htmx import invalid, render
 from app.models import Commissioner, User
-from app.security import assignable_roles, require, scoped
-from app.web import local_url
+from app.security import assignable_roles, local_url, require, scoped
 
 
 def _safe_next(target: str | None) -> str:

@@ -7,7 +7,7 @@ from app.backup import bp, services
 from app.forms import DeleteForm
 from app.htmx import render
 from app.security import require
-from app.web import size_text
+from app.files import size_text
 
 
 def failure_text(kind: str | None) -> str:

@@ -545,7 +545,7 @@ def _node() -> dict | None:
 
 
 def _program_version() -> str:
-    from app import __version__
+    from app.version import __version__
     return __version__
 
 
@@ -667,9 +667,8 @@ def known_revision(revision: str | None) -> bool:
         return True
     from alembic.script import ScriptDirectory
 
-    from app import ROOT
     try:
-        return ScriptDirectory(os.path.join(ROOT, "migrations")).get_revision(revision) is not None
+        return ScriptDirectory(os.path.join(os.path.dirname(current_app.root_path), "migrations")).get_revision(revision) is not None
     except Exception:  # noqa: BLE001 - alembic raises several kinds for an unknown revision
         return False
 
@@ -677,8 +676,7 @@ def known_revision(revision: str | None) -> bool:
 def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
-    from app import ROOT
-    return ScriptDirectory(os.path.join(ROOT, "migrations")).get_current_head()
+    return ScriptDirectory(os.path.join(os.path.dirname(current_app.root_path), "migrations")).get_current_head()
 
 
 def unpack(archive: str) -> tuple[str, str]:

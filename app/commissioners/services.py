@@ -4,7 +4,7 @@ from sqlalchemy.orm import selectinload
 from app import records
 from app.extensions import db
 from app.models import Cluster, Commissioner, Place, Station
-from app.security import scoped
+from app.security import node_scoped, scoped
 
 TRANSITIONS = {
     "recognised": {"recognised", "dispatched", "exited"},
@@ -65,8 +65,10 @@ def save(commissioner: Commissioner | None, data: dict) -> Commissioner:
 
 
 def search(q: str, limit: int = 20) -> list[Commissioner]:
-    """Commissioners whose name, specialty or sending organisation contains ``q``."""
-    stmt = scoped(Commissioner).order_by(Commissioner.name).limit(limit)
+    """Commissioners whose name, specialty or sending organisation contains ``q``, for the
+    pickers (name and specialty): every commissioner of the node, as the visit form's
+    co-commissioner picker offers them to a commissioner too (app/visits/options.py)."""
+    stmt = node_scoped(Commissioner).order_by(Commissioner.name).limit(limit)
     if q:
         stmt = stmt.where(records.matching(q, Commissioner.name, Commissioner.specialty,
                                            Commissioner.sending_org))

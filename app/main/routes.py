@@ -1,5 +1,4 @@
 from flask import current_app, jsonify, redirect, request, session, url_for
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from app import cache, database
@@ -9,8 +8,7 @@ from app.htmx import render
 from app.main import bp
 from app.models import Commissioner, ServiceTarget, Station
 from app.node import this_node
-from app.security import scoped
-from app.web import local_url
+from app.security import local_url, reading_scope, scoped
 
 
 @bp.get("/")
@@ -19,7 +17,7 @@ def home():
         return {model.__tablename__: db.session.scalar(select(func.count()).select_from(
                     scoped(model).with_only_columns(model.id).subquery()))
                 for model in (Commissioner, ServiceTarget, Station)}
-    counts = cache.remembered(("home-counts", current_user.node_code), compute)
+    counts = cache.remembered(("home-counts", *reading_scope()), compute)
     return render("main/home.html", counts=counts, agreement_attention=agreement_attention())
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import func, select
 
-from app import __version__
+from app.version import __version__
 from app.extensions import db
 from app.history import record_fields
 from app.models import OutboxEntry, SyncConflict, SyncRun, Upstream, utcnow

@@ -11,7 +11,7 @@ from app.forms import DeleteForm
 from app.htmx import invalid, render
 from app.models import OutboxEntry, SyncConflict
 from app.node import CODE_PATTERNS, this_node
-from app.security import require
+from app.security import can, require
 from app.sync import client, peers, reasons, services
 from app.sync.forms import EnrollForm, UpstreamForm
 
@@ -23,10 +23,15 @@ SHOWN = 50  # held and refused operations listed on the page (the counts say how
 
 @bp.get("/")
 def index():
+    # The operations and conflicts name the node's records: shown to those who act on them
+    # (a commissioner reads only their own records: app/security.py).
+    acts = can("sync_now")
     return render("sync/index.html", "sync/_panel.html", state=services.status(),
-                  runs=services.recent_runs(), rejected=services.rejected_operations(SHOWN),
-                  held=services.held_operations(SHOWN), explain=reasons.explain,
-                  type_label=reasons.record_type, action_label=reasons.action, conflicts=services.open_conflicts(),
+                  runs=services.recent_runs(),
+                  rejected=services.rejected_operations(SHOWN) if acts else [],
+                  held=services.held_operations(SHOWN) if acts else [], explain=reasons.explain,
+                  type_label=reasons.record_type, action_label=reasons.action,
+                  conflicts=services.open_conflicts() if can("resolve_conflicts") else [],
                   upstream=client.upstream(), form=DeleteForm())
 
 

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.history import record_fields
 from app.models import OutboxEntry, SyncConflict, SyncRun, utcnow
 from app.models.base import new_id
-from app.security import get_or_404
+from app.security import get_or_404, scoped
 from app.node import this_node
 from app.sync import client, registry
 from app.sync.server import note_change
@@ -164,8 +164,8 @@ TOTAL_TYPES = ("commissioner", "service_target", "visit", "training", "agreement
 
 
 def totals_by_node(user) -> tuple[list[str], list[dict]]:
-    """Live records per node below the user's node, for the main record types present:
-    (the types, rows of {"code", "name", type: count})."""
+    """Live records per node below the user's node that the user may read, for the main
+    record types present: (the types, rows of {"code", "name", type: count})."""
     from sqlalchemy import func
 
     from app.models import Peer
@@ -176,9 +176,8 @@ def totals_by_node(user) -> tuple[list[str], list[dict]]:
     for kind in kinds:
         model = registry.model(kind)
         for owner, count in db.session.execute(
-                select(model.owner_node, func.count()).where(
-                    subtree(model.owner_node, user.node_code), model.deleted_at.is_(None))
-                .group_by(model.owner_node)):
+                scoped(model, user).with_only_columns(model.owner_node, func.count())
+                .where(subtree(model.owner_node, user.node_code)).group_by(model.owner_node)):
             table.setdefault(owner, {})[kind] = count
     rows = [{"code": code, "name": names.get(code, ""), **counts}
             for code, counts in sorted(table.items())]

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import insert, select
 
+from app.demo_names import person_name, phone_number
 from app.extensions import db
 from app.models import Cluster, Commissioner, Place, Station, Training, TrainingAttendee
 from app.models.base import new_id
@@ -28,11 +29,6 @@ SUFFIX = ["培训班", "技术培训", "现场培训会", "专题讲座"]
 CATEGORY_WEIGHTS = {"farmer": 60, "rich_leader": 8, "coop_head": 8, "enterprise_head": 3,
                     "village_secretary": 6, "commissioner": 4, "technician": 8, "other": 3}
 ETHNICITIES = (["汉族", "蒙古族", "回族", "满族"], [72, 24, 2, 2])
-
-
-def _names(rng):
-    from app.demo import _person_name, _phone
-    return _person_name, _phone
 
 
 def _context(code):
@@ -66,13 +62,13 @@ def _session(rng, today, span_days, villages, commissioners, station, clusters):
     }, rng.sample(commissioners, min(len(commissioners), rng.choice((1, 1, 2))))
 
 
-def _attendee(rng, person_name, phone, training_id, villages):
+def _attendee(rng, training_id, villages):
     village = rng.choice(villages) if villages else None
     return {"id": new_id(), "training_id": training_id, "name": person_name(rng),
             "sex": "female" if rng.random() < 0.38 else "male",
             "ethnicity": rng.choices(*ETHNICITIES)[0],
             "village_id": village.id if village else None, "village_text": "",
-            "phone": phone(rng) if rng.random() < 0.8 else "",
+            "phone": phone_number(rng) if rng.random() < 0.8 else "",
             "category": rng.choices(list(CATEGORY_WEIGHTS), list(CATEGORY_WEIGHTS.values()))[0],
             "poverty_alleviated": rng.random() < 0.12, "target_id": None}
 
@@ -87,11 +83,9 @@ def seed(scale: str, code: str) -> dict:
     """Make the demo sessions for node ``code``; returns {"training sessions": n, …}."""
     rng = random.Random(40404)
     villages, commissioners, station, clusters = _context(code)
-    person_name, phone = _names(rng)
     today = date.today()
     if scale == "county":
-        return _county(rng, today, villages, commissioners, station, clusters, code,
-                       person_name, phone)
+        return _county(rng, today, villages, commissioners, station, clusters, code)
     made = attendance = 0
     for _i in range(30):
         data, trainers = _session(rng, today, 365, villages, commissioners, station, clusters)
@@ -99,7 +93,7 @@ def seed(scale: str, code: str) -> dict:
         if training.status == "held":
             if rng.random() < 0.6:
                 for _j in range(rng.randrange(8, 30)):
-                    row = _attendee(rng, person_name, phone, training.id, villages)
+                    row = _attendee(rng, training.id, villages)
                     db.session.add(TrainingAttendee(**row, owner_node=code))
                     attendance += 1
             else:
@@ -111,7 +105,7 @@ def seed(scale: str, code: str) -> dict:
     return {"training sessions": made, "people trained": attendance}
 
 
-def _county(rng, today, villages, commissioners, station, clusters, code, person_name, phone):
+def _county(rng, today, villages, commissioners, station, clusters, code):
     """About 3,000 sessions over three years, 90,000 roster rows: bulk Core inserts."""
     now = datetime.utcnow().replace(microsecond=0)
     stamp = {"version": 1, "owner_node": code, "origin_node": code, "created_at": now,
@@ -128,7 +122,7 @@ def _county(rng, today, villages, commissioners, station, clusters, code, person
             data["head_counts"] = _counts(rng)
             continue
         for _j in range(rng.randrange(24, 49)):
-            people.append({**_attendee(rng, person_name, phone, data["id"], villages), **stamp})
+            people.append({**_attendee(rng, data["id"], villages), **stamp})
     for chunk in range(0, len(sessions), 1000):
         db.session.execute(insert(Training), sessions[chunk:chunk + 1000])
     if links:

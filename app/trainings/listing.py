@@ -8,7 +8,6 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
@@ -18,7 +17,7 @@ from app.extensions import db
 from app.models import Cluster, Commissioner, Place, Training
 from app.models.training import training_trainers
 from app.options import OptionList
-from app.security import scoped
+from app.security import reading_scope, scoped
 from app.trainings import services
 
 # Made once (an alias built per request copies every column of the table).
@@ -99,4 +98,4 @@ def filter_options() -> dict:
                 model.id, model.name).order_by(*order)))
         return {"commissioners": pairs(Commissioner, Commissioner.name, Commissioner.id),
                 "clusters": pairs(Cluster, Cluster.sort_order)}
-    return cache.remembered(("training-filters", current_user.node_code), compute)
+    return cache.remembered(("training-filters", *reading_scope()), compute)

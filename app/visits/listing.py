@@ -15,6 +15,7 @@ from app.database import rows_at_once
 from app.extensions import db
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Visit
 from app.models.visit import visit_commissioners, visit_targets
+from app.security import reading_scope
 from app.visits import search, services, vocab
 
 FILTERS = ("q", "date_from", "date_to", "commissioner", "target", "target_name", "village",
@@ -103,8 +104,7 @@ def matches(args: dict, user=None) -> Matches:
     """The matches of ``args``, remembered until the data changes (paging through a
     list, or htmx drawing it again, asks the same question)."""
     user = user or current_user
-    key = ("visit-matches", user.node_code,
-           services.is_commissioner(user) and user.commissioner_id, tuple(sorted(args.items())))
+    key = ("visit-matches", *reading_scope(user), tuple(sorted(args.items())))
     return cache.remembered(key, lambda: _matches(args, user))
 
 

@@ -5,16 +5,15 @@ The lists are the same for everyone on a node and change rarely, while the forms
 list's filters show them on every view: they are read once and remembered until the data
 changes (app/cache.py), as OptionLists whose ``<option>`` tags are rendered once too.
 """
-from flask_login import current_user
 from app import cache
 from app.database import rows_at_once
 from app.extensions import db
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Station
 from app.options import OptionList
-from app.security import scoped
+from app.security import node_scoped, reading_scope, scoped
 
 def _remembered(name: str, read) -> OptionList:
-    return cache.remembered((f"visit-options-{name}", current_user.node_code), read)
+    return cache.remembered((f"visit-options-{name}", *reading_scope()), read)
 
 
 def _by_label(stmt, label=lambda row: row[1]) -> OptionList:
@@ -55,8 +54,10 @@ def people(kind: str, ids=None) -> list[tuple[str, str]]:
 
 def _people(kind: str, ids=None) -> list[tuple[str, str]]:
     if kind == "commissioners":
+        # The co-commissioner picker names every commissioner of the node, to a commissioner
+        # too (a visit made together); their records stay out of reach (app/security.py).
         model = Commissioner
-        stmt = scoped(Commissioner).with_only_columns(
+        stmt = node_scoped(Commissioner).with_only_columns(
             Commissioner.id, Commissioner.name, Commissioner.specialty)
     else:
         model = ServiceTarget

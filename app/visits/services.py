@@ -16,7 +16,7 @@ from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Vis
 from app.models.visit import visit_commissioners, visit_targets
 from app.node import subtree
 from app.places.services import local_places
-from app.security import can, scoped, writable
+from app.security import can, node_scoped, read_condition, scoped, writable
 from app.visits import vocab
 
 LIMITS = {"location": 200, "problem": 2000, "action": 2000, "result": 2000,
@@ -33,16 +33,14 @@ def is_commissioner(user=None) -> bool:
 
 def visible(user=None, deleted: bool | None = False):
     """A select of the visits the user may see: their node's subtree (never another
-    node's), and for a commissioner only the visits they took part in. ``deleted``:
-    False the live ones, True the soft-deleted ones, None both."""
+    node's), narrowed by their role's read scope (app/security.py: a commissioner's
+    own visits). ``deleted``: False the live ones, True the soft-deleted ones, None both."""
     user = user or current_user
     stmt = select(Visit).where(subtree(Visit.owner_node, user.node_code))
     if deleted is not None:
         stmt = stmt.where(Visit.deleted_at.is_not(None) if deleted else Visit.deleted_at.is_(None))
-    if is_commissioner(user):
-        stmt = stmt.where(Visit.id.in_(select(visit_commissioners.c.visit_id).where(
-            visit_commissioners.c.commissioner_id == (user.commissioner_id or ""))))
-    return stmt
+    condition = read_condition(Visit, user)
+    return stmt if condition is None else stmt.where(condition)
 
 
 # The places a visit's page names, loaded with it (its people: ``people_of``).
@@ -133,7 +131,9 @@ def rule_errors(data: dict, user=None) -> dict:
         if value is not None and not 0 <= value <= MAX_COUNT:
             errors[name] = _l("Enter a number from 0 to %(n)s.", n=MAX_COUNT)
     commissioner_ids = list(dict.fromkeys(data.get("commissioner_ids") or []))
-    found = _in_scope(Commissioner, commissioner_ids, user)
+    # A commissioner reads only their own record but may log a visit made with colleagues.
+    found = db.session.scalars(node_scoped(Commissioner, user).where(
+        Commissioner.id.in_(commissioner_ids))).all() if commissioner_ids else []
     if not commissioner_ids:
         errors["commissioner_ids"] = _l("Choose at least one commissioner.")
     elif len(found) != len(commissioner_ids):

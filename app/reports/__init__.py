@@ -1,0 +1,6 @@
+"""Reports (统计): figures over a period, a scope and a breakdown, as a page, JSON or XLSX."""
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+from app.reports import routes  # noqa: E402,F401

@@ -1,0 +1,28 @@
+"""Setting a node up: its identity and the reference data shipped with the program
+(the places of Inner Mongolia, the industry clusters). It sits above the areas whose
+data it loads, so that the core (app/node.py) imports no area."""
+from flask import g
+
+from app.clusters.services import load_shipped_clusters
+from app.extensions import db
+from app.history import shipped_data
+from app.models import NodeIdentity
+from app.node import this_node
+from app.places.services import load_shipped_places
+
+
+def initialise(role: str, code: str, name: str) -> NodeIdentity:
+    """Record this node's identity (or rename it) and load the shipped reference data,
+    in one commit. The caller has checked the code (``valid_code``)."""
+    node = this_node()
+    if node is None:
+        node = NodeIdentity(role=role, code=code, name=name)
+        db.session.add(node)
+    node.name = name
+    db.session.flush()
+    g.node = node
+    with shipped_data(db.session):
+        load_shipped_places()
+        load_shipped_clusters()
+        db.session.commit()
+    return node

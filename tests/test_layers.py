@@ -1,0 +1,117 @@
+"""The layers, checked: no import cycle among the application's modules (deferred
+imports inside functions count too: they only hide a cycle), and the core (the modules
+directly in app/ and app/models/, but the wiring above the areas) imports no area
+package. See docs/architecture.md.
+
+One import is the Flask blueprint idiom, not a cycle: an area's modules take ``bp``
+from their own package, whose ``__init__`` imports them to register their routes."""
+import ast
+import os
+
+APP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "app")
+WIRING = {"app", "app.setup", "app.cli", "app.demo", "app.web"}  # above the areas: may import them
+AREAS = {name for name in os.listdir(APP)
+         if os.path.isdir(os.path.join(APP, name)) and name not in ("models", "data", "__pycache__")}
+
+
+def _modules() -> dict[str, str]:
+    found = {}
+    for top, _, files in os.walk(APP):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(top, name)
+                parts = os.path.relpath(path, os.path.dirname(APP))[:-3].split(os.sep)
+                if parts[-1] == "__init__":
+                    parts = parts[:-1]
+                found[".".join(parts)] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def imports(path: str) -> set[str]:
+    """The app modules a module imports (``from app.x import y`` names app.x.y when
+    that is a module, else app.x)."""
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("app"))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("app") \
+                and node.level == 0:
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                found.add(full if full in MODULES else node.module)
+    return {m for m in found if m in MODULES}
+
+
+def _own_package(module: str, target: str) -> bool:
+    return module.startswith(target + ".") and target.count(".") == 1
+
+
+GRAPH = {module: {t for t in imports(path) if t != module and not _own_package(module, t)}
+         for module, path in MODULES.items()}
+
+
+def _cycles() -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on_stack, result = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in GRAPH[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                result.append(sorted(component))
+    for module in sorted(GRAPH):
+        if module not in index:
+            visit(module)
+    return result
+
+
+def _area(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in AREAS else None
+
+
+def test_no_import_cycle():
+    assert _cycles() == []
+
+
+def test_the_core_imports_no_area():
+    wrong = sorted((module, target) for module, targets in GRAPH.items() for target in targets
+                   if _area(module) is None and module not in WIRING and _area(target) is not None)
+    assert wrong == []
+
+
+MIGRATIONS = os.path.join(os.path.dirname(APP), "migrations", "versions")
+
+
+def test_migrations_import_no_application_module():
+    """A migration's DDL is written in it: it must not change when the program does."""
+    wrong = []
+    for name in sorted(os.listdir(MIGRATIONS)):
+        if name.endswith(".py"):
+            with open(os.path.join(MIGRATIONS, name), encoding="utf-8") as f:
+                tree = ast.parse(f.read())
+            for node in ast.walk(tree):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                wrong += [(name, m) for m in modules if m == "app" or m.startswith("app.")]
+    assert wrong == []
