@@ -7,7 +7,7 @@ PORT ?= 5000
 THREADS ?= 8
 export FLASK_APP := wsgi
 
-.PHONY: run serve test install translations bench soak
+.PHONY: run serve test lint install translations bench soak
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ run: install
 serve: install
 	$(BIN)/flask db upgrade
 	$(BIN)/waitress-serve --host $(HOST) --port $(PORT) --threads $(THREADS) wsgi:app
+
+lint: install
+	$(BIN)/ruff check .
 
 test: install
 	$(BIN)/pytest -q -n 2 --dist loadfile

@@ -4,7 +4,6 @@ import os
 from flask import Flask
 
 from app.config import load_config
-
 from app.version import __version__  # noqa: F401  (the package's version)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -34,8 +33,22 @@ def create_app(test_config=None) -> Flask:
     cache.init_app(app)
     web.configure(app)
 
-    from app import (agreements, auth, backup, clusters, commissioners, imports, main, places,
-                     reports, stations, targets, teams, trainings, visits)
+    from app import (
+        agreements,
+        auth,
+        backup,
+        clusters,
+        commissioners,
+        imports,
+        main,
+        places,
+        reports,
+        stations,
+        targets,
+        teams,
+        trainings,
+        visits,
+    )
     for area in (main, auth, places, clusters, stations, teams, commissioners, targets, imports,
                  visits, trainings, agreements, reports, backup):
         app.register_blueprint(area.bp)

@@ -52,8 +52,7 @@ def node_init(role, code, name):
 @click.option("--commissioner", "commissioner_id", default=None, help="commissioner record id")
 def users_create(username, role, display_name, commissioner_id):
     """Create an account; the password is asked for, or read from stdin when piped."""
-    from app.auth.services import (USERNAME_PATTERN, create_user, password_problem,
-                                   username_taken)
+    from app.auth.services import USERNAME_PATTERN, create_user, password_problem, username_taken
     node = this_node()
     if node is None:
         raise click.UsageError("this node is not set up: run `flask node init` first")

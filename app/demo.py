@@ -15,14 +15,13 @@ from sqlalchemy import select
 
 from app.agreements.demo import seed_agreements
 from app.auth.services import create_user
+from app.demo_names import person_name, phone_number
 from app.extensions import db
 from app.forms import ID_CHECK, ID_WEIGHTS
-from app.models import (Cluster, Commissioner, Place, ServiceTarget, ServiceTeam, Site,
-                        Station, User)
+from app.models import Cluster, Commissioner, Place, ServiceTarget, ServiceTeam, Site, Station, User
 from app.node import this_node
-from app.setup import initialise
-from app.demo_names import person_name, phone_number
 from app.places.services import county_of_node
+from app.setup import initialise
 
 DEMO_CODE = "150121-01"
 DEMO_NAME = "土默特左旗科技特派员工作站"
@@ -51,7 +50,7 @@ TARGET_SUFFIX = {"coop": "种养殖专业合作社", "enterprise": "农牧业有
 def _id_number(rng: random.Random, born: date, female: bool) -> str:
     body = "150121" + born.strftime("%Y%m%d") + f"{rng.randrange(100):02d}"
     body += str(rng.randrange(0, 10, 2) + (0 if female else 1))
-    return body + ID_CHECK[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS)) % 11]
+    return body + ID_CHECK[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=False)) % 11]
 
 
 def seed(scale: str = "small") -> dict:

@@ -43,7 +43,7 @@ def id_number(form, field):
         return
     if not re.fullmatch(r"\d{17}[\dX]", value):
         raise ValidationError(_l("An ID number has 18 characters: 17 digits and a digit or X."))
-    total = sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS, strict=False))
     if ID_CHECK[total % 11] != value[17]:
         raise ValidationError(_l("This ID number's check digit is wrong; please check it."))
 

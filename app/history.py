@@ -9,9 +9,9 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from flask import g, has_app_context, has_request_context
-from werkzeug.exceptions import Forbidden
 from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import Forbidden
 
 from app import authority
 from app.models.audit import AuditEntry, ChangeLogEntry, OutboxEntry
@@ -98,6 +98,11 @@ def _changes(obj, new: bool) -> dict:
     return changes
 
 
+def _label(session, model, key) -> str | None:
+    """The name of the record a foreign key points at, for the audit trail."""
+    return str(session.get(model, key)) if key else None
+
+
 def _fk_changes(obj) -> dict:
     """Foreign keys set by id (form writes ``village_id = ...``) rather than through the
     relationship: report them by the related record's name."""
@@ -114,11 +119,10 @@ def _fk_changes(obj) -> dict:
             new = hist.added[0] if hist.added else None
             if old == new:
                 continue
-            target = rel.mapper.class_
-            session = state.session
-            label = lambda key: str(session.get(target, key)) if key else None  # noqa: E731
+            target, session = rel.mapper.class_, state.session
             with session.no_autoflush:
-                changes[rel.key] = [None if state.pending else label(old), label(new)]
+                changes[rel.key] = [None if state.pending else _label(session, target, old),
+                                    _label(session, target, new)]
     return changes
 
 

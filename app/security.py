@@ -8,8 +8,21 @@ from sqlalchemy import and_, false, or_, select
 
 from app import authority
 from app.extensions import db
-from app.models import (Agreement, AgreementParty, Attachment, Cluster, Commissioner, Payout, Place,
-                        ServiceTarget, Site, Station, Training, TrainingAttendee, Visit)
+from app.models import (
+    Agreement,
+    AgreementParty,
+    Attachment,
+    Cluster,
+    Commissioner,
+    Payout,
+    Place,
+    ServiceTarget,
+    Site,
+    Station,
+    Training,
+    TrainingAttendee,
+    Visit,
+)
 from app.models.training import training_trainers
 from app.models.visit import visit_commissioners
 from app.node import visible

@@ -114,7 +114,8 @@ def sample_ids() -> dict:
         year = one("SELECT max(signed_on) FROM agreement")[0][:4]
     year_ago = f"{int(latest[:4]) - 1}{latest[4:]}"
     return {"visits": count, "deep_cursor": f"{deep[0]}~{deep[1]}",
-            "commissioner": busiest, "quiet_commissioner": quiet, "target": target, "visit": visit, "year_ago": year_ago,
+            "commissioner": busiest, "quiet_commissioner": quiet, "target": target, "visit": visit,
+            "year_ago": year_ago,
             "training": training, "agreement": agreement, "party": party, "year": year}
 
 

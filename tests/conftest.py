@@ -41,6 +41,8 @@ def _worker_database(url: str | None) -> str | None:
     return worker_url
 
 
+pytest_plugins = ["tests.factories"]
+
 PG_URL = _worker_database(os.environ.get("TEST_DATABASE_URL"))
 
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])

@@ -76,7 +76,8 @@ class Node:
                         return self
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(open(os.path.join(self.folder, "waitress.log")).read())
+                    with open(os.path.join(self.folder, "waitress.log")) as log:
+                        raise RuntimeError(log.read()) from None
                 time.sleep(0.1)
 
     def kill(self):

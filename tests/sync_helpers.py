@@ -31,7 +31,8 @@ def make_node(tmp_path, name, role, code, title, url=None):
         g.actor = "test"
         initialise(role, code, title)
         create_user(username="admin", password="secret-pass-1",
-                    role={"station": "station_admin", "league": "league_admin", "region": "region_admin"}[role], node_code=code)
+                    role={"station": "station_admin", "league": "league_admin",
+                          "region": "region_admin"}[role], node_code=code)
     return app
 
 

@@ -1,7 +1,7 @@
 """The payout ledger, totals, the attention list, finding, exports and scans."""
 import csv
-from contextlib import contextmanager
 import io
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -213,11 +213,12 @@ def test_exports_csv_and_xlsx_with_chinese_headers_and_exact_yuan(app, login):
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     with app.test_request_context():
         from flask_babel import force_locale
+
         from app.agreements.export import _headers
         with force_locale("zh_CN"):
             expected = _headers()
     assert table[0] == expected
-    row = dict(zip(expected, table[1]))
+    row = dict(zip(expected, table[1], strict=False))
     assert table[1][0] == "LY-EXP-1" and "0.30" in table[1] and "50,000.50" in table[1]
     assert "王建国（60%）" in row[expected[5]]
     book = load_workbook(io.BytesIO(client.get("/agreements/export.xlsx").get_data()))

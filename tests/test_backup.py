@@ -269,7 +269,7 @@ def test_backups_are_owner_only(app, tmp_path):
         files.store(b"id card scan" * 100)
     root = tmp_path / "backups"
     manifest = _backup(app, root)
-    for folder, dirs, names in os.walk(root):
+    for folder, _dirs, names in os.walk(root):
         assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700, folder
         for name in names:
             assert stat.S_IMODE(os.stat(os.path.join(folder, name)).st_mode) == 0o600, name

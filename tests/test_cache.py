@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import Cluster, Commissioner
 from app.options import OptionList, option_tags
 from tests.conftest import STATION
-from tests.test_visits import visit_form, world  # noqa: F401  (fixture)
+from tests.test_visits import visit_form
 
 
 def test_list_count_follows_a_new_visit_at_once(app, login, world):  # noqa: F811

@@ -12,7 +12,6 @@ from app import attachments, files
 from app.extensions import db
 from app.models import Attachment, Commissioner
 from tests.test_trainings import create as create_training
-from tests.test_trainings import places  # noqa: F401 - the fixture
 from tests.test_upload_bounds import picture
 
 

@@ -25,9 +25,23 @@ from werkzeug.routing import BuildError
 from app import create_app
 from app.auth.services import create_user
 from app.extensions import db
-from app.models import (Agreement, Attachment, Cluster, Commissioner, Payout, Place,
-                        ServiceTarget, ServiceTeam, Site, Station, SyncConflict, Training,
-                        TrainingAttendee, User, Visit)
+from app.models import (
+    Agreement,
+    Attachment,
+    Cluster,
+    Commissioner,
+    Payout,
+    Place,
+    ServiceTarget,
+    ServiceTeam,
+    Site,
+    Station,
+    SyncConflict,
+    Training,
+    TrainingAttendee,
+    User,
+    Visit,
+)
 from tests.conftest import TEST_CONFIG
 
 EXAMPLES = int(os.environ.get("KEPAI_SOAK", "2"))

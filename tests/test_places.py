@@ -4,8 +4,7 @@ from sqlalchemy import func, select
 
 from app.auth.services import create_user
 from app.extensions import db
-from app.models import (AuditEntry, Commissioner, OutboxEntry, Place, ServiceTarget, Station,
-                        utcnow)
+from app.models import AuditEntry, Commissioner, OutboxEntry, Place, ServiceTarget, Station, utcnow
 from app.models.shipped import shipped_id
 from tests.conftest import PASSWORD
 
@@ -77,7 +76,7 @@ def test_shipped_places_are_read_only(app, login):
     assert client.get(f"/places/{TUZUO}").status_code == 200
     assert client.get(f"/places/{TUZUO}/edit").status_code == 403
     assert client.post(f"/places/{TUZUO}/delete").status_code == 403
-    assert 'href="/places/%s/edit"' % TUZUO not in client.get(f"/places/{TUZUO}").get_data(as_text=True)
+    assert f'href="/places/{TUZUO}/edit"' not in client.get(f"/places/{TUZUO}").get_data(as_text=True)
 
 
 def test_invalid_input_is_422_and_writes_nothing(app, login):

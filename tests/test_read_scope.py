@@ -20,9 +20,22 @@ from sqlalchemy import select
 from app import files
 from app.auth.services import create_user
 from app.extensions import db
-from app.models import (Agreement, AgreementParty, Attachment, Cluster, Commissioner, Payout,
-                        Place, ServiceTarget, ServiceTeam, Site, Station, Training,
-                        TrainingAttendee, Visit)
+from app.models import (
+    Agreement,
+    AgreementParty,
+    Attachment,
+    Cluster,
+    Commissioner,
+    Payout,
+    Place,
+    ServiceTarget,
+    ServiceTeam,
+    Site,
+    Station,
+    Training,
+    TrainingAttendee,
+    Visit,
+)
 from app.security import COMMISSIONER_READS, REFERENCE_DATA
 from tests.sync_helpers import make_node
 
@@ -140,7 +153,7 @@ def nodes(tmp_path_factory):
         g.actor = "test"
         create_user(username="reviewer", password=PASSWORD, role="league_reviewer", node_code=LEAGUE)
     clients = {}
-    for username, (role, where) in ROLES.items():
+    for username, (_role, where) in ROLES.items():
         app = station if where == "station" else league
         client = app.test_client()
         name = {"league-admin": "admin"}.get(username, username)  # make_node's admin

@@ -10,8 +10,18 @@ from openpyxl import load_workbook
 
 from app.auth.services import create_user
 from app.extensions import db
-from app.models import (Agreement, AgreementParty, Commissioner, Payout, Place, ServiceTarget,
-                        ServiceTeam, Training, TrainingAttendee, Visit)
+from app.models import (
+    Agreement,
+    AgreementParty,
+    Commissioner,
+    Payout,
+    Place,
+    ServiceTarget,
+    ServiceTeam,
+    Training,
+    TrainingAttendee,
+    Visit,
+)
 from app.models.shipped import shipped_id
 
 STATION = "150121-01"

@@ -1,6 +1,6 @@
 """Sessions end: a copied session cookie or remember-me cookie stops working after
 logout, a password change, the account's disabling and an admin's "end sessions"."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -170,7 +170,7 @@ def test_remember_me_lasts_thirty_days_at_most(app, tmp_path, monkeypatch):
     assert app.config["REMEMBER_COOKIE_DURATION"] == timedelta(days=30)
     client = _logged_in(app, remember=True)
     expires = client.get_cookie(REMEMBER).expires
-    left = expires - datetime.now(timezone.utc)
+    left = expires - datetime.now(UTC)
     assert timedelta(days=29) < left <= timedelta(days=30)
     monkeypatch.setenv("KEPAI_REMEMBER_COOKIE_DURATION", str(365 * 86400))
     longer = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://"})

@@ -10,12 +10,20 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
+from app import authority
 from app.extensions import db
 from app.history import record_fields
-from app.models import (AppliedOperation, Commissioner, OutboxEntry, Place, ServiceTarget,
-                        Training, TrainingAttendee, Visit)
+from app.models import (
+    AppliedOperation,
+    Commissioner,
+    OutboxEntry,
+    Place,
+    ServiceTarget,
+    Training,
+    TrainingAttendee,
+    Visit,
+)
 from app.models.shipped import shipped_id
-from app import authority
 from app.sync import client, registry, server, services, wire
 from tests.node_processes import fresh_postgres
 from tests.sync_helpers import link, make_node, sync

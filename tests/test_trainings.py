@@ -9,33 +9,11 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import (AuditEntry, Commissioner, OutboxEntry, Place, ServiceTarget, Training,
-                        TrainingAttendee)
+from app.models import AuditEntry, Commissioner, OutboxEntry, ServiceTarget, Training, TrainingAttendee
 from app.models.shipped import shipped_id
 
 STATION = "150121-01"
 TODAY = date.today()
-
-
-@pytest.fixture
-def places(app):
-    """A township with two villages, and a commissioner; {name: id}."""
-    with app.app_context():
-        county = shipped_id("place", "150121")
-        t = Place(name="察素齐镇", level="township", parent_id=county, owner_node=STATION)
-        db.session.add(t)
-        db.session.flush()
-        ids = {"察素齐镇": t.id}
-        for name in ("红旗村", "把什村"):
-            v = Place(name=name, level="village", parent_id=t.id, owner_node=STATION)
-            db.session.add(v)
-            db.session.flush()
-            ids[name] = v.id
-        c = Commissioner(name="王建国", owner_node=STATION)
-        db.session.add(c)
-        db.session.commit()
-        ids["王建国"] = c.id
-        return ids
 
 
 def session_data(places, **extra):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Attachment, TrainingAttendee
-from tests.test_trainings import counts, create, places  # noqa: F401 (fixture)
+from tests.test_trainings import counts, create
 
 COLUMNS = ["序号", "姓名", "性别", "民族", "嘎查/村", "电话", "类别", "签名"]
 GOOD = [[1, "张三", "女", "蒙古族", "红旗村", "13812345678", "农牧民", "张三"],

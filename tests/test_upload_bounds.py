@@ -19,8 +19,7 @@ from app.extensions import db
 from app.models import Attachment, Visit
 from tests.test_agreements import create as create_agreement
 from tests.test_trainings import create as create_training
-from tests.test_trainings import places  # noqa: F401 - the fixture
-from tests.test_visits import count, visit_form, world  # noqa: F401 - the fixture
+from tests.test_visits import count, visit_form
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

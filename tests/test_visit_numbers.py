@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import NumberCounter, Visit
 from app.visits import services
 from tests.conftest import STATION
-from tests.test_visits import visit_form, world  # noqa: F401  (a fixture)
+from tests.test_visits import visit_form
 
 WRITERS = 40
 

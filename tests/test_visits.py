@@ -10,46 +10,11 @@ from flask_babel import force_locale, gettext
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from app.auth.services import create_user
 from app.extensions import db
-from app.models import (AuditEntry, Commissioner, OutboxEntry, Place, ServiceTarget, Station,
-                        Visit)
-from app.models.shipped import shipped_id
-from tests.conftest import PASSWORD, STATION
+from app.models import AuditEntry, Commissioner, OutboxEntry, Visit
+from tests.conftest import STATION
 
 OTHER = "150121-02"
-
-
-@pytest.fixture
-def world(app):
-    """A station with two commissioners (one with a login), a target, two villages, and
-    another node's commissioner, target and village."""
-    with app.app_context():
-        g.actor = "test"
-        county = shipped_id("place", "150121")
-        town = Place(name="察素齐镇", level="township", parent_id=county, owner_node=STATION)
-        db.session.add(town)
-        db.session.flush()
-        v1 = Place(name="把什村", level="village", parent_id=town.id, owner_node=STATION)
-        v2 = Place(name="水磨村", level="village", parent_id=town.id, owner_node=STATION)
-        v_other = Place(name="外村", level="village", parent_id=town.id, owner_node=OTHER)
-        station = Station(name="土左旗工作站", kind="grassroots", owner_node=STATION)
-        db.session.add_all([v1, v2, v_other, station])
-        db.session.flush()
-        wang = Commissioner(name="王建国", station_id=station.id, owner_node=STATION)
-        li = Commissioner(name="李秀英", station_id=station.id, owner_node=STATION)
-        far = Commissioner(name="外站专家", owner_node=OTHER)
-        target = ServiceTarget(name="张三", kind="household", village_id=v1.id, owner_node=STATION)
-        far_target = ServiceTarget(name="外站农户", kind="household", owner_node=OTHER)
-        db.session.add_all([wang, li, far, target, far_target])
-        db.session.commit()
-        create_user(username="wang", password=PASSWORD, role="commissioner", node_code=STATION,
-                    commissioner_id=wang.id)
-        create_user(username="li", password=PASSWORD, role="commissioner", node_code=STATION,
-                    commissioner_id=li.id)
-        return {"v1": v1.id, "v2": v2.id, "v_other": v_other.id, "station": station.id,
-                "wang": wang.id, "li": li.id, "far": far.id, "target": target.id,
-                "far_target": far_target.id, "cluster": shipped_id("cluster", "肉羊")}
 
 
 def visit_form(world, **extra):
@@ -175,6 +140,7 @@ def test_service_rules_directly(app, world):
     from app.visits.services import rule_errors
     with app.test_request_context():
         from flask_login import login_user
+
         from app.models import User
         login_user(db.session.scalar(select(User).where(User.username == "wang")))
         base = {"visited_on": date(2025, 1, 2), "commissioner_ids": [world["wang"]],
@@ -377,7 +343,8 @@ def test_keyset_pages_walk_the_whole_list_both_ways(app, login, world):
     dates = re.findall(r'<td data-label="[^"]+" class="nowrap">(\d{4}-\d\d-\d\d)</td>', last)
     assert dates == seen[35:]  # a full page at the end
     prev = re.search(r'href="([^"]*before=[^"]*)"', last).group(1).replace("&amp;", "&")
-    dates = re.findall(r'<td data-label="[^"]+" class="nowrap">(\d{4}-\d\d-\d\d)</td>', client.get(prev).get_data(as_text=True))
+    dates = re.findall(r'<td data-label="[^"]+" class="nowrap">(\d{4}-\d\d-\d\d)</td>',
+                       client.get(prev).get_data(as_text=True))
     assert dates == seen[10:35]
     oldest = client.get("/visits/?sort=date").get_data(as_text=True)
     assert re.findall(r'<td data-label="[^"]+" class="nowrap">(\d{4}-\d\d-\d\d)</td>', oldest)[0] == "2024-01-01"

@@ -73,7 +73,7 @@ def _plan(rng: random.Random, count: int, commissioners, targets, clusters, toda
             "terminated_on": terminated, "termination_reason": reason, "notes": rng.choice(NOTES)})
         people = rng.sample(commissioners, rng.choices((1, 2, 3), (70, 22, 8))[0])
         shares = _shares(rng, len(people))
-        for person, share in zip(people, shares):
+        for person, share in zip(people, shares, strict=False):
             parties.append({"id": new_id(), "agreement_id": aid, "commissioner_id": person.id,
                             "share_bp": share})
         if status in ("draft", "signed"):
@@ -97,7 +97,7 @@ def _shares(rng: random.Random, n: int) -> list[int]:
     if n == 1:
         return [10000]
     cuts = sorted(rng.sample(range(100, 9900, 100), n - 1))
-    return [b - a for a, b in zip([0] + cuts, cuts + [10000])]
+    return [b - a for a, b in zip([0] + cuts, cuts + [10000], strict=False)]
 
 
 def seed_agreements(scale: str, code: str) -> dict:

@@ -60,7 +60,7 @@ def to_xlsx(headers, body) -> bytes:
         cell.font = Font(bold=True)
     for row in body:
         sheet.append(row)
-    for column, width in zip("ABCDEFGHIJKLMN", (14, 30, 10, 16, 24, 30, 10, 16, 8, 12, 12, 12, 16, 20)):
+    for column, width in zip("ABCDEFGHIJKLMN", (14, 30, 10, 16, 24, 30, 10, 16, 8, 12, 12, 12, 16, 20), strict=False):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
     out = io.BytesIO()

@@ -12,8 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from app import cache, records
 from app.extensions import db
-from app.models import (Agreement, AgreementParty, Cluster, Commissioner, Payout,
-                        ServiceTarget, utcnow)
+from app.models import Agreement, AgreementParty, Cluster, Commissioner, Payout, ServiceTarget, utcnow
 from app.options import OptionList
 from app.security import node_scoped, reading_scope, scoped
 

@@ -4,10 +4,10 @@ from flask import Response, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 
 from app.backup import bp, services
+from app.files import size_text
 from app.forms import DeleteForm
 from app.htmx import render
 from app.security import require
-from app.files import size_text
 
 
 def failure_text(kind: str | None) -> str:

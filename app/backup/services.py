@@ -33,7 +33,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy.engine import make_url
@@ -168,7 +168,7 @@ def _remove_tree(path: str) -> None:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _iso(moment: datetime) -> str:
@@ -628,7 +628,7 @@ def due(root: str | None = None) -> bool:
     minute while the disk is full)."""
     root = root or default_root()
     hours = float(current_app.config.get("BACKUP_EVERY_HOURS", 24))
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     newest = latest(root)
     if newest and newest["created"] and (now - newest["created"]).total_seconds() < hours * 3600:
         return False
@@ -665,18 +665,14 @@ def known_revision(revision: str | None) -> bool:
     upgrade`` can bring a restored database up to date)?"""
     if revision is None:
         return True
-    from alembic.script import ScriptDirectory
-
     try:
-        return ScriptDirectory(os.path.join(os.path.dirname(current_app.root_path), "migrations")).get_revision(revision) is not None
+        return _migrations().get_revision(revision) is not None
     except Exception:  # noqa: BLE001 - alembic raises several kinds for an unknown revision
         return False
 
 
 def head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory(os.path.join(os.path.dirname(current_app.root_path), "migrations")).get_current_head()
+    return _migrations().get_current_head()
 
 
 def unpack(archive: str) -> tuple[str, str]:
@@ -855,3 +851,9 @@ def zip_stream(backup_path: str) -> Iterator[bytes]:
                             yield sink.take()
                 yield sink.take()
     yield sink.take()
+
+
+def _migrations():
+    """The program's migration scripts (to tell which schema a backup was made with)."""
+    from alembic.script import ScriptDirectory
+    return ScriptDirectory(os.path.join(os.path.dirname(current_app.root_path), "migrations"))

@@ -1,6 +1,7 @@
 """Commissioner rules and writes: the life cycle 认定 → 选派 → 退出 lives here."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
+
 from app import records
 from app.extensions import db
 from app.models import Cluster, Commissioner, Place, Station

@@ -5,9 +5,9 @@ The Chinese column headers are the file format (fixed, whatever the interface
 language), so that a filled-in file keeps working when translations change. Cells with
 a vocabulary accept the code or its label in any interface language.
 """
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable
 
 from flask_babel import lazy_gettext as _l
 

@@ -7,8 +7,7 @@ from app.models.counter import NumberCounter
 from app.models.node import NodeIdentity
 from app.models.people import Commissioner, ServiceTarget
 from app.models.reference import Cluster, Place, ServiceTeam, Site, Station
-from app.models.sync import (AppliedOperation, Peer, SentFile, SyncConflict, SyncRun,
-                             Upstream)
+from app.models.sync import AppliedOperation, Peer, SentFile, SyncConflict, SyncRun, Upstream
 from app.models.training import Training, TrainingAttendee
 from app.models.user import LoginAttempt, User
 from app.models.visit import Visit

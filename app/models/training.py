@@ -3,8 +3,7 @@ category where no roster exists (kept on the session as one JSON field, so that 
 counts travel and version as one fact)."""
 from datetime import date
 
-from sqlalchemy import (JSON, Boolean, Column, Date, Float, ForeignKey, Index, Integer, String,
-                        Table, Text)
+from sqlalchemy import JSON, Boolean, Column, Date, Float, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Synced

@@ -14,14 +14,22 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import (String, and_, case, distinct, extract, func, literal_column, or_,
-                        select, union_all)
+from sqlalchemy import String, and_, case, distinct, extract, func, literal_column, or_, select, union_all
 
 from app import choices
 from app.agreements import vocab as agreement_vocab
 from app.extensions import db
-from app.models import (Agreement, AgreementParty, Cluster, Commissioner, Payout, ServiceTarget,
-                        ServiceTeam, Training, Visit)
+from app.models import (
+    Agreement,
+    AgreementParty,
+    Cluster,
+    Commissioner,
+    Payout,
+    ServiceTarget,
+    ServiceTeam,
+    Training,
+    Visit,
+)
 from app.models.training import training_trainers
 from app.models.visit import visit_commissioners, visit_targets
 from app.node import subtree, visible

@@ -8,7 +8,8 @@ from app.forms import DeleteForm, field_labels
 from app.htmx import invalid, render
 from app.models import Site, Station
 from app.security import can, get_or_404, require
-from app.stations import services, sites_bp as bp
+from app.stations import services
+from app.stations import sites_bp as bp
 from app.stations.forms import SiteForm
 
 VOCAB = {"kind": choices.SITE_KINDS}

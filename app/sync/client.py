@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.version import __version__
 from app.extensions import db
 from app.history import record_fields
 from app.models import OutboxEntry, SyncConflict, SyncRun, Upstream, utcnow
 from app.models.base import new_id
 from app.sync import registry, wire
 from app.sync.server import resolve_conflicts
+from app.version import __version__
 
 RUN_LOCK = threading.Lock()  # one sync at a time in this process
 TOKEN_FILE = "upstream_token"

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import InputRequired, Length, Regexp, URL
+from wtforms.validators import URL, InputRequired, Length, Regexp
 
 from app.forms import TrimmedStringField
 

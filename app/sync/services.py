@@ -9,11 +9,10 @@ from app.extensions import db
 from app.history import record_fields
 from app.models import OutboxEntry, SyncConflict, SyncRun, utcnow
 from app.models.base import new_id
-from app.security import get_or_404, scoped
 from app.node import this_node
+from app.security import get_or_404, scoped
 from app.sync import client, registry
 from app.sync.server import note_change
-
 
 _HEADER_CACHE: dict = {}
 HEADER_TTL = 3.0  # seconds: the header's figures may be this old; the sync page is exact

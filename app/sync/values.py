@@ -8,8 +8,7 @@ import math
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, Integer, String,
-                        inspect)
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, Integer, String, inspect
 
 INT32 = 2**31 - 1
 INT64 = 2**63 - 1

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("trainings", __name__, url_prefix="/trainings")
 
-from app.trainings import routes, roster_routes  # noqa: E402,F401
+from app.trainings import roster_routes, routes  # noqa: E402,F401

@@ -8,8 +8,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from app import records
 from app.extensions import db
-from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Training, \
-    TrainingAttendee
+from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Training, TrainingAttendee
 from app.security import scoped
 from app.trainings import figures
 from app.trainings.vocab import CATEGORIES
@@ -142,7 +141,7 @@ def count_errors(training: Training, counts: dict, extra: dict) -> dict:
     roster = figures.from_roster(attendees(training))
     if roster.source == "roster" and any(n is not None for n in [*counts.values(), *extra.values()]):
         probe = Training(head_counts={c: n for c, n in counts.items() if n}, **extra)
-        for what, said, listed in figures.disagreements(roster, probe):
+        for what, _said, listed in figures.disagreements(roster, probe):
             name = f"count_{what}" if what in CATEGORIES else what
             errors[name] = _l("The roster lists %(listed)s here: head counts and roster "
                               "must agree (or leave the counts empty).", listed=listed)

@@ -88,7 +88,7 @@ def xlsx(training, rows: int = BLANK_ROWS) -> bytes:
                                     allow_blank=True)
         validation.add(f"{letter}{header_row + 1}:{letter}{last}")
         ws.add_data_validation(validation)
-    for letter, width in zip("ABCDEFGH", (6, 12, 6, 8, 18, 15, 13, 16)):
+    for letter, width in zip("ABCDEFGH", (6, 12, 6, 8, 18, 15, 13, 16), strict=False):
         ws.column_dimensions[letter].width = width
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
@@ -133,7 +133,7 @@ def _table(data: bytes) -> list[list]:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             try:
                 return [list(r) for _i, r in zip(range(MAX_ROWS + 20),
-                                                 wb.worksheets[0].iter_rows(values_only=True))]
+                                                 wb.worksheets[0].iter_rows(values_only=True), strict=False)]
             finally:
                 wb.close()
         except FileProblem:

@@ -3,8 +3,17 @@
 they belong to the user's node."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, FloatField, HiddenField, IntegerField,
-                     MultipleFileField, SelectField, SelectMultipleField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    FloatField,
+    HiddenField,
+    IntegerField,
+    MultipleFileField,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.forms import MultiCheckboxField, TextTimeField, TrimmedStringField, not_in_future

@@ -7,8 +7,8 @@ from flask import current_app
 from flask_login import current_user
 from sqlalchemy import String, bindparam, func, select, tuple_
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.functions import FunctionElement
 
 from app import cache, records
 from app.database import rows_at_once

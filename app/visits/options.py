@@ -12,6 +12,7 @@ from app.models import Cluster, Commissioner, Place, ServiceTarget, Station
 from app.options import OptionList
 from app.security import node_scoped, reading_scope, scoped
 
+
 def _remembered(name: str, read) -> OptionList:
     return cache.remembered((f"visit-options-{name}", *reading_scope()), read)
 

@@ -6,8 +6,8 @@ from flask_login import current_user
 
 from app import attachments, records
 from app.forms import DeleteForm, field_labels
-from app.models.base import new_id
 from app.htmx import invalid, render
+from app.models.base import new_id
 from app.options import OptionList
 from app.places.services import village_options
 from app.security import can, require

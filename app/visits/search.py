@@ -78,7 +78,7 @@ def pairs(body: str | None) -> str:
     if not body:
         return ""
     body = body.lower()
-    runs = dict.fromkeys(a + b for a, b in zip(body, body[1:]) if a.isalnum() and b.isalnum())
+    runs = dict.fromkeys(a + b for a, b in zip(body, body[1:], strict=False) if a.isalnum() and b.isalnum())
     return " ".join(runs)
 
 

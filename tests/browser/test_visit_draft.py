@@ -2,7 +2,6 @@
 commissioner typed comes back after the tab was closed, goes away only once the server
 saved the visit, stays through an invalid submit, is never shown to another user of the
 same browser, and can be discarded."""
-import json
 import re
 import uuid
 from datetime import date, timedelta
