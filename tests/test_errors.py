@@ -4,8 +4,10 @@ import os
 import re
 
 import pytest
+from sqlalchemy import func, select
 
 from app import ROOT
+from app.extensions import db
 
 TRANSLATIONS = os.path.join(ROOT, "translations")
 ZH = {  # what the Chinese pages say (translations/pending/hardening.tsv)
@@ -166,3 +168,22 @@ def test_control_characters_in_a_visit_search_are_ignored(login):
     client = login("staff")
     for q in ("00\x00", "\x00", "把什\x01村", "\x1f\x7f"):
         assert client.get("/visits/", query_string={"q": q}).status_code == 200, repr(q)
+
+
+@pytest.mark.parametrize("path", ["/commissioners/?q=a%00b", "/targets/?q=%00", "/trainings/?q=x%00",
+                                  "/agreements/?q=%00", "/places/?q=%00"])
+def test_a_nul_character_in_a_parameter_is_400_not_500(client, login, path):
+    login("staff")
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "NUL" in response.get_data(as_text=True)
+
+
+def test_a_nul_character_in_a_form_field_is_400_and_writes_nothing(app, client, login):
+    login("staff")
+    response = client.post("/commissioners/new", data={"name": "王\x00建国", "kind": "individual",
+                                                       "level": "county"})
+    assert response.status_code == 400
+    from app.models import Commissioner
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Commissioner)) == 0
