@@ -65,3 +65,39 @@ def sync(station, transport):
     with station.app_context():
         g.actor = "sync"
         return client.sync_once("test", transport=transport)
+
+
+class SlowLink:
+    """A simulated slow link around another transport, on a simulated clock (no sleeping):
+    a request takes ``rtt`` plus its body's bytes at ``rate`` bytes/s. One that would take
+    longer than its timeout fails as a timeout would, and the upstream never gets it
+    (its body did not arrive whole). ``lose`` maps a file's digest to the PUTs of it
+    (1 = its first) whose chunk the upstream keeps but whose answer is lost. ``puts``
+    records each PUT that arrived: (digest, offset, size)."""
+
+    def __init__(self, inner, rate: float, rtt: float = 0.3, lose=None):
+        self.inner, self.rate, self.rtt, self.lose = inner, rate, rtt, lose or {}
+        self.now, self.puts, self.timeouts = 0.0, [], 0
+
+    def clock(self) -> float:
+        return self.now
+
+    def chunks(self, sha: str) -> list:
+        """(offset, size) of the PUTs of one file that arrived, in order."""
+        return [(offset, size) for digest, offset, size in self.puts if digest == sha]
+
+    def __call__(self, method, url, data, headers, timeout):
+        seconds = self.rtt + len(data or b"") / self.rate
+        if seconds > timeout:
+            self.now += timeout
+            self.timeouts += 1
+            raise client.SyncError("upstream unreachable: timed out")
+        self.now += seconds
+        answer = self.inner(method, url, data, headers, timeout)
+        if method == "PUT":
+            parts = urllib.parse.urlsplit(url)
+            sha = parts.path.rsplit("/", 1)[-1]
+            self.puts.append((sha, int(urllib.parse.parse_qs(parts.query)["offset"][0]), len(data)))
+            if len(self.chunks(sha)) in self.lose.get(sha, ()):
+                raise client.SyncError("upstream unreachable: connection reset")
+        return answer

@@ -55,3 +55,46 @@ def test_upgrade_matches_models_and_downgrades(empty_url):
         upgrade()
         assert _differences(app) == []
         db.engine.dispose()
+
+
+def _visit_ids_matching(conn, table, column, phrase):
+    from sqlalchemy import text
+    return {row[0] for row in conn.execute(text(
+        f"SELECT visit_id FROM {table} WHERE {table} MATCH :q"), {"q": f'{column}:"{phrase}"'})}
+
+
+def test_search_index_rekeyed_with_the_visits_already_there(tmp_path, monkeypatch):
+    """Migration e6f7a8b9c0d1 on a database with visits: their index rows move to keyed
+    rowids, searches still answer, and edits and deletes afterwards change the right rows
+    (and the same after going back down)."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from app.models import Visit
+    monkeypatch.setenv("KEPAI_INSTANCE", str(tmp_path / "instance"))
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'k.sqlite3'}"})
+    with app.app_context():
+        upgrade(revision="d5e6f7a8b9c0")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.execute(Visit.__table__.insert(), [
+                {"id": f"v{i}", "number": f"n{i}", "year": 2024, "sequence": i,
+                 "visited_on": date(2024, 1, 1), "owner_node": "150121-01", "origin_node": "150121-01",
+                 "problem": "奶牛乳房炎" if i % 2 else "玉米螟虫害"} for i in range(10)])
+        upgrade()
+        with db.engine.begin() as conn:
+            assert _visit_ids_matching(conn, "visit_fts", "body", "乳房炎") == {"v1", "v3", "v5", "v7", "v9"}
+            assert _visit_ids_matching(conn, "visit_fts_pairs", "pairs", "玉米") == {"v0", "v2", "v4", "v6", "v8"}
+            conn.execute(text("UPDATE visit SET problem = '羊群口蹄疫' WHERE id = 'v1'"))
+            conn.execute(text("DELETE FROM visit WHERE id = 'v2'"))
+            assert _visit_ids_matching(conn, "visit_fts", "body", "乳房炎") == {"v3", "v5", "v7", "v9"}
+            assert _visit_ids_matching(conn, "visit_fts_pairs", "pairs", "口蹄") == {"v1"}
+            assert _visit_ids_matching(conn, "visit_fts_pairs", "pairs", "玉米") == {"v0", "v4", "v6", "v8"}
+            assert conn.execute(text("SELECT count(*) FROM visit_fts_key")).scalar() == 9
+        downgrade(revision="d5e6f7a8b9c0")
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE visit SET problem = '马铃薯晚疫病' WHERE id = 'v3'"))
+            assert _visit_ids_matching(conn, "visit_fts", "body", "乳房炎") == {"v5", "v7", "v9"}
+            assert _visit_ids_matching(conn, "visit_fts_pairs", "pairs", "晚疫") == {"v3"}
+        db.engine.dispose()

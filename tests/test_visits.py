@@ -327,6 +327,40 @@ def test_search_index_follows_edits_and_deletes(app, login, world):
     assert f'/visits/{vid}"' not in client.get("/visits/?q=免疫").get_data(as_text=True)
 
 
+def _matches(q):
+    from app.visits import search
+    return set(db.session.scalars(select(Visit.id).where(search.condition(q, db.engine.dialect.name))))
+
+
+def test_search_index_rows_follow_edits_and_deletes_among_many(app, login, world):
+    """Each edit and (hard) delete changes its own visit's index rows, found by key, and
+    leaves the other visits' rows alone; SQLite keeps one keyed row per visit per index."""
+    _bulk(app, world, n=30)
+    with app.app_context():
+        g.actor = "test"
+        visits = db.session.scalars(select(Visit).order_by(Visit.sequence)).all()
+        corn = {v.id for v in visits if "玉米螟" in v.problem}
+        edited, deleted = visits[0], visits[3].id  # both 玉米螟 (i % 3 == 0)
+        edited.problem = "羊群口蹄疫免疫"
+        db.session.commit()
+        for table in ("visit_commissioner", "visit_target"):
+            db.session.execute(db.text(f"DELETE FROM {table} WHERE visit_id = :id"), {"id": deleted})
+        db.session.execute(Visit.__table__.delete().where(Visit.id == deleted))
+        db.session.commit()
+        assert _matches("口蹄疫") == _matches("免疫") == {edited.id}
+        assert _matches("玉米螟") == _matches("玉米") == corn - {edited.id, deleted}
+        assert len(_matches("乳房炎")) == 20 and len(_matches("乳房")) == 20
+        if db.engine.dialect.name == "sqlite":
+            counts = [db.session.scalar(select(func.count()).select_from(
+                db.text(table))) for table in ("visit_fts", "visit_fts_pairs", "visit_fts_key")]
+            assert counts == [29, 29, 29]
+            keyed = db.session.execute(db.text(
+                "SELECT count(*) FROM visit_fts_key AS k JOIN visit_fts AS f ON f.rowid = k.fts_rowid "
+                "JOIN visit_fts_pairs AS p ON p.rowid = k.fts_rowid "
+                "WHERE f.visit_id = k.visit_id AND p.visit_id = k.visit_id")).scalar()
+            assert keyed == 29
+
+
 def test_keyset_pages_walk_the_whole_list_both_ways(app, login, world):
     _bulk(app, world, n=60)
     app.config["PAGE_SIZE"] = 25

@@ -8,6 +8,7 @@ between the two cannot happen and re-applying a page is harmless.
 import json
 import os
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,6 +22,7 @@ from app.history import record_fields
 from app.models import OutboxEntry, SyncConflict, SyncRun, Upstream, utcnow
 from app.models.base import new_id
 from app.sync import registry, wire
+from app.sync.pacing import ChunkPacer
 from app.sync.server import resolve_conflicts
 from app.version import __version__
 
@@ -110,11 +112,14 @@ class Link:
     def __init__(self, settings: Upstream, timeout: float, transport=None):
         self.base, self.token, self.timeout = settings.url, read_token(), timeout
         self.transport = transport or http_transport
+        # A simulated link (tests) brings its own clock, for the pacing of file chunks.
+        self.clock = getattr(transport, "clock", None) or time.monotonic
         self.sent = self.received = self.requests = 0
 
     def call(self, method: str, path: str, body: dict | None = None, raw: bytes | None = None,
-             **params) -> dict:
-        """One request; ``body`` goes as gzip JSON, ``raw`` bytes as they are (file chunks)."""
+             timeout: float | None = None, **params) -> dict:
+        """One request; ``body`` goes as gzip JSON, ``raw`` bytes as they are (file chunks).
+        ``timeout``: seconds to wait for it, when not the link's own."""
         url = self.base + "/api/sync/v1" + path
         if params:
             url += "?" + urllib.parse.urlencode(params)
@@ -125,7 +130,7 @@ class Link:
                    **({"Content-Encoding": "gzip"} if body is not None else {})}
         self.requests += 1
         self.sent += len(data or b"")
-        status, encoding, raw = self.transport(method, url, data, headers, self.timeout)
+        status, encoding, raw = self.transport(method, url, data, headers, timeout or self.timeout)
         self.received += len(raw)
         try:
             answer = wire.unpack(raw, encoding) if encoding == "gzip" else json.loads(raw or b"{}")
@@ -384,25 +389,62 @@ def files_to_send() -> list[str]:
 
 
 def send_files(link: Link, run: SyncRun) -> None:
-    """Send each file the upstream lacks, in chunks, going on from what already arrived."""
-    from app import files
+    """Send each file the upstream lacks, in chunks paced to the link (app/sync/pacing.py),
+    going on from what already arrived."""
     from app.models import SentFile
+    pacer = ChunkPacer(link.timeout)  # one per run: what one file taught serves the next
     for sha in files_to_send():
         status = link.call("GET", f"/files/{sha}")
         if not status.get("present"):
-            data, offset = files.read(sha), int(status.get("received", 0))
-            while True:
-                chunk = data[offset:offset + wire.FILE_CHUNK]
-                final = offset + len(chunk) >= len(data)
-                answer = link.call("PUT", f"/files/{sha}", raw=chunk, offset=offset,
-                                   final=1 if final else 0)
-                if final or answer.get("present"):
-                    break
-                offset = int(answer.get("received", offset + len(chunk)))
+            send_file(link, sha, int(status.get("received", 0)), pacer)
             run.files_sent += 1
         db.session.add(SentFile(sha256=sha))
         db.session.commit()
         PROGRESS.figures = _figures(run)
+
+
+MAX_FILE_FAILURES = 4  # chunks in a row without an answer before the run gives up
+
+
+def send_file(link: Link, sha: str, offset: int, pacer: ChunkPacer) -> None:
+    """Upload one file from ``offset``. A chunk that gets no answer is followed by a
+    question of how much arrived (the upstream keeps every whole chunk), and the upload
+    goes on from there, never from byte 0, with smaller chunks; SyncError after
+    MAX_FILE_FAILURES failures in a row (the next run goes on from what arrived)."""
+    from app import files
+    data, failures = files.read(sha), 0
+    while True:
+        chunk = data[offset:offset + pacer.next_size(len(data) - offset)]
+        final = offset + len(chunk) >= len(data)
+        started = link.clock()
+        try:
+            answer = link.call("PUT", f"/files/{sha}", raw=chunk, timeout=pacer.timeout(len(chunk)),
+                               offset=offset, final=1 if final else 0)
+        except SyncError as exc:
+            failures += 1
+            if failures >= MAX_FILE_FAILURES:
+                raise SyncError(f"file {sha[:12]}… not sent after {failures} tries: {exc}") from None
+            pacer.failed()
+            status = _file_status(link, sha)
+            if status is None:
+                continue  # not even the question got through: try the same chunk again
+            if status.get("present"):
+                return
+            offset = int(status.get("received", 0))
+            continue
+        failures = 0
+        pacer.took(len(chunk), link.clock() - started)
+        if final or answer.get("present"):
+            return
+        offset = int(answer.get("received", offset + len(chunk)))
+
+
+def _file_status(link: Link, sha: str) -> dict | None:
+    """The upstream's word on a file (present, bytes received), or None if unreachable."""
+    try:
+        return link.call("GET", f"/files/{sha}")
+    except SyncError:
+        return None
 
 
 def pull(link: Link, run: SyncRun, settings_id: int, upstream_code: str) -> None:
