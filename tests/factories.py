@@ -1,5 +1,5 @@
-"""Shared fixtures of records, loaded by conftest.py (``pytest_plugins``) so that no test
-module imports another for its fixtures."""
+"""Shared fixtures, loaded by conftest.py (``pytest_plugins``) so that no test module
+imports another for its fixtures: records of a station, and a station with its league."""
 import pytest
 from flask import g
 
@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import Commissioner, Place, ServiceTarget, Station
 from app.models.shipped import shipped_id
 from tests.conftest import PASSWORD, STATION
+from tests.sync_helpers import link, make_node
 
 OTHER = "150122-01"
 
@@ -64,3 +65,17 @@ def places(app):
         db.session.commit()
         ids["王建国"] = c.id
         return ids
+
+
+@pytest.fixture
+def nodes(tmp_path):
+    """A station and its league (both on SQLite), enrolled and linked in-process: (station
+    app, league app, the transport that carries the station's requests to the league)."""
+    station = make_node(tmp_path, "station", "station", STATION, "土左旗工作站")
+    league = make_node(tmp_path, "league", "league", "1501", "呼和浩特市科技局")
+    transport = link(station, league)
+    yield station, league, transport
+    for app in (station, league):
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from app.agreements import services
 from app.extensions import db
 from app.models import Agreement, AgreementParty, Commissioner, Payout, ServiceTarget
+from tests.conftest import STATION
 from tests.sync_helpers import sync
-from tests.test_sync import STATION, nodes  # noqa: F401 - the fixture
 
 
 def _people(app):
@@ -38,7 +38,7 @@ def _record(app, people, target):
         return agreement.id
 
 
-def test_agreement_parties_and_payouts_reach_the_league(nodes):  # noqa: F811
+def test_agreement_parties_and_payouts_reach_the_league(nodes):
     station, league, transport = nodes
     people, target = _people(station)
     aid = _record(station, people, target)

@@ -11,17 +11,6 @@ from tests.sync_helpers import link, make_node, sync
 STATION = "150121-01"
 
 
-@pytest.fixture
-def nodes(tmp_path):
-    station = make_node(tmp_path, "station", "station", STATION, "土左旗工作站")
-    league = make_node(tmp_path, "league", "league", "1501", "呼和浩特市科技局")
-    transport = link(station, league)
-    yield station, league, transport
-    for app in (station, league):
-        with app.app_context():
-            db.engine.dispose()
-
-
 def add_commissioner(app, name="王建国", **fields):
     with app.app_context():
         g.actor = "staff"
@@ -243,7 +232,7 @@ def test_photos_travel_once_by_content_and_resume_after_a_break(nodes):
 
 
 def test_station_to_league_to_region_keeps_the_origin(tmp_path):
-    from tests.sync_helpers import InProcess, link
+    from tests.sync_helpers import InProcess
     station = make_node(tmp_path, "s", "station", STATION, "土左旗工作站")
     league = make_node(tmp_path, "l", "league", "1501", "呼和浩特市")
     region = make_node(tmp_path, "r", "region", "15", "自治区科技厅")

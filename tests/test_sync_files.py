@@ -14,21 +14,10 @@ from app.extensions import db
 from app.models import Commissioner
 from app.sync import pacing, wire
 from app.sync.client import SyncError
-from tests.sync_helpers import SlowLink, link, make_node, sync
+from tests.sync_helpers import SlowLink, sync
 
 STATION = "150121-01"
 KBIT_64 = 8000  # bytes/s
-
-
-@pytest.fixture
-def nodes(tmp_path):
-    station = make_node(tmp_path, "station", "station", STATION, "土左旗工作站")
-    league = make_node(tmp_path, "league", "league", "1501", "呼和浩特市科技局")
-    transport = link(station, league)
-    yield station, league, transport
-    for app in (station, league):
-        with app.app_context():
-            db.engine.dispose()
 
 
 def add_photo(app, side: int) -> tuple[str, bytes]:

@@ -20,21 +20,9 @@ from app import files
 from app.extensions import db
 from app.models import AppliedOperation, Commissioner, OutboxEntry, Upstream
 from app.sync import client, server, wire
-from tests.sync_helpers import link, make_node, sync
+from tests.sync_helpers import sync
 
 STATION = "150121-01"
-
-
-@pytest.fixture
-def nodes(tmp_path):
-    station = make_node(tmp_path, "station", "station", STATION, "土左旗工作站")
-    league = make_node(tmp_path, "league", "league", "1501", "呼和浩特市科技局")
-    transport = link(station, league)
-    yield station, league, transport
-    for app in (station, league):
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def count(app, model, *where):
