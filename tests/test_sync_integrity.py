@@ -394,6 +394,17 @@ def test_a_malformed_value_is_refused_alone_and_the_batch_goes_on(shared, field,
         assert db.session.get(Commissioner, bad["id"]) is None
 
 
+@pytest.mark.parametrize("head_counts", [{"farmer": "x"}, {"farmer": -1}, {"wizard": 3},
+                                         {"farmer": True}])
+def test_head_counts_must_be_counts_of_known_categories(shared, head_counts):
+    """Once accepted, and the league's training pages then failed on the value."""
+    station, league, transport = shared
+    op = create_op("training", str(uuid.uuid4()), {"title": "培训", "held_on": "2026-05-01",
+                                                   "head_counts": head_counts})
+    (result,) = push(league, [op], token_of(station))
+    assert (result["status"], result["field"]) == ("rejected", "head_counts")
+
+
 def test_out_of_range_numbers_are_refused(shared):
     station, league, transport = shared
     ops = [create_op("service_target", str(uuid.uuid4()), {"name": "户", "kind": "household",

@@ -51,6 +51,7 @@ def _vocabularies() -> dict[tuple[str, str], set[str]]:
         ("training", "mode"): trainings.MODES, ("training", "status"): trainings.STATUSES,
         ("training_attendee", "sex"): choices.SEXES,
         ("training_attendee", "category"): trainings.CATEGORIES,
+        ("training", "head_counts"): trainings.CATEGORIES,
         ("agreement", "form"): agreements.FORMS, ("agreement", "status"): agreements.STATUSES,
         ("agreement", "profit_basis"): agreements.BASES,
         ("agreement", "risk_basis"): agreements.BASES,
@@ -98,7 +99,9 @@ def problem(model, key: str, value) -> str | None:
                         else {})
         if not isinstance(value, expected):
             return f"must be a JSON {'object' if expected is dict else 'list'}"
-        return None if len(str(value)) <= MAX_JSON else "is too large"
+        if len(str(value)) > MAX_JSON:
+            return "is too large"
+        return _counts_problem(model.__tablename__, key, value)
     if isinstance(kind, String):  # Text is a String without a length
         if not isinstance(value, str):
             return "must be text"
@@ -107,6 +110,20 @@ def problem(model, key: str, value) -> str | None:
         if kind.length and len(value) > kind.length:
             return f"is longer than {kind.length} characters"
         return _vocabulary_problem(model.__tablename__, key, value)
+    return None
+
+
+def _counts_problem(record_type: str, key: str, value) -> str | None:
+    """A field of counts by code (a session's head counts): known codes, whole numbers."""
+    codes = _vocabularies().get((record_type, key))
+    if codes is None:
+        return None
+    for code, count in value.items():
+        if code not in codes:
+            return f"has an unknown code {code!r}"
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool)
+                                  or not 0 <= count <= INT32):
+            return f"holds {count!r} for {code!r}, not a count"
     return None
 
 
