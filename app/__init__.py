@@ -3,8 +3,8 @@ import os
 
 from flask import Flask
 
-from app.config import load_config
-from app.version import __version__  # noqa: F401  (the package's version)
+from app.core.config import load_config
+from app.core.version import __version__  # noqa: F401  (the package's version)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -16,12 +16,13 @@ def create_app(test_config=None) -> Flask:
     app = Flask(__name__, instance_path=os.path.abspath(instance),
                 template_folder=os.path.join(ROOT, "templates"),
                 static_folder=os.path.join(ROOT, "static"))
-    from app import instance as instance_folder
+    from app.core import instance as instance_folder
     instance_folder.protect(app.instance_path)
     load_config(app, test_config)
 
-    from app import cache, database, web
-    from app.extensions import babel, csrf, db, login_manager, migrate
+    from app import web
+    from app.core import cache, database
+    from app.core.extensions import babel, csrf, db, login_manager, migrate
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
     csrf.init_app(app)

@@ -10,11 +10,11 @@ from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from app import choices
-from app.database import analyze
-from app.extensions import db
+from app.core import choices
+from app.core.database import analyze
+from app.core.extensions import db
+from app.core.node import this_node, valid_code
 from app.models import User
-from app.node import this_node, valid_code
 from app.setup import initialise
 
 node_cli = AppGroup("node", help="This node's identity.")
@@ -83,8 +83,8 @@ def users_create(username, role, display_name, commissioner_id):
 
 def _commissioner_here(commissioner_id: str, node_code: str) -> bool:
     """A live commissioner record this node can see (the users page offers the same)."""
+    from app.core.node import visible
     from app.models import Commissioner
-    from app.node import visible
     return db.session.scalar(select(Commissioner.id).where(
         Commissioner.id == commissioner_id, Commissioner.deleted_at.is_(None),
         visible(Commissioner.owner_node, node_code))) is not None

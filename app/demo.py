@@ -15,13 +15,13 @@ from sqlalchemy import select
 
 from app.agreements.demo import seed_agreements
 from app.auth.services import create_user
-from app.demo_names import person_name, phone_number
-from app.extensions import db
-from app.forms import ID_CHECK, ID_WEIGHTS
+from app.core.demo_names import person_name, phone_number
+from app.core.extensions import db
+from app.core.node import this_node
 from app.models import Cluster, Commissioner, Place, ServiceTarget, ServiceTeam, Site, Station, User
-from app.node import this_node
 from app.places.services import county_of_node
 from app.setup import initialise
+from app.web.forms import ID_CHECK, ID_WEIGHTS
 
 DEMO_CODE = "150121-01"
 DEMO_NAME = "土默特左旗科技特派员工作站"

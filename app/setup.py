@@ -1,13 +1,13 @@
 """Setting a node up: its identity and the reference data shipped with the program
 (the places of Inner Mongolia, the industry clusters). It sits above the areas whose
-data it loads, so that the core (app/node.py) imports no area."""
+data it loads, so that the core (app/core/node.py) imports no area."""
 from flask import g
 
 from app.clusters.services import load_shipped_clusters
-from app.extensions import db
-from app.history import shipped_data
+from app.core.extensions import db
+from app.core.history import shipped_data
+from app.core.node import this_node
 from app.models import NodeIdentity
-from app.node import this_node
 from app.places.services import load_shipped_places
 
 

@@ -33,8 +33,9 @@ import io, random, sys
 from flask import g
 from PIL import Image
 from werkzeug.datastructures import FileStorage
-from app import attachments, create_app
-from app.extensions import db
+from app import create_app
+from app.core import attachments
+from app.core.extensions import db
 from app.models import Commissioner
 app = create_app()
 with app.test_request_context():

@@ -1,4 +1,4 @@
-"""Why pages read their rows at once (app/database.py ``rows_at_once``).
+"""Why pages read their rows at once (app/core/database.py ``rows_at_once``).
 
 Python's sqlite3 gives up the interpreter lock for every row it steps through. While
 another thread runs Python (another request being rendered), getting the lock back can

@@ -101,7 +101,7 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
-        from app.database import analyze  # the tables may have new indexes: fresh statistics
+        from app.core.database import analyze  # the tables may have new indexes: fresh statistics
         analyze(connection)
         connection.commit()
 

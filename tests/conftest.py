@@ -5,7 +5,7 @@ import os
 import shutil
 
 # Commits need not wait for the disk in tests: a killed process loses nothing either way
-# (only a power cut does). A station always runs with FULL (app/database.py).
+# (only a power cut does). A station always runs with FULL (app/core/database.py).
 os.environ.setdefault("KEPAI_SQLITE_SYNCHRONOUS", "OFF")
 
 import pytest
@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.auth.services import create_user
-from app.extensions import db
+from app.core.extensions import db
 from app.setup import initialise
 
 STATION = "150121-01"

@@ -4,7 +4,7 @@ import pytest
 from flask import g
 
 from app.auth.services import create_user
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Commissioner, Place, ServiceTarget, Station
 from app.models.shipped import shipped_id
 from tests.conftest import PASSWORD, STATION

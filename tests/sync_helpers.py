@@ -7,7 +7,7 @@ from flask import g
 
 from app import create_app
 from app.auth.services import create_user
-from app.extensions import db
+from app.core.extensions import db
 from app.setup import initialise
 from app.sync import client, peers
 

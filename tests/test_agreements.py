@@ -6,7 +6,7 @@ from flask import g
 from sqlalchemy import func, select
 
 from app.agreements import services
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Agreement, AgreementParty, AuditEntry, Commissioner, OutboxEntry, ServiceTarget
 from app.models.shipped import shipped_id
 

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.agreements import listing, services
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Agreement, AgreementParty, Attachment, Commissioner, Payout, ServiceTarget, User
 from tests.test_agreements import count, create
 

@@ -6,7 +6,7 @@ from flask import g
 from sqlalchemy import select
 
 from app.agreements import services
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Agreement, AgreementParty, Commissioner, Payout, ServiceTarget
 from tests.conftest import STATION
 from tests.sync_helpers import sync

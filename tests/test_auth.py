@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.auth import services
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Commissioner, LoginAttempt, User
 from tests.conftest import PASSWORD
 

@@ -1,4 +1,4 @@
-"""Who may write which field, through the pages: the declaration in app/authority.py
+"""Who may write which field, through the pages: the declaration in app/core/authority.py
 that the upstream applies to pushes applies to every form too. A league reviews a
 station's visit; it never edits, deletes or restores the station's own records, and a
 station never writes the league's review."""
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import Forbidden
 
 from app.auth.services import create_user
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AuditEntry, Commissioner, ServiceTarget, Visit, utcnow
 from tests.sync_helpers import make_node
 

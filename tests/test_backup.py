@@ -18,9 +18,9 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.backup import services
-from app.extensions import db
+from app.core.extensions import db
+from app.core.records import create as create_record
 from app.models import Commissioner
-from app.records import create as create_record
 from tests.conftest import PG_URL, STATION, TEST_CONFIG
 
 
@@ -142,7 +142,7 @@ def test_backup_during_a_burst_of_writes_restores_every_acknowledged_write(
 
 
 def test_a_restored_demo_station_equals_the_original_record_by_record(app, tmp_path, fresh_app):
-    from app import files
+    from app.core import files
     from app.demo import seed
     with app.app_context():
         g.actor = "test"
@@ -219,7 +219,7 @@ def test_backup_to_a_file_or_restore_of_a_non_backup_fails_in_one_line(app, runn
 
 
 def test_a_damaged_backup_is_refused(app, tmp_path, fresh_app):
-    from app import files
+    from app.core import files
     with app.app_context():
         sha = files.store(b"scan" * 1000)
     manifest = _backup(app, tmp_path / "backups")
@@ -251,7 +251,7 @@ def test_sqlite_copy_is_checked_with_integrity_check(app, tmp_path):
 
 
 def test_the_last_n_are_kept_and_unchanged_uploads_are_linked(app, tmp_path):
-    from app import files
+    from app.core import files
     app.config["BACKUP_KEEP"] = 2
     with app.app_context():
         sha = files.store(b"photo" * 1000)
@@ -264,7 +264,7 @@ def test_the_last_n_are_kept_and_unchanged_uploads_are_linked(app, tmp_path):
 
 
 def test_backups_are_owner_only(app, tmp_path):
-    from app import files
+    from app.core import files
     with app.app_context():
         files.store(b"id card scan" * 100)
     root = tmp_path / "backups"

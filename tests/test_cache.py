@@ -1,12 +1,12 @@
-"""Remembered answers (app/cache.py) and pre-rendered options (app/options.py): a list's
+"""Remembered answers (app/core/cache.py) and pre-rendered options (app/web/options.py): a list's
 count and drop-downs follow every committed change at once, and nothing uncommitted is
 remembered."""
 from flask import g
 
-from app import cache
-from app.extensions import db
+from app.core import cache
+from app.core.extensions import db
 from app.models import Cluster, Commissioner
-from app.options import OptionList, option_tags
+from app.web.options import OptionList, option_tags
 from tests.conftest import STATION
 from tests.test_visits import visit_form
 

@@ -7,7 +7,7 @@ import pytest
 from flask import g
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import ChangeLogEntry, Commissioner
 from app.sync.server import changes_since
 

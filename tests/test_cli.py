@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from app.auth.services import password_matches
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Commissioner, NodeIdentity, Place, User
 from tests.conftest import PASSWORD
 

@@ -3,7 +3,7 @@ among live clusters; delete refused while in use; history on the page."""
 from sqlalchemy import func, select
 
 from app.auth.services import create_user
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AuditEntry, Cluster, Commissioner, OutboxEntry
 from app.models.shipped import shipped_id
 from tests.conftest import PASSWORD

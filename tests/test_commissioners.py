@@ -1,7 +1,7 @@
 """The commissioner roster: create, validate, edit, history, delete, scope, PII."""
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AuditEntry, Commissioner, OutboxEntry
 from app.models.shipped import shipped_id
 

@@ -6,7 +6,7 @@ import stat
 import pytest
 
 from app import create_app
-from app.config import SECRET_FILE
+from app.core.config import SECRET_FILE
 
 
 @pytest.fixture
@@ -66,8 +66,8 @@ def test_secure_cookie_setting_reaches_the_cookie(instance, monkeypatch):
         from flask import session
         session["x"] = 1
         return "ok"
-    from app.web import PUBLIC_ENDPOINTS
-    monkeypatch.setattr("app.web.PUBLIC_ENDPOINTS", PUBLIC_ENDPOINTS | {"_set_session"})
+    from app.web.wall import PUBLIC_ENDPOINTS
+    monkeypatch.setattr("app.web.wall.PUBLIC_ENDPOINTS", PUBLIC_ENDPOINTS | {"_set_session"})
     cookie = app.test_client().get("/_set_session").headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
@@ -107,7 +107,7 @@ def test_a_station_database_waits_for_the_disk_unless_told_otherwise(monkeypatch
     """synchronous=FULL (2) on every connection; the suite's OFF is the suite's alone."""
     from sqlalchemy import create_engine
 
-    import app.database  # noqa: F401  (the connection settings)
+    import app.core.database  # noqa: F401  (the connection settings)
     monkeypatch.delenv("KEPAI_SQLITE_SYNCHRONOUS", raising=False)
     engine = create_engine(f"sqlite:///{tmp_path}/station.sqlite3")
     with engine.connect() as connection:

@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Commissioner, OutboxEntry, ServiceTarget, User
 
 

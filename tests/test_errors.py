@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import ROOT
-from app.extensions import db
+from app.core.extensions import db
 
 TRANSLATIONS = os.path.join(ROOT, "translations")
 ZH = {  # what the Chinese pages say (translations/pending/hardening.tsv)
@@ -148,7 +148,7 @@ def test_every_error_title_is_translated():
     from babel.messages.pofile import read_po
     with open(os.path.join(TRANSLATIONS, "zh", "LC_MESSAGES", "messages.po"), "rb") as f:
         catalog = read_po(f)
-    from app.web import ERROR_TITLES
+    from app.web.errors import ERROR_TITLES
     for code, title in ERROR_TITLES.items():
         translated = catalog.get(title._args[0])
         assert translated and re.search(r"[\u4e00-\u9fff]", translated.string), code

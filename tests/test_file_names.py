@@ -8,8 +8,8 @@ from flask import g
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from app import attachments, files
-from app.extensions import db
+from app.core import attachments, files
+from app.core.extensions import db
 from app.models import Attachment, Commissioner
 from tests.test_trainings import create as create_training
 from tests.test_upload_bounds import picture

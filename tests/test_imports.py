@@ -8,8 +8,8 @@ from flask_babel import force_locale
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from app import choices
-from app.extensions import db
+from app.core import choices
+from app.core.extensions import db
 from app.imports.columns import COMMISSIONERS, TARGETS
 from app.models import AuditEntry, Commissioner, OutboxEntry, Place, ServiceTarget
 from app.models.shipped import shipped_id

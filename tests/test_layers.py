@@ -1,17 +1,21 @@
 """The layers, checked: no import cycle among the application's modules (deferred
-imports inside functions count too: they only hide a cycle), and the core (the modules
-directly in app/ and app/models/, but the wiring above the areas) imports no area
-package. See docs/architecture.md.
+imports inside functions count too: they only hide a cycle); the core (app/core/ and
+app/models/) imports neither the web layer nor an area; the web layer (app/web/) imports
+no area; only the wiring above the areas (app/__init__.py, setup, cli, demo) may import
+them all. See docs/architecture.md.
 
 One import is the Flask blueprint idiom, not a cycle: an area's modules take ``bp``
 from their own package, whose ``__init__`` imports them to register their routes."""
 import ast
 import os
 
+import pytest
+
 APP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "app")
-WIRING = {"app", "app.setup", "app.cli", "app.demo", "app.web"}  # above the areas: may import them
-AREAS = {name for name in os.listdir(APP)
-         if os.path.isdir(os.path.join(APP, name)) and name not in ("models", "data", "__pycache__")}
+WIRING = {"app", "app.setup", "app.cli", "app.demo"}  # above the areas: may import them
+LOWER = ("core", "models", "web")
+AREAS = {name for name in os.listdir(APP) if os.path.isdir(os.path.join(APP, name))
+         and name not in LOWER + ("data", "__pycache__")}
 
 
 def _modules() -> dict[str, str]:
@@ -85,18 +89,29 @@ def _cycles() -> list[list[str]]:
     return result
 
 
-def _area(module: str) -> str | None:
+def _layer(module: str) -> str:
+    """``core`` (app/core, app/models), ``web``, ``area`` or ``wiring``."""
     parts = module.split(".")
-    return parts[1] if len(parts) > 1 and parts[1] in AREAS else None
+    if module in WIRING:
+        return "wiring"
+    if parts[1] in ("core", "models"):
+        return "core"
+    return "web" if parts[1] == "web" else "area"
 
 
 def test_no_import_cycle():
     assert _cycles() == []
 
 
-def test_the_core_imports_no_area():
+def test_every_module_is_in_a_layer():
+    assert sorted(m for m in MODULES if m.count(".") == 1 and _layer(m) == "area"
+                  and m.split(".")[1] not in AREAS) == []
+
+
+@pytest.mark.parametrize("layer, below", [("core", {"core"}), ("web", {"core", "web"})])
+def test_a_layer_imports_only_what_is_below_it(layer, below):
     wrong = sorted((module, target) for module, targets in GRAPH.items() for target in targets
-                   if _area(module) is None and module not in WIRING and _area(target) is not None)
+                   if _layer(module) == layer and _layer(target) not in below)
     assert wrong == []
 
 

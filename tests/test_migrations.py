@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 from tests.conftest import DATABASES, PG_URL, TEST_CONFIG
 
 

@@ -4,7 +4,7 @@ from flask_babel import force_locale
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.money import MAX_FEN, MoneyError, format_percent, format_yuan, parse_percent, parse_yuan
+from app.core.money import MAX_FEN, MoneyError, format_percent, format_yuan, parse_percent, parse_yuan
 
 fen = st.integers(min_value=0, max_value=MAX_FEN - 1)
 

@@ -24,7 +24,7 @@ from werkzeug.routing import BuildError
 
 from app import create_app
 from app.auth.services import create_user
-from app.extensions import db
+from app.core.extensions import db
 from app.models import (
     Agreement,
     Attachment,

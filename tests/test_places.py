@@ -3,7 +3,7 @@ deleted and restored per station, within the user's own counties only."""
 from sqlalchemy import func, select
 
 from app.auth.services import create_user
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AuditEntry, Commissioner, OutboxEntry, Place, ServiceTarget, Station, utcnow
 from app.models.shipped import shipped_id
 from tests.conftest import PASSWORD

@@ -1,4 +1,4 @@
-"""Read scope by role (app/security.py, ``COMMISSIONER_READS``): every GET route that
+"""Read scope by role (app/core/security.py, ``COMMISSIONER_READS``): every GET route that
 names a record, as every role, on records owned by the user themself, by a colleague of
 their node and by another node, answers the page (or a 403 where the role may read the
 record but not change it) when the declaration lets the role read the record, and exactly
@@ -17,9 +17,10 @@ import pytest
 from flask import g
 from sqlalchemy import select
 
-from app import files
 from app.auth.services import create_user
-from app.extensions import db
+from app.core import files
+from app.core.extensions import db
+from app.core.security import COMMISSIONER_READS, REFERENCE_DATA
 from app.models import (
     Agreement,
     AgreementParty,
@@ -36,7 +37,6 @@ from app.models import (
     TrainingAttendee,
     Visit,
 )
-from app.security import COMMISSIONER_READS, REFERENCE_DATA
 from tests.sync_helpers import make_node
 
 STATION, NEIGHBOUR, LEAGUE, OTHER_LEAGUE_STATION = "150121-01", "150122-01", "1501", "150221-01"
@@ -287,7 +287,7 @@ def test_a_commissioner_may_still_name_colleagues_on_a_visit(nodes):
 
 
 def test_remembered_answers_are_kept_per_reading_scope(nodes):
-    from app.security import reading_scope
+    from app.core.security import reading_scope
     _, app = nodes["staff"]
     with app.app_context():
         from app.models import User
@@ -297,7 +297,7 @@ def test_remembered_answers_are_kept_per_reading_scope(nodes):
 
 
 def test_the_home_page_counts_what_the_user_reads(nodes):
-    """Counts are remembered (app/cache.py) per reading scope: the staff's answer, asked
+    """Counts are remembered (app/core/cache.py) per reading scope: the staff's answer, asked
     first, is not the commissioner's."""
     from flask import template_rendered
     found = {}

@@ -9,7 +9,7 @@ from flask import g
 from openpyxl import load_workbook
 
 from app.auth.services import create_user
-from app.extensions import db
+from app.core.extensions import db
 from app.models import (
     Agreement,
     AgreementParty,

@@ -4,9 +4,9 @@ from urllib.parse import unquote
 
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Commissioner, User
-from app.web import PUBLIC_ENDPOINTS, TOKEN_BLUEPRINTS
+from app.web.wall import PUBLIC_ENDPOINTS, TOKEN_BLUEPRINTS
 from tests.conftest import PASSWORD
 
 EXPECTED_PUBLIC = {"auth.login", "static", "main.healthz", "main.language", "sync_api.openapi"}

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.auth import services
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AuditEntry, User
 from tests.conftest import PASSWORD, TEST_CONFIG
 

@@ -1,7 +1,7 @@
 """Stations and their sites: create, validate, edit, history, delete refusal, scope."""
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AuditEntry, Commissioner, OutboxEntry, Place, Site, Station
 from app.models.shipped import shipped_id
 

@@ -3,7 +3,7 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AppliedOperation, Commissioner, OutboxEntry, SyncConflict
 from app.sync import client
 from tests.sync_helpers import link, make_node, sync
@@ -193,7 +193,7 @@ def test_photos_travel_once_by_content_and_resume_after_a_break(nodes):
     from PIL import Image
     from werkzeug.datastructures import FileStorage
 
-    from app import attachments, files
+    from app.core import attachments, files
     from app.models import Attachment
     from app.sync import wire
     station, league, transport = nodes

@@ -12,7 +12,7 @@ from flask import g
 from sqlalchemy import func, select
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AppliedOperation, Commissioner, OutboxEntry
 from app.sync import wire
 from tests.node_processes import LosingProxy, Node, fresh_postgres

@@ -9,8 +9,8 @@ from flask import g
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 
-from app import attachments, files
-from app.extensions import db
+from app.core import attachments, files
+from app.core.extensions import db
 from app.models import Commissioner
 from app.sync import pacing, wire
 from app.sync.client import SyncError

@@ -7,9 +7,9 @@ import os
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
-from app.history import record_fields
-from app.node import subtree
+from app.core.extensions import db
+from app.core.history import record_fields
+from app.core.node import subtree
 from app.sync import registry
 from tests.node_processes import Node, fresh_postgres
 from tests.test_sync_faults import app_for

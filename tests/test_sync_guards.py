@@ -16,8 +16,8 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
-from app import files
-from app.extensions import db
+from app.core import files
+from app.core.extensions import db
 from app.models import AppliedOperation, Commissioner, OutboxEntry, Upstream
 from app.sync import client, server, wire
 from tests.sync_helpers import sync

@@ -10,9 +10,9 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
-from app import authority
-from app.extensions import db
-from app.history import record_fields
+from app.core import authority
+from app.core.extensions import db
+from app.core.history import record_fields
 from app.models import (
     AppliedOperation,
     Commissioner,

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Commissioner, OutboxEntry, Training, TrainingAttendee, utcnow
 from app.sync import client, peers, server, services
 from tests.sync_helpers import InProcess, make_node

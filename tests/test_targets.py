@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AuditEntry, OutboxEntry, Place, ServiceTarget
 from app.models.shipped import shipped_id
 

@@ -1,7 +1,7 @@
 """Industry service teams: members and leader, unique names, history, delete, scope."""
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AuditEntry, Commissioner, OutboxEntry, ServiceTeam
 from app.models.shipped import shipped_id
 

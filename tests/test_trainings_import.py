@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Attachment, TrainingAttendee
 from tests.test_trainings import counts, create
 

@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from app import attachments
-from app.extensions import db
+from app.core import attachments
+from app.core.extensions import db
 from app.models import Attachment, Visit
 from tests.test_agreements import create as create_agreement
 from tests.test_trainings import create as create_training

@@ -6,7 +6,7 @@ from datetime import date
 from flask import g
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import NumberCounter, Visit
 from app.visits import services
 from tests.conftest import STATION

@@ -10,7 +10,7 @@ from flask_babel import force_locale, gettext
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AuditEntry, Commissioner, OutboxEntry, Visit
 from tests.conftest import STATION
 

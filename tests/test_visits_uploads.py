@@ -6,8 +6,8 @@ from datetime import date
 from PIL import Image
 from sqlalchemy import func, select
 
-from app import attachments, files
-from app.extensions import db
+from app.core import attachments, files
+from app.core.extensions import db
 from app.models import Attachment, Visit
 from tests.test_visits import count, visit_form
 

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import insert, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Agreement, AgreementParty, Cluster, Commissioner, Payout, ServiceTarget
 from app.models.base import new_id, utcnow
 

@@ -10,8 +10,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from app.agreements import services, vocab
-from app.extensions import db
-from app.money import format_percent, format_yuan
+from app.core.extensions import db
+from app.core.money import format_percent, format_yuan
 
 
 def _headers() -> list[str]:

@@ -1,5 +1,5 @@
 """Forms for agreements, their life-cycle steps, payouts and scans. Amounts and
-percentages are typed as text and read exactly by app/money.py."""
+percentages are typed as text and read exactly by app/core/money.py."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -7,9 +7,9 @@ from wtforms import DateField, FieldList, Form, FormField, SelectField, StringFi
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.agreements import vocab
-from app.choices import options
-from app.forms import TrimmedStringField, not_in_future
-from app.money import MoneyError, format_percent, format_yuan, parse_percent, parse_yuan
+from app.core.choices import options
+from app.core.money import MoneyError, format_percent, format_yuan, parse_percent, parse_yuan
+from app.web.forms import TrimmedStringField, not_in_future
 
 PARTY_ROWS = 4
 

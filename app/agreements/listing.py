@@ -1,5 +1,5 @@
 """The agreement list and the home page's attention list as plain columns, their counts
-remembered until the data changes (app/cache.py).
+remembered until the data changes (app/core/cache.py).
 
 A page of ORM agreements with their counterpart, cluster, parties and the parties'
 commissioners cost several times what the page's queries do; a line needs a few columns.
@@ -9,12 +9,12 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from app import cache, records
 from app.agreements import services
-from app.database import rows_at_once
-from app.extensions import db
+from app.core import cache, records
+from app.core.database import rows_at_once
+from app.core.extensions import db
+from app.core.security import reading_scope, scoped
 from app.models import Agreement, AgreementParty, Commissioner, ServiceTarget
-from app.security import reading_scope, scoped
 
 ORDER = (Agreement.signed_on.desc().nulls_last(), Agreement.number.desc(), Agreement.id)
 

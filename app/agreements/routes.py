@@ -5,15 +5,16 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import attachments, record_views, records
 from app.agreements import bp, export, listing, services, vocab
 from app.agreements.forms import AgreementForm, PayoutForm, ScanForm, TransitionForm
-from app.extensions import db
-from app.forms import DeleteForm, field_labels
-from app.htmx import invalid, render
+from app.core import attachments, records
+from app.core.extensions import db
+from app.core.money import format_percent, format_yuan
+from app.core.security import can, get_or_404, require, scoped
 from app.models import Agreement, Cluster, Commissioner, ServiceTarget
-from app.money import format_percent, format_yuan
-from app.security import can, get_or_404, require, scoped
+from app.web import record_pages
+from app.web.forms import DeleteForm, field_labels
+from app.web.htmx import invalid, render
 
 FILTERS = ("q", "status", "form", "cluster", "commissioner", "counterpart", "year", "attention",
            "show")
@@ -153,14 +154,14 @@ def edit(record_id):
 @require("delete_records")
 def delete(record_id):
     agreement = get_or_404(Agreement, record_id)
-    return record_views.confirm_delete(agreement, "agreements")
+    return record_pages.confirm_delete(agreement, "agreements")
 
 
 @bp.post("/<record_id>/restore")
 @require("restore_records")
 def restore(record_id):
     agreement = get_or_404(Agreement, record_id, include_deleted=True)
-    return record_views.restore(agreement, "agreements")
+    return record_pages.restore(agreement, "agreements")
 
 
 @bp.route("/<record_id>/step/<to>", methods=["GET", "POST"])

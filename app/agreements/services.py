@@ -10,11 +10,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, extract, func, select
 from sqlalchemy.orm import selectinload
 
-from app import cache, records
-from app.extensions import db
+from app.core import cache, records
+from app.core.extensions import db
+from app.core.security import node_scoped, reading_scope, scoped
 from app.models import Agreement, AgreementParty, Cluster, Commissioner, Payout, ServiceTarget, utcnow
-from app.options import OptionList
-from app.security import node_scoped, reading_scope, scoped
+from app.web.options import OptionList
 
 TRANSITIONS = {
     "draft": ("signed",),

@@ -1,7 +1,7 @@
 """What agreement templates (and the commissioner and home pages) use: the ``yuan`` and
 ``percent`` filters, the vocabularies, and the commissioner's agreement summary."""
 from app.agreements import bp, services, vocab
-from app.money import format_percent, format_yuan
+from app.core.money import format_percent, format_yuan
 
 
 @bp.app_template_filter("yuan")

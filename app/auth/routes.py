@@ -3,14 +3,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from app import choices
 from app.auth import bp, services
 from app.auth.forms import LoginForm, PasswordChangeForm, UserForm
-from app.extensions import db
-from app.forms import DeleteForm
-from app.htmx import invalid, render
+from app.core import choices
+from app.core.extensions import db
+from app.core.security import assignable_roles, local_url, require, scoped
 from app.models import Commissioner, User
-from app.security import assignable_roles, local_url, require, scoped
+from app.web.forms import DeleteForm
+from app.web.htmx import invalid, render
 
 
 def _safe_next(target: str | None) -> str:

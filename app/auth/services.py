@@ -22,7 +22,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import LoginAttempt, User, utcnow
 
 hasher = PasswordHasher()

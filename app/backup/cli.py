@@ -10,7 +10,7 @@ import click
 from flask.cli import with_appcontext
 
 from app.backup import services
-from app.files import size_text
+from app.core.files import size_text
 
 
 @click.command("backup")

@@ -4,10 +4,10 @@ from flask import Response, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 
 from app.backup import bp, services
-from app.files import size_text
-from app.forms import DeleteForm
-from app.htmx import render
-from app.security import require
+from app.core.files import size_text
+from app.core.security import require
+from app.web.forms import DeleteForm
+from app.web.htmx import render
 
 
 def failure_text(kind: str | None) -> str:

@@ -68,7 +68,7 @@ def default_root() -> str:
 
 
 def files_root() -> str:
-    from app import files
+    from app.core import files
     return files.root()
 
 
@@ -346,7 +346,7 @@ def _compare_counts(expected: dict, found: dict, what: str) -> None:
 def _uploads(root: str) -> Iterator[tuple[str, str]]:
     """(SHA-256, path) of every stored upload under ``root`` (files/ab/abcdef…);
     unfinished ones (``.partial``, ``.incoming-…``) are not uploads yet."""
-    from app.files import SHA
+    from app.core.files import SHA
     if not os.path.isdir(root):
         return
     for prefix in sorted(os.listdir(root)):
@@ -536,7 +536,7 @@ def _make(root: str, started: datetime) -> dict:
 
 
 def _node() -> dict | None:
-    from app.node import this_node
+    from app.core.node import this_node
     try:
         node = this_node()
     except Exception:  # noqa: BLE001 - an uninitialised or unreachable node: say so in the manifest
@@ -545,7 +545,7 @@ def _node() -> dict | None:
 
 
 def _program_version() -> str:
-    from app.version import __version__
+    from app.core.version import __version__
     return __version__
 
 
@@ -647,7 +647,7 @@ def instance_empty() -> bool:
     The secret key, settings and backups do not count."""
     from sqlalchemy import func, inspect, select
 
-    from app.extensions import db
+    from app.core.extensions import db
     if dialect() == "sqlite" and not os.path.exists(sqlite_path()):
         tables = []
     else:
@@ -735,7 +735,7 @@ def restore(path: str, force: bool = False) -> dict:
         if not force and not instance_empty():
             raise BackupError("not_empty", "this node already holds data; restore into an "
                               "empty instance, or add --force to overwrite it")
-        from app.extensions import db
+        from app.core.extensions import db
         db.session.remove()
         db.engine.dispose()
         if kind == "sqlite":

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.forms import TrimmedStringField
+from app.web.forms import TrimmedStringField
 
 
 class ClusterForm(FlaskForm):

@@ -4,13 +4,13 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import records
 from app.clusters import bp, services
 from app.clusters.forms import ClusterForm
-from app.forms import DeleteForm, field_labels
-from app.htmx import invalid, render
+from app.core import records
+from app.core.security import can, get_or_404, require
 from app.models import Cluster
-from app.security import can, get_or_404, require
+from app.web.forms import DeleteForm, field_labels
+from app.web.htmx import invalid, render
 
 FILTERS = ("q", "major", "show")
 

@@ -4,11 +4,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from app import records
-from app.extensions import db
+from app.core import records
+from app.core.extensions import db
+from app.core.security import scoped
 from app.models import Cluster, Commissioner, ServiceTeam, Site, Station
 from app.models.shipped import REGION_CODE, shipped_id
-from app.security import scoped
 
 SHIPPED_CLUSTERS = [  # (name, 千亿级)
     ("奶业", True), ("玉米", True), ("肉羊", False), ("肉牛", False), ("羊绒", False),

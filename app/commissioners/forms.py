@@ -3,8 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app import choices
-from app.forms import MultiCheckboxField, TrimmedStringField, id_number, not_in_future, phone_number
+from app.core import choices
+from app.web.forms import MultiCheckboxField, TrimmedStringField, id_number, not_in_future, phone_number
 
 
 class CommissionerForm(FlaskForm):

@@ -1,14 +1,15 @@
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from app import choices, record_views, records
 from app.commissioners import bp, services
 from app.commissioners.forms import CommissionerForm
-from app.extensions import db
-from app.forms import field_labels
-from app.htmx import invalid, render
+from app.core import choices, records
+from app.core.extensions import db
+from app.core.security import can, get_or_404, require, scoped
 from app.models import Cluster, Commissioner, Place, Station
-from app.security import can, get_or_404, require, scoped
+from app.web import record_pages
+from app.web.forms import field_labels
+from app.web.htmx import invalid, render
 
 VOCAB = {"kind": choices.COMMISSIONER_KINDS, "level": choices.LEVELS,
          "sending_org_type": choices.SENDING_ORG_TYPES, "sex": choices.SEXES,
@@ -102,14 +103,14 @@ def edit(record_id):
 @require("delete_records")
 def delete(record_id):
     commissioner = get_or_404(Commissioner, record_id)
-    return record_views.confirm_delete(commissioner, "commissioners")
+    return record_pages.confirm_delete(commissioner, "commissioners")
 
 
 @bp.post("/<record_id>/restore")
 @require("restore_records")
 def restore(record_id):
     commissioner = get_or_404(Commissioner, record_id, include_deleted=True)
-    return record_views.restore(commissioner, "commissioners")
+    return record_pages.restore(commissioner, "commissioners")
 
 
 @bp.get("/search")

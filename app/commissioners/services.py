@@ -2,10 +2,10 @@
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from app import records
-from app.extensions import db
+from app.core import records
+from app.core.extensions import db
+from app.core.security import node_scoped, scoped
 from app.models import Cluster, Commissioner, Place, Station
-from app.security import node_scoped, scoped
 
 TRANSITIONS = {
     "recognised": {"recognised", "dispatched", "exited"},

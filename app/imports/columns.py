@@ -11,9 +11,9 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
-from app import choices
 from app.commissioners import services as commissioner_services
 from app.commissioners.forms import CommissionerForm
+from app.core import choices
 from app.targets import services as target_services
 from app.targets.forms import TargetForm
 

@@ -4,12 +4,12 @@ import io
 from flask import abort, flash, redirect, send_file, url_for
 from flask_babel import gettext as _
 
-from app import files
-from app.htmx import invalid, render
+from app.core import files
+from app.core.security import require
 from app.imports import bp, services, workbook
 from app.imports.columns import SPECS
 from app.imports.forms import ConfirmForm, UploadForm
-from app.security import require
+from app.web.htmx import invalid, render
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

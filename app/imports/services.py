@@ -13,12 +13,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from app import files, records
-from app.extensions import db
+from app.core import files, records
+from app.core.extensions import db
+from app.core.security import scoped
 from app.imports import workbook
 from app.imports.columns import Column, Spec
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Station
-from app.security import scoped
 from app.targets import services as target_services
 
 TOKEN = re.compile(r"[0-9a-f]{32}")

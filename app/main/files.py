@@ -2,11 +2,11 @@
 from flask import abort, send_file
 from sqlalchemy import or_
 
-from app import files
-from app.extensions import db
+from app.core import files
+from app.core.extensions import db
+from app.core.security import scoped
 from app.main import bp
 from app.models import Attachment
-from app.security import scoped
 
 
 @bp.get("/files/<sha256>")

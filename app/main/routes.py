@@ -1,14 +1,14 @@
 from flask import current_app, jsonify, redirect, request, session, url_for
 from sqlalchemy import func, select
 
-from app import cache, database
 from app.agreements.listing import attention as agreement_attention
-from app.extensions import db
-from app.htmx import render
+from app.core import cache, database
+from app.core.extensions import db
+from app.core.node import this_node
+from app.core.security import local_url, reading_scope, scoped
 from app.main import bp
 from app.models import Commissioner, ServiceTarget, Station
-from app.node import this_node
-from app.security import local_url, reading_scope, scoped
+from app.web.htmx import render
 
 
 @bp.get("/")

@@ -14,8 +14,8 @@ from datetime import date
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, and_
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
+from app.core.money import format_yuan
 from app.models.base import Base, Synced
-from app.money import format_yuan
 
 
 class Agreement(Synced, Base):

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from app.files import safe_filename
+from app.core.files import safe_filename
 from app.models.base import Base, Synced
 
 

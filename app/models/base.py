@@ -1,7 +1,7 @@
 """The declarative base and the mixins every record shares.
 
 ``Audited`` records get an audit entry for every write; ``Synced`` records are also
-versioned, soft-deleted and entered in the sync outbox (see app/history.py, which fills
+versioned, soft-deleted and entered in the sync outbox (see app/core/history.py, which fills
 these columns in one place for every flush).
 """
 import uuid

@@ -9,7 +9,7 @@ class NumberCounter(Base):
     """The last sequence handed out per kind of record, node and year. A new number is
     taken by updating this row in the transaction that saves the record, so writers at
     once wait for each other here instead of reading the same largest number
-    (app/records.py ``allocate``). Not synced: each node numbers its own records."""
+    (app/core/records.py ``allocate``). Not synced: each node numbers its own records."""
 
     __tablename__ = "number_counter"
 

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.forms import TrimmedStringField
+from app.web.forms import TrimmedStringField
 
 
 class PlaceForm(FlaskForm):

@@ -3,12 +3,12 @@ Rules and scope live in services; these views parse and render."""
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from app import choices, records
-from app.forms import DeleteForm, field_labels
-from app.htmx import invalid, render
+from app.core import choices, records
+from app.core.security import can, require
 from app.places import bp, services
 from app.places.forms import PlaceForm
-from app.security import can, require
+from app.web.forms import DeleteForm, field_labels
+from app.web.htmx import invalid, render
 
 FILTERS = ("q", "level", "county", "township", "show")
 

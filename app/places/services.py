@@ -10,12 +10,12 @@ from flask_login import current_user
 from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
-from app import cache, records, security
-from app.database import rows_at_once
-from app.extensions import db
+from app.core import cache, records, security
+from app.core.database import rows_at_once
+from app.core.extensions import db
 from app.models import Commissioner, Place, ServiceTarget, Site, Station
 from app.models.shipped import REGION_CODE, shipped_id
-from app.options import OptionList
+from app.web.options import OptionList
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "gbt2260_15.csv")
 

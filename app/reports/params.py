@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
+from app.core.node import CODE_PATTERNS, this_node
 from app.models import Place
-from app.node import CODE_PATTERNS, this_node
 
 # A scope is a node of the tree (region, league, station) or a county between them.
 COUNTY = 6

@@ -7,9 +7,9 @@ from flask import abort, jsonify, request, send_file
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.htmx import render
 from app.reports import bp, export, services
 from app.reports.params import ReportError
+from app.web.htmx import render
 
 FORMATS = ("html", "json", "xlsx")
 
@@ -51,7 +51,7 @@ def report(name):
 @bp.app_template_filter("report_number")
 def report_number(value, kind="int") -> str:
     """A figure as text: money in yuan, hours without trailing zeros, a share with %."""
-    from app.money import format_yuan
+    from app.core.money import format_yuan
     if value is None:
         return "—"
     if kind == "money":

@@ -16,9 +16,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import String, and_, case, distinct, extract, func, literal_column, or_, select, union_all
 
-from app import choices
 from app.agreements import vocab as agreement_vocab
-from app.extensions import db
+from app.core import choices
+from app.core.extensions import db
+from app.core.node import subtree, visible
 from app.models import (
     Agreement,
     AgreementParty,
@@ -32,7 +33,6 @@ from app.models import (
 )
 from app.models.training import training_trainers
 from app.models.visit import visit_commissioners, visit_targets
-from app.node import subtree, visible
 from app.reports import params
 from app.reports.params import ReportError
 from app.trainings import figures as training_figures

@@ -5,8 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app import choices
-from app.forms import MultiCheckboxField, TrimmedStringField, not_in_future, phone_number
+from app.core import choices
+from app.web.forms import MultiCheckboxField, TrimmedStringField, not_in_future, phone_number
 
 
 class StationForm(FlaskForm):

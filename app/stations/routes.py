@@ -3,13 +3,13 @@ delete (refused while sites or commissioners remain), restore."""
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from app import choices, records
-from app.forms import DeleteForm, field_labels
-from app.htmx import invalid, render
+from app.core import choices, records
+from app.core.security import can, get_or_404, require
 from app.models import Station
-from app.security import can, get_or_404, require
 from app.stations import bp, services
 from app.stations.forms import StationForm
+from app.web.forms import DeleteForm, field_labels
+from app.web.htmx import invalid, render
 
 VOCAB = {"kind": choices.STATION_KINDS, "host_org_type": choices.HOST_ORG_TYPES}
 FILTERS = ("q", "kind", "county", "cluster", "show")

@@ -6,11 +6,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select, true
 
-from app import records
-from app.extensions import db
+from app.core import records
+from app.core.extensions import db
+from app.core.security import scoped, shown_phone
 from app.models import Cluster, Commissioner, Place, Site, Station
 from app.places.services import county_of_node
-from app.security import scoped, shown_phone
 
 
 def county_options(user=None) -> list[Place]:

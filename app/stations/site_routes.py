@@ -3,14 +3,14 @@ edit, delete, restore. Endpoints are ``stations.sites.<name>``."""
 from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 
-from app import choices, records
-from app.forms import DeleteForm, field_labels
-from app.htmx import invalid, render
+from app.core import choices, records
+from app.core.security import can, get_or_404, require
 from app.models import Site, Station
-from app.security import can, get_or_404, require
 from app.stations import services
 from app.stations import sites_bp as bp
 from app.stations.forms import SiteForm
+from app.web.forms import DeleteForm, field_labels
+from app.web.htmx import invalid, render
 
 VOCAB = {"kind": choices.SITE_KINDS}
 

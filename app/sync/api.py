@@ -8,10 +8,10 @@ import os
 
 from flask import Blueprint, Response, current_app, g, request
 
-from app import files
-from app.extensions import csrf, db
+from app.core import files
+from app.core.extensions import csrf, db
+from app.core.node import this_node
 from app.models import utcnow
-from app.node import this_node
 from app.sync import peers, server, wire
 
 bp = Blueprint("sync_api", __name__, url_prefix="/api/sync/v1")
@@ -135,8 +135,8 @@ def _file_allowed(sha256: str) -> bool:
     """A node may send only files of attachments that belong to it or below it."""
     from sqlalchemy import select
 
+    from app.core.node import subtree
     from app.models import Attachment
-    from app.node import subtree
     return db.session.scalar(select(Attachment.id).where(
         (Attachment.sha256 == sha256) | (Attachment.thumb_sha256 == sha256),
         subtree(Attachment.owner_node, g.peer.code)).limit(1)) is not None

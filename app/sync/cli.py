@@ -7,7 +7,7 @@ import click
 from flask import g
 from flask.cli import AppGroup, with_appcontext
 
-from app.node import CODE_PATTERNS, this_node
+from app.core.node import CODE_PATTERNS, this_node
 from app.sync import client, peers, services
 
 nodes_cli = AppGroup("nodes", help="Downstream nodes enrolled on this node.")

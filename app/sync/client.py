@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.extensions import db
-from app.history import record_fields
+from app.core.extensions import db
+from app.core.history import record_fields
+from app.core.version import __version__
 from app.models import OutboxEntry, SyncConflict, SyncRun, Upstream, utcnow
 from app.models.base import new_id
 from app.sync import registry, wire
 from app.sync.pacing import ChunkPacer
 from app.sync.server import resolve_conflicts
-from app.version import __version__
 
 RUN_LOCK = threading.Lock()  # one sync at a time in this process
 TOKEN_FILE = "upstream_token"
@@ -352,7 +352,7 @@ def enqueue_all() -> int:
     """Put every record of this node's subtree in the outbox as a create (for data that
     was loaded without one, e.g. bulk demo data, or a league newly given an upstream).
     Records already waiting are left alone. Returns how many were queued."""
-    from app.node import subtree, this_node
+    from app.core.node import subtree, this_node
     code = this_node().code
     waiting = set(db.session.execute(select(OutboxEntry.record_type, OutboxEntry.record_id)))
     rows, queued = [], 0
@@ -378,9 +378,9 @@ def enqueue_all() -> int:
 
 def files_to_send() -> list[str]:
     """Files of this node's own attachments that the upstream is not known to hold."""
-    from app import files
+    from app.core import files
+    from app.core.node import subtree, this_node
     from app.models import Attachment, SentFile
-    from app.node import subtree, this_node
     rows = db.session.execute(select(Attachment.sha256, Attachment.thumb_sha256).where(
         subtree(Attachment.owner_node, this_node().code))).all()
     sent = set(db.session.scalars(select(SentFile.sha256)))
@@ -411,7 +411,7 @@ def send_file(link: Link, sha: str, offset: int, pacer: ChunkPacer) -> None:
     question of how much arrived (the upstream keeps every whole chunk), and the upload
     goes on from there, never from byte 0, with smaller chunks; SyncError after
     MAX_FILE_FAILURES failures in a row (the next run goes on from what arrived)."""
-    from app import files
+    from app.core import files
     data, failures = files.read(sha), 0
     while True:
         chunk = data[offset:offset + pacer.next_size(len(data) - offset)]

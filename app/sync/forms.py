@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import URL, InputRequired, Length, Regexp
 
-from app.forms import TrimmedStringField
+from app.web.forms import TrimmedStringField
 
 
 class UpstreamForm(FlaskForm):

@@ -6,7 +6,7 @@ import secrets
 
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Peer, utcnow
 
 

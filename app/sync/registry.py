@@ -9,8 +9,8 @@ from datetime import date, datetime
 
 from sqlalchemy import Date, DateTime, inspect
 
-from app.extensions import db
-from app.history import sync_fields
+from app.core.extensions import db
+from app.core.history import sync_fields
 from app.models import Base, Synced
 
 

@@ -6,16 +6,28 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.extensions import db
-from app.forms import DeleteForm
-from app.htmx import invalid, render
+from app.core.extensions import db
+from app.core.node import CODE_PATTERNS, this_node
+from app.core.security import can, require
 from app.models import OutboxEntry, SyncConflict
-from app.node import CODE_PATTERNS, this_node
-from app.security import can, require
-from app.sync import client, peers, reasons, services
+from app.sync import client, peers, reasons, services, worker
 from app.sync.forms import EnrollForm, UpstreamForm
+from app.web.forms import DeleteForm
+from app.web.htmx import invalid, render
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
+
+
+@bp.before_app_request
+def start_worker():
+    """The background sync worker starts with the first request of the process."""
+    worker.start(current_app._get_current_object())
+
+
+@bp.app_context_processor
+def sync_header():
+    """The sync state every page's header shows to a signed-in user."""
+    return {"sync_status": services.header_status()} if current_user.is_authenticated else {}
 
 
 SHOWN = 50  # held and refused operations listed on the page (the counts say how many in all)
@@ -24,7 +36,7 @@ SHOWN = 50  # held and refused operations listed on the page (the counts say how
 @bp.get("/")
 def index():
     # The operations and conflicts name the node's records: shown to those who act on them
-    # (a commissioner reads only their own records: app/security.py).
+    # (a commissioner reads only their own records: app/core/security.py).
     acts = can("sync_now")
     return render("sync/index.html", "sync/_panel.html", state=services.status(),
                   runs=services.recent_runs(),

@@ -11,11 +11,11 @@ import logging
 from sqlalchemy import literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 
-from app import authority
-from app.extensions import db
-from app.history import record_fields
+from app.core import authority
+from app.core.extensions import db
+from app.core.history import record_fields
+from app.core.node import ancestors, subtree
 from app.models import AppliedOperation, ChangeLogEntry, SyncConflict, utcnow
-from app.node import ancestors, subtree
 from app.sync import registry, values
 from app.sync.wire import digest, malformed
 

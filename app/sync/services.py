@@ -5,12 +5,12 @@ import time
 from flask import abort, current_app
 from sqlalchemy import inspect, select
 
-from app.extensions import db
-from app.history import record_fields
+from app.core.extensions import db
+from app.core.history import record_fields
+from app.core.node import this_node
+from app.core.security import get_or_404, scoped
 from app.models import OutboxEntry, SyncConflict, SyncRun, utcnow
 from app.models.base import new_id
-from app.node import this_node
-from app.security import get_or_404, scoped
 from app.sync import client, registry
 from app.sync.server import note_change
 
@@ -167,8 +167,8 @@ def totals_by_node(user) -> tuple[list[str], list[dict]]:
     record types present: (the types, rows of {"code", "name", type: count})."""
     from sqlalchemy import func
 
+    from app.core.node import subtree
     from app.models import Peer
-    from app.node import subtree
     names = {p.code: p.name for p in db.session.scalars(select(Peer))}
     kinds = [t for t in TOTAL_TYPES if registry.model(t) is not None]
     table = {}

@@ -29,8 +29,8 @@ def is_uuid(value) -> bool:
 @functools.cache
 def _vocabularies() -> dict[tuple[str, str], set[str]]:
     """{(record type, field): allowed codes} of the fields that hold a code."""
-    from app import choices
     from app.agreements import vocab as agreements
+    from app.core import choices
     from app.trainings import vocab as trainings
     from app.visits import vocab as visits
     table = {

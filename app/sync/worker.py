@@ -55,14 +55,14 @@ def _loop(app) -> None:
                     app.logger.exception("background sync failed")
                 settings = client.upstream()
                 failures = settings.failures if settings else 0
-            from app.extensions import db
+            from app.core.extensions import db
             db.session.remove()
         time.sleep(backoff(failures, interval, ceiling))
 
 
 def _analyze(app) -> None:
-    from app.database import analyze
-    from app.extensions import db
+    from app.core.database import analyze
+    from app.core.extensions import db
     try:
         with db.engine.begin() as connection:
             analyze(connection)

@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app import choices
-from app.forms import TrimmedStringField, id_number, phone_number
+from app.core import choices
+from app.web.forms import TrimmedStringField, id_number, phone_number
 
 
 def credit_code(form, field):

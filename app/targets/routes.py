@@ -2,13 +2,14 @@
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from app import choices, record_views, records
-from app.forms import field_labels
-from app.htmx import invalid, render
+from app.core import choices, records
+from app.core.security import can, get_or_404, require
 from app.models import ServiceTarget
-from app.security import can, get_or_404, require
 from app.targets import bp, services
 from app.targets.forms import TargetForm
+from app.web import record_pages
+from app.web.forms import field_labels
+from app.web.htmx import invalid, render
 
 VOCAB = {"kind": choices.TARGET_KINDS}
 FILTERS = ("q", "kind", "village_id", "township_id", "flag", "show")
@@ -90,11 +91,11 @@ def edit(record_id):
 @require("delete_records")
 def delete(record_id):
     target = get_or_404(ServiceTarget, record_id)
-    return record_views.confirm_delete(target, "targets")
+    return record_pages.confirm_delete(target, "targets")
 
 
 @bp.post("/<record_id>/restore")
 @require("restore_records")
 def restore(record_id):
     target = get_or_404(ServiceTarget, record_id, include_deleted=True)
-    return record_views.restore(target, "targets")
+    return record_pages.restore(target, "targets")

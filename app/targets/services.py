@@ -1,10 +1,10 @@
 """Service target rules and writes: which fields fit which kind of target."""
 from flask_babel import lazy_gettext as _l
 
-from app import records
-from app.extensions import db
+from app.core import records
+from app.core.extensions import db
+from app.core.security import scoped
 from app.models import Place, ServiceTarget
-from app.security import scoped
 
 HOUSEHOLD = "household"
 

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.forms import MultiCheckboxField, TrimmedStringField
+from app.web.forms import MultiCheckboxField, TrimmedStringField
 
 
 class TeamForm(FlaskForm):

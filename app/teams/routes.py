@@ -2,13 +2,14 @@
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from app import record_views, records
-from app.forms import DeleteForm, field_labels
-from app.htmx import invalid, render
+from app.core import records
+from app.core.security import can, get_or_404, require
 from app.models import ServiceTeam
-from app.security import can, get_or_404, require
 from app.teams import bp, services
 from app.teams.forms import TeamForm
+from app.web import record_pages
+from app.web.forms import DeleteForm, field_labels
+from app.web.htmx import invalid, render
 
 FILTERS = ("q", "cluster", "show")
 
@@ -87,7 +88,7 @@ def edit(record_id):
 @require("delete_records")
 def delete(record_id):
     team = get_or_404(ServiceTeam, record_id)
-    return record_views.confirm_delete(team, "teams")
+    return record_pages.confirm_delete(team, "teams")
 
 
 @bp.post("/<record_id>/restore")

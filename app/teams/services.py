@@ -4,10 +4,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import records
-from app.extensions import db
+from app.core import records
+from app.core.extensions import db
+from app.core.security import scoped
 from app.models import Cluster, Commissioner, ServiceTeam
-from app.security import scoped
 
 
 def cluster_options() -> list[Cluster]:

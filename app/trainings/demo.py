@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from app.demo_names import person_name, phone_number
-from app.extensions import db
+from app.core.demo_names import person_name, phone_number
+from app.core.extensions import db
 from app.models import Cluster, Commissioner, Place, Station, Training, TrainingAttendee
 from app.models.base import new_id
 from app.models.training import training_trainers

@@ -6,7 +6,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from app.extensions import db
+from app.core.extensions import db
 from app.trainings import figures, sheet
 from app.trainings.vocab import CATEGORIES, FILE_CATEGORIES, FILE_MODES, FILE_STATUSES
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from app.database import rows_at_once
-from app.extensions import db
+from app.core.database import rows_at_once
+from app.core.extensions import db
 from app.models import Training, TrainingAttendee
 from app.trainings.vocab import CATEGORIES, is_minority
 

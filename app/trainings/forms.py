@@ -14,9 +14,9 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional
 
-from app import choices
-from app.forms import TrimmedStringField, phone_number
+from app.core import choices
 from app.trainings.vocab import ATTACHMENT_KINDS, CATEGORIES, MODES, STATUSES
+from app.web.forms import TrimmedStringField, phone_number
 
 
 class TrainingForm(FlaskForm):

@@ -1,5 +1,5 @@
 """The training list: a page of sessions read as plain columns, its count and its filter
-drop-downs remembered until the data changes (app/cache.py).
+drop-downs remembered until the data changes (app/core/cache.py).
 
 A page of ORM sessions with their village (and township), cluster, station and trainers
 cost several times what the page's queries do; a line of the list needs a few columns.
@@ -11,14 +11,14 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from app import cache, records
-from app.database import rows_at_once
-from app.extensions import db
+from app.core import cache, records
+from app.core.database import rows_at_once
+from app.core.extensions import db
+from app.core.security import reading_scope, scoped
 from app.models import Cluster, Commissioner, Place, Training
 from app.models.training import training_trainers
-from app.options import OptionList
-from app.security import reading_scope, scoped
 from app.trainings import services
+from app.web.options import OptionList
 
 # Made once (an alias built per request copies every column of the table).
 _Village = aliased(Place, name="list_village")

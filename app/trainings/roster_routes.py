@@ -6,18 +6,18 @@ import io
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from app import files
-from app.forms import DeleteForm
-from app.htmx import invalid, render
+from app.core import files
+from app.core.security import get_or_404, require
 from app.imports import services as upload_store
 from app.imports.forms import ConfirmForm
 from app.models import Training
 from app.places.services import village_options
-from app.security import get_or_404, require
 from app.trainings import bp, services, sheet
 from app.trainings.forms import AttendeeForm, LinkForm, SheetUploadForm
 from app.trainings.routes import XLSX, _detail
 from app.trainings.vocab import CATEGORIES, MODES
+from app.web.forms import DeleteForm
+from app.web.htmx import invalid, render
 
 
 def _attendee_form(obj=None) -> AttendeeForm:

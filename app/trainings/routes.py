@@ -6,14 +6,15 @@ from datetime import date
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 
-from app import attachments, record_views, records
-from app.forms import DeleteForm, field_labels
-from app.htmx import invalid, render
+from app.core import attachments, records
+from app.core.security import can, get_or_404, require
 from app.models import Attachment, Training
 from app.places.services import village_options
-from app.security import can, get_or_404, require
 from app.trainings import bp, export, figures, listing, services, vocab
 from app.trainings.forms import AttachmentForm, AttendeeForm, CountsForm, TrainingForm
+from app.web import record_pages
+from app.web.forms import DeleteForm, field_labels
+from app.web.htmx import invalid, render
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VOCAB = {"mode": vocab.MODES, "status": vocab.STATUSES}
@@ -117,7 +118,7 @@ def _detail(training, status=200, attendee_form=None, counts_form=None, attachme
 
 def _roster_labels() -> dict:
     """The roster's codes as translated text, once per page (not once a row)."""
-    from app import choices
+    from app.core import choices
     return {"sexes": {k: str(v) for k, v in choices.SEXES.items()},
             "categories": {k: str(v) for k, v in vocab.CATEGORIES.items()}}
 
@@ -146,14 +147,14 @@ def edit(record_id):
 @require("delete_records")
 def delete(record_id):
     training = get_or_404(Training, record_id)
-    return record_views.confirm_delete(training, "trainings", name=training.title)
+    return record_pages.confirm_delete(training, "trainings", name=training.title)
 
 
 @bp.post("/<record_id>/restore")
 @require("restore_records")
 def restore(record_id):
     training = get_or_404(Training, record_id, include_deleted=True)
-    return record_views.restore(training, "trainings", name=training.title)
+    return record_pages.restore(training, "trainings", name=training.title)
 
 
 @bp.post("/<record_id>/counts")
@@ -186,7 +187,7 @@ def attach(record_id):
         except attachments.AttachmentError as problem:
             form.file.errors.append(str(problem))
         else:
-            from app.extensions import db
+            from app.core.extensions import db
             db.session.commit()
             flash(_("The file has been attached."), "success")
             return redirect(url_for("trainings.detail", record_id=record_id) + "#evidence")

@@ -6,10 +6,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased, selectinload
 
-from app import records
-from app.extensions import db
+from app.core import records
+from app.core.extensions import db
+from app.core.security import scoped
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Training, TrainingAttendee
-from app.security import scoped
 from app.trainings import figures
 from app.trainings.vocab import CATEGORIES
 

@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from app import choices
+from app.core import choices
 from app.imports import workbook
 from app.imports.workbook import FileProblem
 from app.trainings.vocab import CATEGORIES, FILE_CATEGORIES, FILE_MODES

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from flask import g
 from sqlalchemy import insert, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Visit, utcnow
 from app.models.visit import visit_commissioners, visit_targets
 

@@ -16,8 +16,8 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.forms import MultiCheckboxField, TextTimeField, TrimmedStringField, not_in_future
 from app.visits import services, vocab
+from app.web.forms import MultiCheckboxField, TextTimeField, TrimmedStringField, not_in_future
 
 TEXT = services.LIMITS
 

@@ -10,12 +10,12 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
-from app import cache, records
-from app.database import rows_at_once
-from app.extensions import db
+from app.core import cache, records
+from app.core.database import rows_at_once
+from app.core.extensions import db
+from app.core.security import reading_scope
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Visit
 from app.models.visit import visit_commissioners, visit_targets
-from app.security import reading_scope
 from app.visits import search, services, vocab
 
 FILTERS = ("q", "date_from", "date_to", "commissioner", "target", "target_name", "village",

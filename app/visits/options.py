@@ -3,14 +3,14 @@ commissioners and service targets, as (id, label) pairs (villages: places.servic
 
 The lists are the same for everyone on a node and change rarely, while the forms and the
 list's filters show them on every view: they are read once and remembered until the data
-changes (app/cache.py), as OptionLists whose ``<option>`` tags are rendered once too.
+changes (app/core/cache.py), as OptionLists whose ``<option>`` tags are rendered once too.
 """
-from app import cache
-from app.database import rows_at_once
-from app.extensions import db
+from app.core import cache
+from app.core.database import rows_at_once
+from app.core.extensions import db
+from app.core.security import node_scoped, reading_scope, scoped
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Station
-from app.options import OptionList
-from app.security import node_scoped, reading_scope, scoped
+from app.web.options import OptionList
 
 
 def _remembered(name: str, read) -> OptionList:
@@ -56,7 +56,7 @@ def people(kind: str, ids=None) -> list[tuple[str, str]]:
 def _people(kind: str, ids=None) -> list[tuple[str, str]]:
     if kind == "commissioners":
         # The co-commissioner picker names every commissioner of the node, to a commissioner
-        # too (a visit made together); their records stay out of reach (app/security.py).
+        # too (a visit made together); their records stay out of reach (app/core/security.py).
         model = Commissioner
         stmt = node_scoped(Commissioner).with_only_columns(
             Commissioner.id, Commissioner.name, Commissioner.specialty)

@@ -4,15 +4,15 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import attachments, records
-from app.forms import DeleteForm, field_labels
-from app.htmx import invalid, render
+from app.core import attachments, records
+from app.core.security import can, require
 from app.models.base import new_id
-from app.options import OptionList
 from app.places.services import village_options
-from app.security import can, require
 from app.visits import bp, export, listing, options, services, vocab
 from app.visits.forms import ReviewForm, VisitForm
+from app.web.forms import DeleteForm, field_labels
+from app.web.htmx import invalid, render
+from app.web.options import OptionList
 
 VOCAB = {"stage": vocab.STAGES, "mode": vocab.MODES, "review_state": vocab.REVIEW_STATES,
          "service_types": vocab.SERVICE_TYPES}

@@ -9,14 +9,14 @@ from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from app import attachments, files, records
-from app.database import rows_at_once
-from app.extensions import db
+from app.core import attachments, files, records
+from app.core.database import rows_at_once
+from app.core.extensions import db
+from app.core.node import subtree
+from app.core.security import can, node_scoped, read_condition, scoped, writable
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Visit, utcnow
 from app.models.visit import visit_commissioners, visit_targets
-from app.node import subtree
 from app.places.services import local_places
-from app.security import can, node_scoped, read_condition, scoped, writable
 from app.visits import vocab
 
 LIMITS = {"location": 200, "problem": 2000, "action": 2000, "result": 2000,
@@ -33,7 +33,7 @@ def is_commissioner(user=None) -> bool:
 
 def visible(user=None, deleted: bool | None = False):
     """A select of the visits the user may see: their node's subtree (never another
-    node's), narrowed by their role's read scope (app/security.py: a commissioner's
+    node's), narrowed by their role's read scope (app/core/security.py: a commissioner's
     own visits). ``deleted``: False the live ones, True the soft-deleted ones, None both."""
     user = user or current_user
     stmt = select(Visit).where(subtree(Visit.owner_node, user.node_code))
@@ -72,7 +72,7 @@ def people_of(visit: Visit) -> dict:
 
 def may_edit(visit: Visit, user=None) -> bool:
     """Staff edit their own node's visits; a commissioner only their own; a node above
-    only reviews them (app/authority.py)."""
+    only reviews them (app/core/authority.py)."""
     user = user or current_user
     if visit.deleted_at is not None or not writable(visit, user):
         return False

@@ -2,7 +2,7 @@
 
 A list's filter drop-downs can hold hundreds of commissioners and villages; building
 their ``<option>`` tags in a template loop on every view costs more than the list's
-queries. ``OptionList`` renders the tags once (it is kept in app/cache.py together with
+queries. ``OptionList`` renders the tags once (it is kept in app/core/cache.py together with
 the pairs), and ``option_tags`` marks the chosen one per view. A fixed vocabulary (a
 dict of code: translated label) is rendered once per language.
 """

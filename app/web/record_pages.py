@@ -4,9 +4,9 @@ Areas with something to check first (a station still in use) do it before callin
 from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 
-from app import records
-from app.forms import DeleteForm
-from app.htmx import render
+from app.core import records
+from app.web.forms import DeleteForm
+from app.web.htmx import render
 
 
 def confirm_delete(record, area: str, name: str | None = None):

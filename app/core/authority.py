@@ -14,7 +14,7 @@ import functools
 
 from sqlalchemy import inspect
 
-from app.node import ancestors
+from app.core.node import ancestors
 
 LEVELS = {"station": 0, "league": 1, "region": 2}
 STAMPS = ("created_by", "updated_by", "origin_node")

@@ -6,8 +6,9 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import and_, false, or_, select
 
-from app import authority
-from app.extensions import db
+from app.core import authority
+from app.core.extensions import db
+from app.core.node import visible
 from app.models import (
     Agreement,
     AgreementParty,
@@ -25,7 +26,6 @@ from app.models import (
 )
 from app.models.training import training_trainers
 from app.models.visit import visit_commissioners
-from app.node import visible
 
 STATION_ROLES = ("commissioner", "station_staff", "station_admin")
 LEAGUE_ROLES = ("league_reviewer", "league_admin")
@@ -66,7 +66,7 @@ def require(permission: str):
 
 
 # Read scope by role, declared once. Every role reads its node's subtree and what its
-# ancestors publish (app/node.py ``visible``); station staff and admins, league and region
+# ancestors publish (app/core/node.py ``visible``); station staff and admins, league and region
 # roles read all of it. A commissioner reads, of their station's records, only:
 #   - visits they are among the commissioners of,
 #   - agreements they are a live party to, with those agreements' parties and payouts,
@@ -137,7 +137,7 @@ def read_condition(model, user=None):
 
 
 def reading_scope(user=None) -> tuple:
-    """What a remembered answer (app/cache.py) read through ``scoped`` depends on besides
+    """What a remembered answer (app/core/cache.py) read through ``scoped`` depends on besides
     the data: the node, and for a commissioner who they are. Put it in cache keys."""
     user = user or current_user
     return (user.node_code, (user.commissioner_id or "") if reads_narrowly(user) else None)
@@ -181,7 +181,7 @@ def get_or_404(model, record_id: str, *, include_deleted: bool = False, user=Non
 def writable(record, user=None) -> bool:
     """May the user's node change this record's own content (edit, delete, restore)?
     Only its own records. A node above changes a record of a node below only in the
-    fields it authors (a league's review: app/authority.py), and what an ancestor
+    fields it authors (a league's review: app/core/authority.py), and what an ancestor
     publishes (shipped places, the region's clusters) is read-only below it."""
     user = user or current_user
     return (record.owner_node or "") == user.node_code
@@ -189,7 +189,7 @@ def writable(record, user=None) -> bool:
 
 def may_write(record, fields, user=None) -> bool:
     """May the user's node set these fields of this record? The declaration of who
-    authors which field (app/authority.py), the same one the upstream applies to a push."""
+    authors which field (app/core/authority.py), the same one the upstream applies to a push."""
     user = user or current_user
     owner = record.owner_node or user.node_code
     return all(authority.may_edit(type(record), key, owner, user.node_code) for key in fields)

@@ -21,7 +21,7 @@ from flask import current_app, g, has_app_context
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AuditEntry
 
 KEEP_SECONDS = 60.0

@@ -21,12 +21,12 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session: phones stay open all day
     "WTF_CSRF_HEADERS": ["X-CSRFToken"],
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
-    "IMAGE_WORKERS": 2,          # images decoded at once; more uploads wait (app/attachments.py)
+    "IMAGE_WORKERS": 2,          # images decoded at once; more uploads wait (app/core/attachments.py)
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LANGUAGES": ["zh_CN", "en"],
     "PAGE_SIZE": 25,
-    "ANSWER_CACHE": True,        # remember list counts and drop-downs until data changes (app/cache.py)
+    "ANSWER_CACHE": True,        # remember list counts and drop-downs until data changes (app/core/cache.py)
     "LOGIN_SLOW_AFTER": 3,       # failures in the window before each answer is slowed
     "LOGIN_LOCK_AFTER": 5,       # failures in the window before logins are refused
     "LOGIN_WINDOW_MINUTES": 15,
@@ -56,7 +56,7 @@ def _parse(value: str):
 
 def load_config(app, test_config=None):
     app.config.from_mapping(DEFAULTS)
-    # An absolute path: Flask resolves a relative one against the package (app/config.py).
+    # An absolute path: Flask resolves a relative one against the package (app/core/config.py).
     app.config.from_pyfile(os.path.join(app.instance_path, "config.py"), silent=True)
     for key, value in os.environ.items():
         if key.startswith("KEPAI_") and key != "KEPAI_INSTANCE":

@@ -10,7 +10,7 @@ import re
 from flask import g
 from sqlalchemy import or_, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import NodeIdentity
 
 CODE_PATTERNS = {

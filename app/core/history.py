@@ -13,7 +13,7 @@ from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Forbidden
 
-from app import authority
+from app.core import authority
 from app.models.audit import AuditEntry, ChangeLogEntry, OutboxEntry
 from app.models.base import Audited, Synced, new_id, utcnow
 
@@ -32,7 +32,7 @@ def current_actor() -> str:
 def _node_code() -> str:
     if not has_app_context():
         return ""
-    from app.node import this_node
+    from app.core.node import this_node
     node = this_node()
     return node.code if node else ""
 
@@ -235,7 +235,7 @@ def _stamp_and_collect(session, flush_context, instances):
 
 def _check_authority(session, obj, fields: list[str], new: bool) -> None:
     """Refuse (403) a user's change to a field that the user's node does not author on
-    this record (app/authority.py): the rule the upstream applies to a push, applied to
+    this record (app/core/authority.py): the rule the upstream applies to a push, applied to
     every form. Sync, the command line and a person settling a conflict are not users'
     edits here."""
     if session.info.get("applying_sync") or session.info.get("resolving") \

@@ -38,7 +38,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def configure(app):
     """Nothing to bind per app today; kept so create_app reads as a list of steps."""
-    from app import history  # noqa: F401  (registers the audit/outbox listeners)
+    from app.core import history  # noqa: F401  (registers the audit/outbox listeners)
 
 
 def analyze(connection) -> None:

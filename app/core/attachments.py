@@ -25,8 +25,8 @@ from flask_babel import gettext as _
 from PIL import Image, ImageOps
 from sqlalchemy import select
 
-from app import files
-from app.extensions import db
+from app.core import files
+from app.core.extensions import db
 from app.models.attachment import Attachment
 from app.models.base import new_id
 

@@ -1,5 +1,5 @@
 """Writes and reads shared by every record type: create, update, soft delete and
-restore (the audit and outbox entries follow from app/history.py), history, search and
+restore (the audit and outbox entries follow from app/core/history.py), history, search and
 pagination. Area services call these; views never write."""
 import math
 from dataclasses import dataclass
@@ -9,12 +9,12 @@ from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy import update as sql_update
 
-from app import cache
-from app.database import rows_at_once
-from app.extensions import db
+from app.core import cache
+from app.core.database import rows_at_once
+from app.core.extensions import db
+from app.core.node import subtree
+from app.core.security import may_write, reading_scope
 from app.models import AuditEntry, NumberCounter, utcnow
-from app.node import subtree
-from app.security import may_write, reading_scope
 
 
 def create(record, data: dict, owner_node: str | None = None):
@@ -53,7 +53,7 @@ def restore(record) -> None:
 
 def _check_writable(record, fields) -> None:
     """403 for a change the user's node may not make: to a record outside its subtree,
-    or to a field it does not author (app/authority.py; the flush checks it again)."""
+    or to a field it does not author (app/core/authority.py; the flush checks it again)."""
     if has_request_context() and current_user.is_authenticated \
             and not may_write(record, fields):
         abort(403)
