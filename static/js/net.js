@@ -20,8 +20,11 @@
   "use strict";
 
   var PROBE_EVERY_MS = 8000;
-  var TIMEOUT_MS = 60000;          // a page or a plain form: a minute without an answer
-  var UPLOAD_TIMEOUT_MS = 600000;  // a form with files on a slow link: ten minutes
+  // How long a request may go without an answer before it is said to have failed: a page,
+  // a minute; a form, five (a backup, a sync run take time); files on a slow link, ten.
+  var PAGE_TIMEOUT_MS = 60000;
+  var FORM_TIMEOUT_MS = 300000;
+  var UPLOAD_TIMEOUT_MS = 600000;
   var state = navigator.onLine === false ? "offline" : null;  // null, "offline" or "failed"
   var probe = null;
 
@@ -159,7 +162,8 @@
     var detail = event.detail;
     if (!detail.timeout) {
       var form = detail.elt && detail.elt.tagName === "FORM" ? detail.elt : null;
-      detail.timeout = form && hasFiles(form) ? UPLOAD_TIMEOUT_MS : TIMEOUT_MS;
+      detail.timeout = form && hasFiles(form) ? UPLOAD_TIMEOUT_MS :
+        (detail.verb || "get").toLowerCase() === "get" ? PAGE_TIMEOUT_MS : FORM_TIMEOUT_MS;
     }
   });
 

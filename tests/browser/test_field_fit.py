@@ -129,6 +129,22 @@ def test_a_save_that_finds_no_station_says_so_and_keeps_the_draft(phone_tab, sta
     page.wait_for_url(DETAIL)
 
 
+def test_a_save_without_an_answer_in_time_says_so(phone_tab, station):
+    page = phone_tab
+    page.expected = EXPECTED_WHEN_CUT + ("htmx:timeout",)
+    log_in(page, station["first"], PASSWORD)
+    problem = f"马铃薯晚疫病 {uuid.uuid4().hex[:6]}"
+    _fill_short_form(page, station, problem, date.today())
+    held = []
+    page.route("**/visits/new*", lambda route: held.append(route)
+               if route.request.method == "POST" else route.continue_())
+    page.evaluate("() => { htmx.config.timeout = 800; }")  # instead of five minutes
+    page.locator("form.visit-form button[type=submit]").click()
+    expect(page.locator("form.visit-form .net-error")).to_have_text(FAILED)
+    expect(page.locator("form.visit-form button[type=submit]")).to_be_enabled()
+    assert len(held) == 1
+
+
 def test_offline_banner_follows_the_phone(phone_tab, browser, station):
     page = phone_tab
     page.expected = EXPECTED_WHEN_CUT
