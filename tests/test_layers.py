@@ -130,3 +130,12 @@ def test_migrations_import_no_application_module():
                     [node.module or ""] if isinstance(node, ast.ImportFrom) else []
                 wrong += [(name, m) for m in modules if m == "app" or m.startswith("app.")]
     assert wrong == []
+
+
+def test_views_never_commit():
+    """Routes hand writes to services (app/core/records.py commits the record with its
+    audit and outbox entries); a view that commits could commit half a change."""
+    wrong = sorted(module for module, path in MODULES.items()
+                   if module.split(".")[-1].endswith("routes")
+                   and ".commit(" in open(path, encoding="utf-8").read())
+    assert wrong == []

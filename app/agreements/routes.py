@@ -232,12 +232,11 @@ def add_scan(record_id):
     form = ScanForm()
     if form.validate_on_submit():
         try:
-            attachments.add(agreement, form.file.data, kind="document", caption=form.caption.data or "")
+            records.attach(agreement, form.file.data, kind="document",
+                           caption=form.caption.data or "")
         except attachments.AttachmentError as error:
-            db.session.rollback()
             form.file.errors.append(str(error))
         else:
-            db.session.commit()
             flash(_("The file has been attached."), "success")
             return redirect(url_for("agreements.detail", record_id=record_id) + "#scans")
     return invalid("agreements/detail.html", **_detail_context(agreement, scan_form=form))

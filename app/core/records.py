@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy import update as sql_update
 
-from app.core import cache
+from app.core import attachments, cache
 from app.core.database import rows_at_once
 from app.core.extensions import db
 from app.core.node import subtree
@@ -49,6 +49,20 @@ def restore(record) -> None:
     _check_writable(record, ("deleted_at",))
     record.deleted_at = None
     db.session.commit()
+
+
+def attach(record, upload, kind: str = "photo", caption: str = ""):
+    """Attach an uploaded file to ``record`` and commit (the attachment, its audit and
+    outbox entries together); refused like an edit of the record. Raises
+    ``attachments.AttachmentError`` (nothing written) for a file that is not what it says."""
+    _check_writable(record, ())
+    try:
+        attachment = attachments.add(record, upload, kind, caption)
+    except attachments.AttachmentError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return attachment
 
 
 def _check_writable(record, fields) -> None:

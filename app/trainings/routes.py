@@ -141,12 +141,10 @@ def attach(record_id):
     if form.validate_on_submit():
         try:
             kind = "photo" if form.kind.data == "photo" else form.kind.data
-            attachments.add(training, form.file.data, kind, form.caption.data or "")
+            records.attach(training, form.file.data, kind, form.caption.data or "")
         except attachments.AttachmentError as problem:
             form.file.errors.append(str(problem))
         else:
-            from app.core.extensions import db
-            db.session.commit()
             flash(_("The file has been attached."), "success")
             return redirect(url_for("trainings.detail", record_id=record_id) + "#evidence")
     return _detail(training, 422, attachment_form=form)
