@@ -329,7 +329,7 @@ def _name_nodes(report: Report) -> None:
 
 # ---------------------------------------------------------------- trainings
 
-TRAINING_COLUMNS = (("sessions", _l("Sessions"), "int"), ("people", _l("People trained"), "int"),
+TRAINING_COLUMNS = (("sessions", _l("Training sessions held"), "int"), ("people", _l("People trained"), "int"),
                     ("women", _l("Women"), "int"), ("minorities", _l("Ethnic minorities"), "int"),
                     ("poverty", _l("Lifted out of poverty"), "int"))
 
