@@ -1,0 +1,1 @@
+"""Assessment pages (written after the services)."""

@@ -1,0 +1,367 @@
+"""Assessment rules and writes: which scheme scores a year, who is assessed, a sheet's
+station part (entered indicators, self-score, proposed grade, texts), submission (a
+frozen snapshot), the commissioner's comment, the league's review, proposed exits.
+
+Every write goes through app/core/records.py, so the field declaration of
+app/models/assessment.py (station text, league grade) is enforced on every path."""
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from app.assessments import figures, scoring
+from app.assessments.vocab import GRADES, MONEY_FIGURES
+from app.core import records
+from app.core.extensions import db
+from app.core.security import node_scoped, scoped
+from app.models import AssessmentScheme, AssessmentSheet, Commissioner, utcnow
+from app.models.shipped import REGION_CODE, shipped_id
+
+MAX_ENTERED = Decimal("1000000")
+
+# The commissioner scheme shipped with the program, after the published local schemes
+# summarised in the reference note (service days with a threshold and a deduction per
+# day short, points per visit and per person trained with caps, fixed points for an
+# agreement, satisfaction, a summary, bonus items). Out of 100, plus up to 5 bonus.
+SHIPPED_COMMISSIONER_SCHEME = {
+    "name": "科技特派员年度考核评分表（示范）",
+    "first_year": 2021,
+    "indicators": [
+        {"key": "service_days", "name": "服务天数", "unit": "天", "source": "computed",
+         "figure": "service_days", "rule": "threshold", "threshold": "50",
+         "deduction": "0.6", "max": "30"},
+        {"key": "visits", "name": "服务次数", "unit": "次", "source": "computed",
+         "figure": "visits", "rule": "per_unit", "points": "0.5", "max": "15"},
+        {"key": "people_trained", "name": "培训人次", "unit": "人次", "source": "computed",
+         "figure": "people_trained", "rule": "per_unit", "points": "0.1", "max": "10"},
+        {"key": "technologies", "name": "推广新技术、新品种", "unit": "项", "source": "computed",
+         "figure": "technologies_varieties", "rule": "per_unit", "points": "1", "max": "10"},
+        {"key": "priority_targets", "name": "服务脱贫户、监测户", "unit": "户",
+         "source": "computed", "figure": "priority_targets", "rule": "per_unit",
+         "points": "1", "max": "5"},
+        {"key": "agreements", "name": "与服务对象结成利益共同体", "unit": "个",
+         "source": "computed", "figure": "agreements", "rule": "fixed", "threshold": "1",
+         "points": "10", "max": "10"},
+        {"key": "satisfaction", "name": "服务对象满意度", "unit": "%", "source": "entered",
+         "rule": "threshold", "threshold": "90", "deduction": "0.5", "max": "10"},
+        {"key": "summary", "name": "年度工作总结与典型案例", "unit": "分", "source": "entered",
+         "rule": "direct", "max": "10"},
+        {"key": "press", "name": "媒体宣传报道（加分项）", "unit": "篇", "source": "entered",
+         "rule": "per_unit", "points": "1", "max": "5", "bonus": True},
+    ],
+    "bands": [["excellent", 9000], ["good", 8000], ["pass", 6000]],
+    "notes": "据公开的地方考核办法整理（服务天数门槛与按天扣分、按次计分设上限、利益共同体、"
+             "满意度、加分项）；等次：优秀≥90、良好≥80、合格≥60、不合格<60。",
+}
+
+
+def load_shipped_schemes() -> int:
+    """Add the shipped commissioner scheme if this node does not have it yet."""
+    scheme_id = shipped_id("assessment_scheme", "commissioner")
+    if db.session.get(AssessmentScheme, scheme_id) is not None:
+        return 0
+    db.session.add(AssessmentScheme(id=scheme_id, subject="commissioner", edition=1,
+                                    owner_node=REGION_CODE, origin_node=REGION_CODE,
+                                    **SHIPPED_COMMISSIONER_SCHEME))
+    db.session.flush()
+    return 1
+
+
+def scheme_for(subject: str, year: int, user=None) -> AssessmentScheme | None:
+    """The scheme that scores ``subject``'s sheets of ``year`` on this node: of the live
+    schemes it sees, the one set nearest to it (a league's before the region's), then
+    the one in force latest (``first_year`` ≤ year)."""
+    candidates = db.session.scalars(scoped(AssessmentScheme, user).where(
+        AssessmentScheme.subject == subject, AssessmentScheme.first_year <= year)).all()
+    if not candidates:
+        return None
+    return max(candidates, key=lambda s: (len(s.owner_node), s.first_year, s.updated_at))
+
+
+# ---------------------------------------------------------------- who is assessed
+
+def active_commissioners(year: int, user=None) -> list[Commissioner]:
+    """The commissioners the user reads who were active in the year: live, started
+    (dispatched, else recognised) by 31 December or undated, and not exited before
+    1 January; and any commissioner who already has a sheet for the year."""
+    first, last = figures.year_bounds(year)
+    started = func.coalesce(Commissioner.dispatched_on, Commissioner.recognised_on)
+    has_sheet = select(AssessmentSheet.commissioner_id).where(
+        AssessmentSheet.year == year, AssessmentSheet.deleted_at.is_(None),
+        AssessmentSheet.commissioner_id.is_not(None))
+    stmt = scoped(Commissioner, user).where(or_(
+        Commissioner.id.in_(has_sheet),
+        (or_(started.is_(None), started <= last)
+         & or_(Commissioner.exited_on.is_(None), Commissioner.exited_on >= first)
+         & or_(Commissioner.status != "exited", Commissioner.exited_on.is_not(None)))))
+    return db.session.scalars(stmt.order_by(Commissioner.name, Commissioner.id)).all()
+
+
+# ---------------------------------------------------------------- scoring a sheet
+
+@dataclass
+class Evaluation:
+    """A sheet (or a commissioner without one yet) scored now, or as submitted."""
+    commissioner: Commissioner | None
+    sheet: AssessmentSheet | None
+    year: int
+    scheme: dict  # {"id", "edition", "name", "indicators", "bands"}
+    computed: dict  # every figure the records answer
+    result: dict  # scoring.score(): figures, scores, base, bonus, total
+    grade: str
+    frozen: bool = False  # read from the snapshot
+    live: dict = field(default_factory=dict)  # live figures beside a snapshot
+
+    @property
+    def status(self) -> str:
+        return self.sheet.status if self.sheet else "none"
+
+    @property
+    def changed(self) -> dict:
+        """{indicator key: (as submitted, now)} for computed figures that moved since."""
+        if not self.frozen or not self.live:
+            return {}
+        found = {}
+        for indicator in self.scheme["indicators"]:
+            if indicator.get("source") != "computed":
+                continue
+            then = self.result["figures"].get(indicator["key"])
+            now = scoring.plain(scoring.dec(self.live.get(indicator.get("figure"))))
+            if then != now:
+                found[indicator["key"]] = (then, now)
+        return found
+
+    def money(self, key: str) -> bool:
+        return key in MONEY_FIGURES
+
+
+def scheme_copy(scheme: AssessmentScheme | None) -> dict:
+    if scheme is None:
+        return {"id": None, "edition": 0, "name": "", "indicators": [], "bands": []}
+    return {"id": scheme.id, "edition": scheme.edition, "name": scheme.name,
+            "indicators": list(scheme.indicators or []), "bands": list(scheme.bands or [])}
+
+
+def evaluate_many(year: int, commissioners: list, sheets: dict, node: str,
+                  scheme: AssessmentScheme | None, live: bool = False) -> list[Evaluation]:
+    """Evaluations of many commissioners (``sheets``: {commissioner id: sheet}): the
+    snapshot of a submitted sheet (with today's figures beside it when ``live``), the
+    records scored by the scheme otherwise."""
+    ids = [c.id for c in commissioners]
+    need_live = [c.id for c in commissioners
+                 if live or not (sheets.get(c.id) and sheets[c.id].submission)]
+    computed = figures.commissioner_figures(year, need_live, node)
+    copy = scheme_copy(scheme)
+    found = []
+    for commissioner in commissioners:
+        sheet = sheets.get(commissioner.id)
+        if sheet is not None and sheet.submission and sheet.snapshot:
+            snap = sheet.snapshot
+            found.append(Evaluation(commissioner, sheet, year, snap["scheme"], snap["computed"],
+                                    snap["result"], snap["grade"], frozen=True,
+                                    live=computed.get(commissioner.id, {})))
+            continue
+        entered = (sheet.entered or {}) if sheet else {}
+        result = scoring.score(copy["indicators"], computed[commissioner.id], entered)
+        found.append(Evaluation(commissioner, sheet, year, copy, computed[commissioner.id],
+                                result, scoring.grade(copy["bands"], Decimal(result["total"]))))
+    assert len(found) == len(ids)
+    return found
+
+
+def sheets_of(year: int, ids: list[str], user=None) -> dict:
+    if not ids:
+        return {}
+    return {s.commissioner_id: s for s in db.session.scalars(scoped(AssessmentSheet, user).where(
+        AssessmentSheet.year == year, AssessmentSheet.commissioner_id.in_(ids)))}
+
+
+def year_rows(year: int, user=None) -> tuple[AssessmentScheme | None, list[Evaluation]]:
+    """One evaluation per commissioner active in the year that the user reads."""
+    user = user or current_user
+    scheme = scheme_for("commissioner", year, user)
+    people = active_commissioners(year, user)
+    sheets = sheets_of(year, [c.id for c in people], user)
+    return scheme, evaluate_many(year, people, sheets, user.node_code, scheme)
+
+
+def evaluate(sheet: AssessmentSheet, user=None) -> Evaluation:
+    """One sheet, with today's figures beside its snapshot once submitted."""
+    user = user or current_user
+    scheme = scheme_for(sheet.subject, sheet.year, user)
+    (found,) = evaluate_many(sheet.year, [sheet.commissioner], {sheet.commissioner_id: sheet},
+                             sheet.owner_node, scheme, live=True)
+    return found
+
+
+# ---------------------------------------------------------------- the station's part
+
+def open_sheet(commissioner: Commissioner, year: int) -> AssessmentSheet:
+    """The commissioner's sheet for the year, made (a draft) if there is none yet."""
+    sheet = db.session.scalar(node_scoped(AssessmentSheet).where(
+        AssessmentSheet.commissioner_id == commissioner.id, AssessmentSheet.year == year))
+    if sheet is not None:
+        return sheet
+    scheme = scheme_for("commissioner", year)
+    return records.create(AssessmentSheet(), {
+        "subject": "commissioner", "year": year, "commissioner_id": commissioner.id,
+        "scheme_id": scheme.id if scheme else None,
+        "scheme_edition": scheme.edition if scheme else 0}, owner_node=commissioner.owner_node)
+
+
+def parse_entered(indicator: dict, text: str):
+    """(decimal text or None, message or None) for what was typed for an indicator."""
+    text = (text or "").strip().replace("，", ".").replace("％", "").replace("%", "")
+    if not text:
+        return None, None
+    number = scoring.dec(text)
+    if number is None or not text.replace(".", "", 1).isdigit():
+        return None, _l("Enter a number of 0 or more, such as 12 or 12.5.")
+    if number.as_tuple().exponent < -2:
+        return None, _l("Use at most two decimal places.")
+    if indicator.get("rule") == "direct" and number > (scoring.dec(indicator.get("max")) or 0):
+        return None, _l("The score cannot be more than the maximum of %(max)s.",
+                        max=indicator.get("max"))
+    if indicator.get("unit") == "%" and number > 100:
+        return None, _l("A percentage is at most 100.")
+    if number > MAX_ENTERED:
+        return None, _l("The number is too large.")
+    return scoring.plain(number), None
+
+
+def station_part_errors(sheet: AssessmentSheet, scheme: dict, form: dict) -> tuple[dict, dict]:
+    """({field: message}, data to save) for the station's part of a sheet."""
+    errors, entered = {}, {}
+    for indicator in scheme["indicators"]:
+        if indicator.get("source") != "entered":
+            continue
+        value, problem = parse_entered(indicator, form.get(f"entered-{indicator['key']}", ""))
+        if problem:
+            errors[f"entered-{indicator['key']}"] = problem
+        elif value is not None:
+            entered[indicator["key"]] = value
+    self_text = (form.get("self_score") or "").strip()
+    self_score = None
+    if self_text:
+        number = scoring.dec(self_text)
+        if number is None or number < 0 or number > 1000 or number.as_tuple().exponent < -2:
+            errors["self_score"] = _l("Enter a score of 0 or more with at most two decimals.")
+        else:
+            self_score = scoring.centi(number)
+    grade = form.get("proposed_grade") or ""
+    if grade and grade not in GRADES:
+        errors["proposed_grade"] = _l("Choose a grade from the list.")
+    texts = {}
+    for key in ("summary", "typical_case"):
+        texts[key] = (form.get(key) or "").strip()
+        if len(texts[key]) > 20000:
+            errors[key] = _l("This text is too long.")
+    data = {"entered": entered, "self_score_c": self_score, "proposed_grade": grade, **texts}
+    return errors, data
+
+
+def not_editable(sheet: AssessmentSheet) -> str | None:
+    if sheet.editable:
+        return None
+    return str(_l("This sheet has been submitted; it can be changed again only if the league "
+                  "returns it."))
+
+
+def save_station_part(sheet: AssessmentSheet, data: dict) -> AssessmentSheet:
+    return records.update(sheet, data)
+
+
+def submit_errors(sheet: AssessmentSheet, evaluation: Evaluation) -> dict:
+    errors = {}
+    if not evaluation.scheme.get("indicators"):
+        errors["scheme"] = _l("No assessment scheme applies to this year; the league or region "
+                              "sets one.")
+    if not sheet.proposed_grade:
+        errors["proposed_grade"] = _l("Propose a grade before submitting.")
+    if sheet.self_score_c is None:
+        errors["self_score"] = _l("Enter the self-assessed score before submitting.")
+    return errors
+
+
+def submit(sheet: AssessmentSheet, evaluation: Evaluation) -> AssessmentSheet:
+    """Freeze the figures, scores and scheme as submitted; the league reviews them."""
+    snapshot = {"scheme": evaluation.scheme, "computed": evaluation.computed,
+                "result": evaluation.result, "grade": evaluation.grade,
+                "entered": dict(sheet.entered or {}),
+                "self_score": scoring.plain(scoring.from_centi(sheet.self_score_c)),
+                "proposed_grade": sheet.proposed_grade,
+                "submission": (sheet.submission or 0) + 1}
+    return records.update(sheet, {"snapshot": snapshot, "submission": snapshot["submission"],
+                                  "submitted_at": utcnow(),
+                                  "scheme_id": evaluation.scheme.get("id"),
+                                  "scheme_edition": evaluation.scheme.get("edition") or 0})
+
+
+def comment(sheet: AssessmentSheet, text: str) -> AssessmentSheet:
+    return records.update(sheet, {"commissioner_comment": text.strip()})
+
+
+# ---------------------------------------------------------------- the league's review
+
+def review_errors(sheet: AssessmentSheet, form: dict) -> tuple[dict, dict]:
+    """({field: message}, data) for a reviewer's decision on a submitted sheet."""
+    errors = {}
+    action = form.get("action")
+    text = (form.get("review_comment") or "").strip()
+    if sheet.status != "submitted":
+        errors["action"] = _l("Only a submitted sheet awaiting review can be graded or returned.")
+    data = {"review_comment": text, "reviewed_submission": sheet.submission,
+            "reviewed_at": utcnow()}
+    if action == "grade":
+        grade = form.get("final_grade") or ""
+        if grade not in GRADES:
+            errors["final_grade"] = _l("Choose the final grade.")
+        score_text = (form.get("reviewer_score") or "").strip()
+        score = None
+        if score_text:
+            number = scoring.dec(score_text)
+            if number is None or number < 0 or number > 1000 or number.as_tuple().exponent < -2:
+                errors["reviewer_score"] = _l("Enter a score of 0 or more with at most two decimals.")
+            else:
+                score = scoring.centi(number)
+        data.update(review_state="graded", final_grade=grade, reviewer_score_c=score)
+    elif action == "return":
+        if not text:
+            errors["review_comment"] = _l("Say why the sheet is returned.")
+        data.update(review_state="returned", final_grade="", reviewer_score_c=None)
+    else:
+        errors["action"] = _l("Choose whether to grade or to return the sheet.")
+    if len(text) > 5000:
+        errors["review_comment"] = _l("This text is too long.")
+    return errors, data
+
+
+def review(sheet: AssessmentSheet, data: dict) -> AssessmentSheet:
+    return records.update(sheet, data)
+
+
+def to_review(year: int | None, user=None):
+    """The sheets of the user's subtree that were submitted (every state after it)."""
+    stmt = scoped(AssessmentSheet, user).where(AssessmentSheet.submission > 0)
+    if year:
+        stmt = stmt.where(AssessmentSheet.year == year)
+    return db.session.scalars(stmt.order_by(AssessmentSheet.year.desc(),
+                                            AssessmentSheet.submitted_at)).all()
+
+
+def proposed_exits(user=None) -> list[AssessmentSheet]:
+    """Sheets graded 不合格 whose commissioner has not exited: a person decides."""
+    return db.session.scalars(
+        scoped(AssessmentSheet, user).join(Commissioner,
+                                           Commissioner.id == AssessmentSheet.commissioner_id)
+        .where(AssessmentSheet.final_grade == "fail", AssessmentSheet.review_state == "graded",
+               AssessmentSheet.reviewed_submission == AssessmentSheet.submission,
+               Commissioner.deleted_at.is_(None), Commissioner.status != "exited")
+        .order_by(AssessmentSheet.year.desc(), Commissioner.name)).all()
+
+
+def this_year() -> int:
+    return date.today().year
