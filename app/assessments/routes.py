@@ -1,1 +1,207 @@
-"""Assessment pages (written after the services)."""
+"""Assessment pages. Station staff open 考核 → a year: one row per commissioner active in
+the year, scored from the records; they fill a sheet's entered indicators, self-score and
+proposed grade, and submit it (a frozen snapshot). A commissioner reads only their own
+sheets (others' are 404) and may comment before submission. A league reviewer grades or
+returns submitted sheets, seeing the snapshot beside today's figures. 不合格 puts the
+commissioner on the list of proposed exits."""
+from datetime import date
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.assessments import bp, scoring, services
+from app.assessments.forms import CommentForm, EmptyForm, ReviewForm, StationPartForm
+from app.assessments.vocab import FIGURES, GRADES, RULES, SOURCES, STATUSES, SUBJECTS
+from app.core import records
+from app.core.security import can, get_or_404, require, writable
+from app.models import AssessmentScheme, AssessmentSheet, Commissioner
+from app.web.htmx import render
+
+
+def rule_text(indicator: dict) -> str:
+    """An indicator's rule in words, with its numbers."""
+    unit, rule = indicator.get("unit") or "", indicator.get("rule")
+    if rule == "per_unit":
+        return _("%(points)s per %(unit)s, up to %(max)s", points=indicator.get("points"),
+                 unit=unit, max=indicator.get("max"))
+    if rule == "threshold":
+        return _("%(max)s at %(threshold)s %(unit)s or more; %(deduction)s off per %(unit)s short",
+                 max=indicator.get("max"), threshold=indicator.get("threshold"), unit=unit,
+                 deduction=indicator.get("deduction"))
+    if rule == "fixed":
+        return _("%(points)s when at least %(threshold)s %(unit)s", points=indicator.get("points"),
+                 threshold=indicator.get("threshold"), unit=unit)
+    if rule == "direct":
+        return _("Score entered, up to %(max)s", max=indicator.get("max"))
+    return rule or ""
+
+
+VOCAB = {"grades": GRADES, "rules": RULES, "sources": SOURCES, "statuses": STATUSES,
+         "figures": FIGURES, "subjects": SUBJECTS, "rule_text": rule_text}
+
+
+def _year(year: int) -> int:
+    if not 2000 <= year <= 2100:
+        abort(404)
+    return year
+
+
+@bp.get("/")
+def index():
+    this_year = date.today().year
+    return render("assessments/index.html", years=list(range(this_year, this_year - 4, -1)),
+                  sheets=services.own_sheets() if current_user.role == "commissioner" else [],
+                  scheme=services.scheme_for("commissioner", this_year), **VOCAB)
+
+
+@bp.get("/<int:year>")
+def year_page(year):
+    scheme, rows = services.year_rows(_year(year))
+    return render("assessments/year.html", year=year, scheme=scheme, rows=rows,
+                  form=EmptyForm(), scoring=scoring, **VOCAB)
+
+
+@bp.post("/<int:year>/open/<commissioner_id>")
+@require("prepare_assessments")
+def open_sheet(year, commissioner_id):
+    commissioner = get_or_404(Commissioner, commissioner_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if not writable(commissioner):
+        abort(403)
+    sheet = services.open_sheet(commissioner, _year(year))
+    return redirect(url_for("assessments.sheet", record_id=sheet.id))
+
+
+def _sheet_page(sheet, status=200, part=None, review=None, comment=None, errors=None):
+    evaluation = services.evaluate(sheet)
+    part = part or StationPartForm(formdata=None, data={
+        "self_score": scoring.plain(scoring.from_centi(sheet.self_score_c)) or "",
+        "proposed_grade": sheet.proposed_grade, "summary": sheet.summary,
+        "typical_case": sheet.typical_case})
+    review = review or ReviewForm(formdata=None, data={
+        "final_grade": sheet.final_grade, "review_comment": sheet.review_comment,
+        "reviewer_score": scoring.plain(scoring.from_centi(sheet.reviewer_score_c)) or ""})
+    comment = comment or CommentForm(formdata=None, data={
+        "commissioner_comment": sheet.commissioner_comment})
+    own = current_user.role == "commissioner" and current_user.commissioner_id == sheet.commissioner_id
+    return render("assessments/sheet.html", status=status, sheet=sheet, ev=evaluation,
+                  part=part, review=review, comment=comment, errors=errors or {},
+                  entered=request.form if errors else (sheet.entered or {}),
+                  may_prepare=can("prepare_assessments") and writable(sheet) and sheet.editable,
+                  may_comment=own and sheet.editable,
+                  may_review=can("grade_assessments") and sheet.status == "submitted"
+                  and not writable(sheet),
+                  button=EmptyForm(), history=records.history(sheet), scoring=scoring, **VOCAB)
+
+
+def _editable_sheet(record_id) -> AssessmentSheet:
+    sheet = get_or_404(AssessmentSheet, record_id)
+    if not writable(sheet):
+        abort(403)
+    return sheet
+
+
+@bp.get("/sheets/<record_id>")
+def sheet(record_id):
+    return _sheet_page(get_or_404(AssessmentSheet, record_id))
+
+
+@bp.post("/sheets/<record_id>")
+@require("prepare_assessments")
+def save(record_id):
+    sheet = _editable_sheet(record_id)
+    form = StationPartForm()
+    if not form.validate_on_submit():
+        return _sheet_page(sheet, 422, part=form, errors={"form": _("Please correct the marked fields.")})
+    problem = services.not_editable(sheet)
+    if problem:
+        return _sheet_page(sheet, 409, part=form, errors={"form": problem})
+    evaluation = services.evaluate(sheet)
+    errors, data = services.station_part_errors(sheet, evaluation.scheme, request.form)
+    if errors:
+        for name in ("self_score", "proposed_grade", "summary", "typical_case"):
+            if name in errors:
+                form[name].errors = [*form[name].errors, errors[name]]
+        return _sheet_page(sheet, 422, part=form, errors=errors)
+    services.save_station_part(sheet, data)
+    flash(_("Your changes have been saved."), "success")
+    return redirect(url_for("assessments.sheet", record_id=sheet.id))
+
+
+@bp.post("/sheets/<record_id>/submit")
+@require("prepare_assessments")
+def submit(record_id):
+    sheet = _editable_sheet(record_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    problem = services.not_editable(sheet)
+    if problem:
+        return _sheet_page(sheet, 409, errors={"form": problem})
+    evaluation = services.evaluate(sheet)
+    errors = services.submit_errors(sheet, evaluation)
+    if errors:
+        return _sheet_page(sheet, 422, errors={"form": " ".join(str(m) for m in errors.values()),
+                                               **errors})
+    services.submit(sheet, evaluation)
+    flash(_("The sheet has been submitted; its figures are kept as they are now."), "success")
+    return redirect(url_for("assessments.sheet", record_id=sheet.id))
+
+
+@bp.post("/sheets/<record_id>/comment")
+def comment(record_id):
+    sheet = get_or_404(AssessmentSheet, record_id)
+    if current_user.role != "commissioner" or current_user.commissioner_id != sheet.commissioner_id:
+        abort(403)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return _sheet_page(sheet, 422, comment=form, errors={"form": _("Please correct the marked fields.")})
+    problem = services.not_editable(sheet)
+    if problem:
+        return _sheet_page(sheet, 409, comment=form, errors={"form": problem})
+    services.comment(sheet, form.commissioner_comment.data or "")
+    flash(_("Your comment has been saved."), "success")
+    return redirect(url_for("assessments.sheet", record_id=sheet.id))
+
+
+@bp.post("/sheets/<record_id>/review")
+@require("grade_assessments")
+def review(record_id):
+    sheet = get_or_404(AssessmentSheet, record_id)
+    if writable(sheet):
+        abort(403)  # a node never reviews its own sheets
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        return _sheet_page(sheet, 422, review=form, errors={"form": _("Please correct the marked fields.")})
+    errors, data = services.review_errors(sheet, request.form)
+    if errors:
+        for name in ("final_grade", "reviewer_score", "review_comment"):
+            if name in errors:
+                form[name].errors = [*form[name].errors, errors[name]]
+        return _sheet_page(sheet, 422, review=form, errors=errors)
+    services.review(sheet, data)
+    flash(_("The sheet has been graded.") if data["review_state"] == "graded"
+          else _("The sheet has been returned to the station."), "success")
+    return redirect(url_for("assessments.sheet", record_id=sheet.id))
+
+
+@bp.get("/review")
+@require("grade_assessments")
+def review_list():
+    year = request.args.get("year", type=int)
+    sheets = services.to_review(year)
+    return render("assessments/review.html", sheets=sheets, year=year, **VOCAB)
+
+
+@bp.get("/exits")
+def exits():
+    if current_user.role == "commissioner":
+        abort(404)
+    return render("assessments/exits.html", sheets=services.proposed_exits(), **VOCAB)
+
+
+@bp.get("/schemes/<record_id>")
+def scheme(record_id):
+    found = get_or_404(AssessmentScheme, record_id)
+    return render("assessments/scheme.html", scheme=found, scoring=scoring, **VOCAB)

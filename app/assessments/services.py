@@ -352,6 +352,12 @@ def to_review(year: int | None, user=None):
                                             AssessmentSheet.submitted_at)).all()
 
 
+def own_sheets(user=None) -> list[AssessmentSheet]:
+    """The sheets the user reads (a commissioner: their own), newest year first."""
+    return db.session.scalars(scoped(AssessmentSheet, user)
+                              .order_by(AssessmentSheet.year.desc())).all()
+
+
 def proposed_exits(user=None) -> list[AssessmentSheet]:
     """Sheets graded 不合格 whose commissioner has not exited: a person decides."""
     return db.session.scalars(
