@@ -196,3 +196,20 @@ def test_a_returned_sheet_is_edited_and_submitted_again(nodes):
     sync(station, transport)
     with league.app_context():
         assert db.session.get(AssessmentSheet, sheet_id).status == "submitted"
+
+
+def test_the_years_sheets_export_to_xlsx(app, world, login):
+    import io
+
+    from openpyxl import load_workbook
+    client = login("staff")
+    response = client.get(f"/assessments/{YEAR}?format=xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet["A1"].value == "科技特派员" and sheet["C1"].value == "服务天数"
+    assert sheet.freeze_panes == "B2"
+    names = [row[0].value for row in sheet.iter_rows(min_row=2)]
+    assert sorted(names) == ["李秀英", "王建国"]
+    first = next(sheet.iter_rows(min_row=2))
+    assert first[2].value == 0 and first[1].value == "未开始"
+    assert login("wang").get(f"/assessments/{YEAR}?format=xlsx").status_code == 200

@@ -55,8 +55,9 @@ def test_total_adds_bonus_on_top_and_grades_by_band():
 
 def test_the_shipped_scheme_is_well_formed_and_out_of_100():
     scheme = SHIPPED_COMMISSIONER_SCHEME
-    assert scoring.scheme_problems(scheme["indicators"], scheme["bands"]) == []
-    ordinary = sum(Decimal(i["max"]) for i in scheme["indicators"] if not i.get("bonus"))
+    items = scheme["indicators"]["items"]
+    assert scoring.scheme_problems(items, [[k, v] for k, v in scheme["bands"].items()]) == []
+    ordinary = sum(Decimal(i["max"]) for i in items if not i.get("bonus"))
     assert ordinary == 100
 
 

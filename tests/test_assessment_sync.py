@@ -83,7 +83,7 @@ def test_the_action_plan_targets_and_scheme_are_on_every_node(nodes):
             assert found == {"new_stations": 30, "clusters_with_team": 11, "trial_stations": 10,
                              "industry_bases": 50, "service_points": 100}
             scheme = db.session.get(AssessmentScheme, shipped_id("assessment_scheme", "commissioner"))
-            assert scheme.owner_node == "15" and len(scheme.indicators) == 9
+            assert scheme.owner_node == "15" and len(scheme.indicator_list) == 9
 
 
 def test_a_leagues_target_comes_down_and_a_station_cannot_write_one(nodes):
@@ -120,14 +120,14 @@ def test_a_leagues_target_comes_down_and_a_station_cannot_write_one(nodes):
 def test_a_station_cannot_write_a_scheme_by_push_or_by_form(nodes):
     station, league, _ = nodes
     op = create_op("assessment_scheme", {"name": "自评", "subject": "commissioner",
-                                         "indicators": [], "bands": []})
+                                         "indicators": {}, "bands": {}})
     (result,) = push(league, station, [op])
     assert result["status"] == "rejected"
     context = as_user(station, "admin")
     try:
         with pytest.raises(Forbidden):
             records.create(AssessmentScheme(), {"name": "自评", "subject": "commissioner",
-                                                "indicators": [{"key": "x"}]})
+                                                "indicators": {"items": [{"key": "x"}]}})
         db.session.rollback()
         scheme = db.session.get(AssessmentScheme, shipped_id("assessment_scheme", "commissioner"))
         with pytest.raises(Forbidden):

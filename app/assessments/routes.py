@@ -4,13 +4,14 @@ proposed grade, and submit it (a frozen snapshot). A commissioner reads only the
 sheets (others' are 404) and may comment before submission. A league reviewer grades or
 returns submitted sheets, seeing the snapshot beside today's figures. 不合格 puts the
 commissioner on the list of proposed exits."""
+import io
 from datetime import date
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.assessments import bp, scoring, services
+from app.assessments import bp, export, scoring, services
 from app.assessments.forms import CommentForm, EmptyForm, ReviewForm, StationPartForm
 from app.assessments.vocab import FIGURES, GRADES, RULES, SOURCES, STATUSES, SUBJECTS
 from app.core import records
@@ -58,6 +59,10 @@ def index():
 @bp.get("/<int:year>")
 def year_page(year):
     scheme, rows = services.year_rows(_year(year))
+    if request.args.get("format") == "xlsx":
+        content = export.to_xlsx(year, scheme, rows)
+        return send_file(io.BytesIO(content), mimetype=export.XLSX, as_attachment=True,
+                         download_name=f"assessment-{year}-{current_user.node_code}.xlsx")
     return render("assessments/year.html", year=year, scheme=scheme, rows=rows,
                   form=EmptyForm(), scoring=scoring, **VOCAB)
 
@@ -204,4 +209,49 @@ def exits():
 @bp.get("/schemes/<record_id>")
 def scheme(record_id):
     found = get_or_404(AssessmentScheme, record_id)
-    return render("assessments/scheme.html", scheme=found, scoring=scoring, **VOCAB)
+    return render("assessments/scheme.html", scheme=found, scoring=scoring, form=EmptyForm(),
+                  **VOCAB)
+
+
+# ---------------------------------------------------------------- schemes
+
+BLANK_ROWS = 2
+
+
+@bp.get("/schemes/")
+def schemes():
+    return render("assessments/schemes.html", schemes=services.schemes(), **VOCAB)
+
+
+@bp.post("/schemes/<record_id>/copy")
+@require("edit_schemes")
+def copy_scheme(record_id):
+    found = get_or_404(AssessmentScheme, record_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    copy = services.copy_scheme(found)
+    flash(_("A copy for your node has been made; change it here."), "success")
+    return redirect(url_for("assessments.edit_scheme", record_id=copy.id))
+
+
+@bp.route("/schemes/<record_id>/edit", methods=["GET", "POST"])
+@require("edit_schemes")
+def edit_scheme(record_id):
+    found = get_or_404(AssessmentScheme, record_id)
+    if not writable(found):
+        abort(403)
+    rows = len(found.indicator_list) + BLANK_ROWS
+    form = EmptyForm()
+    errors, values = {}, None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        rows = min(request.form.get("rows", type=int) or rows, 60)
+        errors, data = services.scheme_form_errors(request.form, rows, found)
+        if not errors:
+            services.save_scheme(found, data)
+            flash(_("Your changes have been saved."), "success")
+            return redirect(url_for("assessments.scheme", record_id=found.id))
+        values = request.form
+    return render("assessments/scheme_form.html", status=422 if errors else 200, scheme=found,
+                  form=form, errors=errors, values=values, rows=rows, scoring=scoring, **VOCAB)

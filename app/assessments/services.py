@@ -29,7 +29,7 @@ MAX_ENTERED = Decimal("1000000")
 SHIPPED_COMMISSIONER_SCHEME = {
     "name": "科技特派员年度考核评分表（示范）",
     "first_year": 2021,
-    "indicators": [
+    "indicators": {"items": [
         {"key": "service_days", "name": "服务天数", "unit": "天", "source": "computed",
          "figure": "service_days", "rule": "threshold", "threshold": "50",
          "deduction": "0.6", "max": "30"},
@@ -51,8 +51,8 @@ SHIPPED_COMMISSIONER_SCHEME = {
          "rule": "direct", "max": "10"},
         {"key": "press", "name": "媒体宣传报道（加分项）", "unit": "篇", "source": "entered",
          "rule": "per_unit", "points": "1", "max": "5", "bonus": True},
-    ],
-    "bands": [["excellent", 9000], ["good", 8000], ["pass", 6000]],
+    ]},
+    "bands": {"excellent": 9000, "good": 8000, "pass": 6000},
     "notes": "据公开的地方考核办法整理（服务天数门槛与按天扣分、按次计分设上限、利益共同体、"
              "满意度、加分项）；等次：优秀≥90、良好≥80、合格≥60、不合格<60。",
 }
@@ -142,7 +142,7 @@ def scheme_copy(scheme: AssessmentScheme | None) -> dict:
     if scheme is None:
         return {"id": None, "edition": 0, "name": "", "indicators": [], "bands": []}
     return {"id": scheme.id, "edition": scheme.edition, "name": scheme.name,
-            "indicators": list(scheme.indicators or []), "bands": list(scheme.bands or [])}
+            "indicators": scheme.indicator_list, "bands": scheme.band_list}
 
 
 def evaluate_many(year: int, commissioners: list, sheets: dict, node: str,
@@ -371,3 +371,113 @@ def proposed_exits(user=None) -> list[AssessmentSheet]:
 
 def this_year() -> int:
     return date.today().year
+
+
+# ---------------------------------------------------------------- schemes (league, region)
+
+SCHEME_NUMBERS = ("points", "threshold", "deduction", "max")
+BAND_GRADES = ("excellent", "good", "pass")
+
+
+def _number(text: str):
+    """(decimal text, message): a number 0–1000 with at most three decimals."""
+    text = (text or "").strip()
+    number = scoring.dec(text) if text.replace(".", "", 1).isdigit() else None
+    if number is None or number > 1000:
+        return None, _l("Enter a number from 0 to 1000.")
+    if number.as_tuple().exponent < -3:
+        return None, _l("Use at most three decimal places.")
+    return format(number.normalize(), "f") if number == number.to_integral() else \
+        format(number, "f"), None
+
+
+def scheme_form_errors(form, rows: int, scheme: AssessmentScheme | None = None) -> tuple[dict, dict]:
+    """({input name: message}, data) from the scheme form: its name, first year, grade
+    bands and indicator rows ``ind-<i>-<field>`` (a row without a name is dropped)."""
+    from app.assessments.vocab import FIGURES, RULES, SOURCES, SUBJECTS
+    errors, indicators, used = {}, [], set()
+    name = (form.get("name") or "").strip()
+    if not name or len(name) > 100:
+        errors["name"] = _l("Enter a name of at most 100 characters.")
+    subject = form.get("subject") or "commissioner"
+    if subject not in SUBJECTS:
+        errors["subject"] = _l("Choose from the list.")
+    year_text = (form.get("first_year") or "").strip()
+    if not (year_text.isdigit() and 2000 <= int(year_text) <= 2100):
+        errors["first_year"] = _l("Enter a year such as 2025.")
+    bands = []  # [[grade, hundredths]]
+    for grade in BAND_GRADES:
+        value, problem = _number(form.get(f"band-{grade}", ""))
+        if problem:
+            errors[f"band-{grade}"] = problem
+        else:
+            bands.append([grade, scoring.centi(Decimal(value))])
+    if len(bands) == 3 and not bands[0][1] >= bands[1][1] >= bands[2][1]:
+        errors["band-good"] = _l("Each grade needs a total no higher than the grade above it.")
+    for i in range(rows):
+        prefix = f"ind-{i}-"
+        label = (form.get(prefix + "name") or "").strip()
+        if not label or form.get(prefix + "remove"):
+            continue
+        indicator = {"name": label[:60], "unit": (form.get(prefix + "unit") or "").strip()[:10],
+                     "source": form.get(prefix + "source"), "rule": form.get(prefix + "rule"),
+                     "bonus": bool(form.get(prefix + "bonus"))}
+        if indicator["source"] not in SOURCES:
+            errors[prefix + "source"] = _l("Choose from the list.")
+        if indicator["rule"] not in RULES:
+            errors[prefix + "rule"] = _l("Choose from the list.")
+        if indicator["source"] == "computed":
+            indicator["figure"] = form.get(prefix + "figure") or ""
+            if indicator["figure"] not in FIGURES:
+                errors[prefix + "figure"] = _l("Choose which figure from the records.")
+        if indicator["rule"] == "direct" and indicator["source"] != "entered":
+            errors[prefix + "rule"] = _l("An entered score needs the source Entered by the station.")
+        needed = ("max",) + scoring.RULE_NUMBERS.get(indicator["rule"], ())
+        for number in SCHEME_NUMBERS:
+            text = (form.get(prefix + number) or "").strip()
+            if number not in needed and not text:
+                continue
+            value, problem = _number(text)
+            if problem:
+                errors[prefix + number] = problem
+            else:
+                indicator[number] = value
+        key = (form.get(prefix + "key") or "").strip()
+        if not key or key in used or not key.replace("_", "").isalnum() or len(key) > 40:
+            key = indicator.get("figure") or "item"
+            n = 1
+            while key in used:
+                n += 1
+                key = f"{indicator.get('figure') or 'item'}_{n}"
+        used.add(key)
+        indicators.append({"key": key, **indicator})
+    if not indicators:
+        errors["indicators"] = _l("A scheme needs at least one indicator.")
+    data = {"name": name, "subject": subject,
+            "first_year": int(year_text) if "first_year" not in errors else None,
+            "indicators": {"items": indicators}, "bands": dict(bands),
+            "notes": (form.get("notes") or "").strip()[:5000]}
+    if not errors:
+        problems = scoring.scheme_problems(indicators, bands)
+        if problems:
+            errors["indicators"] = "; ".join(problems)
+    return errors, data
+
+
+def schemes(user=None) -> list[AssessmentScheme]:
+    return db.session.scalars(scoped(AssessmentScheme, user).order_by(
+        AssessmentScheme.subject, AssessmentScheme.first_year.desc(), AssessmentScheme.name)).all()
+
+
+def save_scheme(scheme: AssessmentScheme, data: dict) -> AssessmentScheme:
+    """Change a scheme: a new edition (sheets already submitted keep theirs)."""
+    return records.update(scheme, {**data, "edition": (scheme.edition or 0) + 1})
+
+
+def copy_scheme(scheme: AssessmentScheme) -> AssessmentScheme:
+    """A copy of a scheme for the user's own node to change (a league adapting the
+    region's): it then scores that node's sheets (the nearest scheme wins)."""
+    return records.create(AssessmentScheme(), {
+        "name": f"{scheme.name}（{current_user.node_code}）"[:100], "subject": scheme.subject,
+        "first_year": scheme.first_year, "indicators": {"items": scheme.indicator_list},
+        "bands": dict(scheme.band_list), "notes": scheme.notes, "edition": 1})

@@ -71,9 +71,19 @@ class AssessmentScheme(Synced, Base):
     subject: Mapped[str] = mapped_column(String(12), default="commissioner")
     edition: Mapped[int] = mapped_column(Integer, default=1)
     first_year: Mapped[int] = mapped_column(Integer, default=2021)
-    indicators: Mapped[list] = mapped_column(JSON, default=list)
-    bands: Mapped[list] = mapped_column(JSON, default=list)  # [[grade, lowest total (hundredths)]]
+    # JSON objects, not lists (a list value travels as a record collection's ids):
+    indicators: Mapped[dict] = mapped_column(JSON, default=dict)  # {"items": [indicator, ...]}
+    bands: Mapped[dict] = mapped_column(JSON, default=dict)  # {grade: lowest total (hundredths)}
     notes: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def indicator_list(self) -> list[dict]:
+        return list((self.indicators or {}).get("items") or [])
+
+    @property
+    def band_list(self) -> list[list]:
+        """[[grade, lowest total in hundredths]], best first."""
+        return sorted(([k, v] for k, v in (self.bands or {}).items()), key=lambda b: -b[1])
 
     def __str__(self) -> str:
         return self.name
