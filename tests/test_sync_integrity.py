@@ -483,9 +483,10 @@ AUTHORED_ABOVE = {"visit": {"review_state": "league", "review_comment": "league"
                                                 "notes"), "league"),
                   "assessment_scheme": dict.fromkeys(("name", "subject", "edition", "first_year",
                                                       "indicators", "bands", "notes"), "league"),
-                  "assessment_sheet": dict.fromkeys(("review_state", "reviewed_submission",
-                                                     "final_grade", "reviewer_score_c",
-                                                     "review_comment", "reviewed_at"), "league")}
+                  "assessment_sheet": {**dict.fromkeys(("review_state", "reviewed_submission",
+                                                        "final_grade", "reviewer_score_c",
+                                                        "review_comment", "reviewed_at"), "league"),
+                                       "subsidy_fen": "region", "subsidy_recorded_at": "region"}}
 
 
 @pytest.mark.parametrize("record_type", sorted(registry.types()))

@@ -105,3 +105,87 @@ def commissioner_figures(year: int, ids: list[str], node: str) -> dict[str, dict
             .group_by(Payout.payee_id)):
         result[cid]["payouts_fen"] = int(fen or 0)
     return result
+
+
+def station_figures(year: int, stations: list) -> dict[str, dict]:
+    """{station id: {figure: number}} for the year: the records of the station's node
+    (its ``owner_node``), counted as for a commissioner; service days are distinct
+    (commissioner, date) pairs; sites are the station's live sites by kind; the share
+    of 脱贫户/监测户 is of the distinct live targets served, in per cent (one decimal)."""
+    from app.assessments.vocab import STATION_FIGURES
+    from app.models import Commissioner, Site
+    first, last = year_bounds(year)
+    result = {s.id: {key: 0 for key in STATION_FIGURES} for s in stations}
+    by_node = defaultdict(list)
+    for station in stations:
+        by_node[station.owner_node].append(station.id)
+    nodes = list(by_node)
+    if not nodes:
+        return result
+
+    def spread(rows, names):
+        for node, *values in rows:
+            for station_id in by_node.get(node, ()):
+                result[station_id].update({n: v or 0 for n, v in zip(names, values, strict=True)})
+
+    started = func.coalesce(Commissioner.dispatched_on, Commissioner.recognised_on)
+    spread(db.session.execute(
+        select(Commissioner.owner_node, func.count(Commissioner.id))
+        .where(Commissioner.owner_node.in_(nodes), Commissioner.deleted_at.is_(None),
+               or_(started.is_(None), started <= last),
+               or_(Commissioner.exited_on.is_(None), Commissioner.exited_on >= first))
+        .group_by(Commissioner.owner_node)), ("commissioners",))
+    live_visit = [Visit.deleted_at.is_(None), Visit.visited_on.between(first, last),
+                  Visit.owner_node.in_(nodes)]
+    spread(db.session.execute(select(Visit.owner_node, func.count(Visit.id))
+                              .where(*live_visit).group_by(Visit.owner_node)), ("visits",))
+    vc = visit_commissioners.c
+    pairs = select(Visit.owner_node.label("node"), vc.commissioner_id, Visit.visited_on) \
+        .join(Visit, Visit.id == vc.visit_id).where(*live_visit).distinct().subquery()
+    spread(db.session.execute(select(pairs.c.node, func.count()).group_by(pairs.c.node)),
+           ("service_days",))
+    priority = case((or_(ServiceTarget.poverty_alleviated.is_(True),
+                         ServiceTarget.monitored.is_(True)), ServiceTarget.id))
+    vt = visit_targets.c
+    spread(db.session.execute(
+        select(Visit.owner_node, func.count(distinct(ServiceTarget.id)), func.count(distinct(priority)))
+        .join(visit_targets, vt.visit_id == Visit.id)
+        .join(ServiceTarget, ServiceTarget.id == vt.target_id)
+        .where(ServiceTarget.deleted_at.is_(None), *live_visit).group_by(Visit.owner_node)),
+        ("targets", "priority_targets"))
+    held = db.session.scalars(select(Training).where(
+        Training.owner_node.in_(nodes), Training.deleted_at.is_(None), Training.status == "held",
+        Training.held_on.between(first, last))).all()
+    people = training_figures.for_sessions(held)
+    sessions = defaultdict(lambda: [0, 0])
+    for training in held:
+        sessions[training.owner_node][0] += 1
+        sessions[training.owner_node][1] += people[training.id].total
+    spread(((node, n, p) for node, (n, p) in sessions.items()), ("trainings", "people_trained"))
+    kinds = {"trial_station": "trial_stations", "industry_base": "industry_bases",
+             "service_point": "service_points"}
+    for station_id, kind, n in db.session.execute(
+            select(Site.station_id, Site.kind, func.count(Site.id))
+            .where(Site.station_id.in_([s.id for s in stations]), Site.deleted_at.is_(None))
+            .group_by(Site.station_id, Site.kind)):
+        if kind in kinds:
+            result[station_id][kinds[kind]] = n
+    start = func.coalesce(Agreement.starts_on, Agreement.signed_on)
+    end = func.coalesce(Agreement.terminated_on, Agreement.ends_on)
+    spread(db.session.execute(
+        select(Agreement.owner_node, func.count(Agreement.id))
+        .where(Agreement.owner_node.in_(nodes), Agreement.deleted_at.is_(None),
+               Agreement.status.in_(("in_force", "ended", "terminated")),
+               or_(start.is_(None), start <= last), or_(end.is_(None), end >= first))
+        .group_by(Agreement.owner_node)), ("agreements",))
+    spread(db.session.execute(
+        select(Payout.owner_node, func.sum(Payout.amount_fen))
+        .join(Agreement, Agreement.id == Payout.agreement_id)
+        .where(Payout.owner_node.in_(nodes), Payout.deleted_at.is_(None),
+               Agreement.deleted_at.is_(None), Payout.paid_on.between(first, last))
+        .group_by(Payout.owner_node)), ("payouts_fen",))
+    for row in result.values():
+        row["payouts_fen"] = int(row["payouts_fen"])
+        row["priority_share"] = round(100 * row["priority_targets"] / row["targets"], 1) \
+            if row["targets"] else 0
+    return result

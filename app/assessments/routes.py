@@ -13,10 +13,10 @@ from flask_login import current_user
 
 from app.assessments import bp, export, scoring, services
 from app.assessments.forms import CommentForm, EmptyForm, ReviewForm, StationPartForm
-from app.assessments.vocab import FIGURES, GRADES, RULES, SOURCES, STATUSES, SUBJECTS
+from app.assessments.vocab import FIGURES, FIGURES_BY_SUBJECT, GRADES, RULES, SOURCES, STATUSES, SUBJECTS
 from app.core import records
 from app.core.security import can, get_or_404, require, writable
-from app.models import AssessmentScheme, AssessmentSheet, Commissioner
+from app.models import AssessmentScheme, AssessmentSheet, Commissioner, Station
 from app.web.htmx import render
 
 
@@ -90,15 +90,28 @@ def _sheet_page(sheet, status=200, part=None, review=None, comment=None, errors=
         "reviewer_score": scoring.plain(scoring.from_centi(sheet.reviewer_score_c)) or ""})
     comment = comment or CommentForm(formdata=None, data={
         "commissioner_comment": sheet.commissioner_comment})
-    own = current_user.role == "commissioner" and current_user.commissioner_id == sheet.commissioner_id
+    own = current_user.role == "commissioner" and sheet.subject == "commissioner" \
+        and current_user.commissioner_id == sheet.commissioner_id
+    may_subsidise = current_user.role == "region_admin" and sheet.subject == "station" \
+        and sheet.status == "graded" and sheet.final_grade == "excellent" \
+        and sheet.station is not None and sheet.station.kind == "grassroots"
     return render("assessments/sheet.html", status=status, sheet=sheet, ev=evaluation,
                   part=part, review=review, comment=comment, errors=errors or {},
                   entered=request.form if errors else (sheet.entered or {}),
                   may_prepare=can("prepare_assessments") and writable(sheet) and sheet.editable,
                   may_comment=own and sheet.editable,
-                  may_review=can("grade_assessments") and sheet.status == "submitted"
-                  and not writable(sheet),
-                  button=EmptyForm(), history=records.history(sheet), scoring=scoring, **VOCAB)
+                  may_review=_may_grade(sheet) and sheet.status == "submitted",
+                  may_subsidise=may_subsidise, subsidy_text=request.form.get("subsidy", "")
+                  if errors else "",
+                  button=EmptyForm(), history=records.history(sheet), scoring=scoring,
+                  **{**VOCAB, "figures": FIGURES_BY_SUBJECT[sheet.subject]})
+
+
+def _may_grade(sheet: AssessmentSheet) -> bool:
+    """A league grades commissioner sheets, the region station sheets; never its own."""
+    if not can("grade_assessments") or writable(sheet):
+        return False
+    return sheet.subject != "station" or current_user.role == "region_admin"
 
 
 def _editable_sheet(record_id) -> AssessmentSheet:
@@ -174,8 +187,8 @@ def comment(record_id):
 @require("grade_assessments")
 def review(record_id):
     sheet = get_or_404(AssessmentSheet, record_id)
-    if writable(sheet):
-        abort(403)  # a node never reviews its own sheets
+    if not _may_grade(sheet):
+        abort(403)
     form = ReviewForm()
     if not form.validate_on_submit():
         return _sheet_page(sheet, 422, review=form, errors={"form": _("Please correct the marked fields.")})
@@ -188,6 +201,44 @@ def review(record_id):
     services.review(sheet, data)
     flash(_("The sheet has been graded.") if data["review_state"] == "graded"
           else _("The sheet has been returned to the station."), "success")
+    return redirect(url_for("assessments.sheet", record_id=sheet.id))
+
+
+@bp.post("/sheets/<record_id>/subsidy")
+def subsidy(record_id):
+    """The region records an excellent grassroots station's post-subsidy (exact money)."""
+    if current_user.role != "region_admin":
+        abort(403)
+    sheet = get_or_404(AssessmentSheet, record_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    errors, fen = services.subsidy_errors(sheet, request.form.get("subsidy", ""))
+    if errors:
+        return _sheet_page(sheet, 422, errors=errors)
+    services.record_subsidy(sheet, fen)
+    flash(_("The post-subsidy has been recorded."), "success")
+    return redirect(url_for("assessments.sheet", record_id=sheet.id))
+
+
+@bp.get("/<int:year>/stations")
+def stations_page(year):
+    if current_user.role == "commissioner":
+        abort(404)
+    scheme, rows = services.station_rows(_year(year))
+    return render("assessments/stations.html", year=year, scheme=scheme, rows=rows,
+                  form=EmptyForm(), scoring=scoring,
+                  **{**VOCAB, "figures": FIGURES_BY_SUBJECT["station"]})
+
+
+@bp.post("/<int:year>/open-station/<station_id>")
+@require("prepare_assessments")
+def open_station_sheet(year, station_id):
+    station = get_or_404(Station, station_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if not writable(station):
+        abort(403)
+    sheet = services.open_station_sheet(station, _year(year))
     return redirect(url_for("assessments.sheet", record_id=sheet.id))
 
 
@@ -210,7 +261,7 @@ def exits():
 def scheme(record_id):
     found = get_or_404(AssessmentScheme, record_id)
     return render("assessments/scheme.html", scheme=found, scoring=scoring, form=EmptyForm(),
-                  **VOCAB)
+                  **{**VOCAB, "figures": FIGURES_BY_SUBJECT.get(found.subject, FIGURES)})
 
 
 # ---------------------------------------------------------------- schemes
@@ -254,4 +305,5 @@ def edit_scheme(record_id):
             return redirect(url_for("assessments.scheme", record_id=found.id))
         values = request.form
     return render("assessments/scheme_form.html", status=422 if errors else 200, scheme=found,
-                  form=form, errors=errors, values=values, rows=rows, scoring=scoring, **VOCAB)
+                  form=form, errors=errors, values=values, rows=rows, scoring=scoring,
+                  **{**VOCAB, "figures": FIGURES_BY_SUBJECT.get(found.subject, FIGURES)})

@@ -17,7 +17,7 @@ from app.assessments.vocab import GRADES, MONEY_FIGURES
 from app.core import records
 from app.core.extensions import db
 from app.core.security import node_scoped, scoped
-from app.models import AssessmentScheme, AssessmentSheet, Commissioner, utcnow
+from app.models import AssessmentScheme, AssessmentSheet, Commissioner, Station, utcnow
 from app.models.shipped import REGION_CODE, shipped_id
 
 MAX_ENTERED = Decimal("1000000")
@@ -58,16 +58,64 @@ SHIPPED_COMMISSIONER_SCHEME = {
 }
 
 
+# The station scheme shipped with the program, after the Yiling 2024 task list in the
+# reference note (projects, varieties, demonstration bases 1–2 at 5 each, market
+# entities, at least 400 person-times trained, other assigned work at 5 per activity,
+# news items, bonus items), with what the records answer computed. Out of 100, plus up
+# to 15 bonus. The post-subsidy floor is the policy's 15万元 (in fen).
+SUBSIDY_FLOOR_FEN = 15_000_000
+SHIPPED_STATION_SCHEME = {
+    "name": "科技特派员工作站年度绩效评估表（示范）",
+    "first_year": 2021,
+    "indicators": {"subsidy_floor_fen": SUBSIDY_FLOOR_FEN, "items": [
+        {"key": "visits", "name": "开展科技服务", "unit": "次", "source": "computed",
+         "figure": "visits", "rule": "per_unit", "points": "0.1", "max": "15"},
+        {"key": "commissioners", "name": "在岗科技特派员", "unit": "人", "source": "computed",
+         "figure": "commissioners", "rule": "threshold", "threshold": "10", "deduction": "1",
+         "max": "10"},
+        {"key": "people_trained", "name": "培训或宣传（不少于400人次）", "unit": "人次",
+         "source": "computed", "figure": "people_trained", "rule": "threshold",
+         "threshold": "400", "deduction": "0.025", "max": "10"},
+        {"key": "bases", "name": "建设示范基地、试验站", "unit": "个", "source": "computed",
+         "figure": "industry_bases", "rule": "per_unit", "points": "5", "max": "10"},
+        {"key": "service_points", "name": "科技服务点", "unit": "个", "source": "computed",
+         "figure": "service_points", "rule": "per_unit", "points": "2", "max": "10"},
+        {"key": "agreements", "name": "帮扶市场主体、结成利益共同体", "unit": "个",
+         "source": "computed", "figure": "agreements", "rule": "per_unit", "points": "5",
+         "max": "10"},
+        {"key": "priority_targets", "name": "服务脱贫户、监测户", "unit": "户",
+         "source": "computed", "figure": "priority_targets", "rule": "per_unit",
+         "points": "0.5", "max": "10"},
+        {"key": "projects", "name": "按计划完成科技项目", "unit": "分", "source": "entered",
+         "rule": "direct", "max": "10"},
+        {"key": "varieties", "name": "试验推广新品种", "unit": "个", "source": "entered",
+         "rule": "per_unit", "points": "1", "max": "5"},
+        {"key": "activities", "name": "科技活动周、年度总结、典型宣传等工作", "unit": "项",
+         "source": "entered", "rule": "per_unit", "points": "5", "max": "10"},
+        {"key": "results", "name": "孵化企业、专利与成果登记、承担上级项目（加分项）",
+         "unit": "项", "source": "entered", "rule": "per_unit", "points": "2", "max": "10",
+         "bonus": True},
+        {"key": "news", "name": "新闻报道、视频（加分项）", "unit": "条", "source": "entered",
+         "rule": "per_unit", "points": "1", "max": "5", "bonus": True},
+    ]},
+    "bands": {"excellent": 9000, "good": 8000, "pass": 6000},
+    "notes": "据公开的工作站年度任务清单整理；评估优秀的基层工作站按年度给予不低于15万元后补助。",
+}
+SHIPPED_SCHEMES = {"commissioner": SHIPPED_COMMISSIONER_SCHEME, "station": SHIPPED_STATION_SCHEME}
+
+
 def load_shipped_schemes() -> int:
-    """Add the shipped commissioner scheme if this node does not have it yet."""
-    scheme_id = shipped_id("assessment_scheme", "commissioner")
-    if db.session.get(AssessmentScheme, scheme_id) is not None:
-        return 0
-    db.session.add(AssessmentScheme(id=scheme_id, subject="commissioner", edition=1,
-                                    owner_node=REGION_CODE, origin_node=REGION_CODE,
-                                    **SHIPPED_COMMISSIONER_SCHEME))
+    """Add the shipped commissioner and station schemes this node does not have yet."""
+    added = 0
+    for subject, scheme in SHIPPED_SCHEMES.items():
+        scheme_id = shipped_id("assessment_scheme", subject)
+        if db.session.get(AssessmentScheme, scheme_id) is None:
+            db.session.add(AssessmentScheme(id=scheme_id, subject=subject, edition=1,
+                                            owner_node=REGION_CODE, origin_node=REGION_CODE,
+                                            **scheme))
+            added += 1
     db.session.flush()
-    return 1
+    return added
 
 
 def scheme_for(subject: str, year: int, user=None) -> AssessmentScheme | None:
@@ -105,7 +153,7 @@ def active_commissioners(year: int, user=None) -> list[Commissioner]:
 @dataclass
 class Evaluation:
     """A sheet (or a commissioner without one yet) scored now, or as submitted."""
-    commissioner: Commissioner | None
+    who: object  # the commissioner or the station assessed
     sheet: AssessmentSheet | None
     year: int
     scheme: dict  # {"id", "edition", "name", "indicators", "bands"}
@@ -137,38 +185,46 @@ class Evaluation:
     def money(self, key: str) -> bool:
         return key in MONEY_FIGURES
 
+    @property
+    def commissioner(self):
+        return self.who
+
 
 def scheme_copy(scheme: AssessmentScheme | None) -> dict:
     if scheme is None:
-        return {"id": None, "edition": 0, "name": "", "indicators": [], "bands": []}
+        return {"id": None, "edition": 0, "name": "", "indicators": [], "bands": [],
+                "subsidy_floor_fen": SUBSIDY_FLOOR_FEN}
     return {"id": scheme.id, "edition": scheme.edition, "name": scheme.name,
-            "indicators": scheme.indicator_list, "bands": scheme.band_list}
+            "indicators": scheme.indicator_list, "bands": scheme.band_list,
+            "subsidy_floor_fen": (scheme.indicators or {}).get("subsidy_floor_fen",
+                                                               SUBSIDY_FLOOR_FEN)}
 
 
-def evaluate_many(year: int, commissioners: list, sheets: dict, node: str,
-                  scheme: AssessmentScheme | None, live: bool = False) -> list[Evaluation]:
-    """Evaluations of many commissioners (``sheets``: {commissioner id: sheet}): the
+def evaluate_many(year: int, people: list, sheets: dict, node: str,
+                  scheme: AssessmentScheme | None, live: bool = False,
+                  subject: str = "commissioner") -> list[Evaluation]:
+    """Evaluations of many commissioners or stations (``sheets``: {their id: sheet}): the
     snapshot of a submitted sheet (with today's figures beside it when ``live``), the
     records scored by the scheme otherwise."""
-    ids = [c.id for c in commissioners]
-    need_live = [c.id for c in commissioners
-                 if live or not (sheets.get(c.id) and sheets[c.id].submission)]
-    computed = figures.commissioner_figures(year, need_live, node)
+    need_live = [p for p in people if live or not (sheets.get(p.id) and sheets[p.id].submission)]
+    if subject == "station":
+        computed = figures.station_figures(year, need_live)
+    else:
+        computed = figures.commissioner_figures(year, [p.id for p in need_live], node)
     copy = scheme_copy(scheme)
     found = []
-    for commissioner in commissioners:
-        sheet = sheets.get(commissioner.id)
+    for who in people:
+        sheet = sheets.get(who.id)
         if sheet is not None and sheet.submission and sheet.snapshot:
             snap = sheet.snapshot
-            found.append(Evaluation(commissioner, sheet, year, snap["scheme"], snap["computed"],
+            found.append(Evaluation(who, sheet, year, snap["scheme"], snap["computed"],
                                     snap["result"], snap["grade"], frozen=True,
-                                    live=computed.get(commissioner.id, {})))
+                                    live=computed.get(who.id, {})))
             continue
         entered = (sheet.entered or {}) if sheet else {}
-        result = scoring.score(copy["indicators"], computed[commissioner.id], entered)
-        found.append(Evaluation(commissioner, sheet, year, copy, computed[commissioner.id],
-                                result, scoring.grade(copy["bands"], Decimal(result["total"]))))
-    assert len(found) == len(ids)
+        result = scoring.score(copy["indicators"], computed[who.id], entered)
+        found.append(Evaluation(who, sheet, year, copy, computed[who.id], result,
+                                scoring.grade(copy["bands"], Decimal(result["total"]))))
     return found
 
 
@@ -192,9 +248,71 @@ def evaluate(sheet: AssessmentSheet, user=None) -> Evaluation:
     """One sheet, with today's figures beside its snapshot once submitted."""
     user = user or current_user
     scheme = scheme_for(sheet.subject, sheet.year, user)
-    (found,) = evaluate_many(sheet.year, [sheet.commissioner], {sheet.commissioner_id: sheet},
-                             sheet.owner_node, scheme, live=True)
+    who = sheet.commissioner if sheet.subject == "commissioner" else sheet.station
+    (found,) = evaluate_many(sheet.year, [who], {who.id: sheet}, sheet.owner_node, scheme,
+                             live=True, subject=sheet.subject)
     return found
+
+
+def active_stations(year: int, user=None) -> list[Station]:
+    """The live stations the user reads that existed in the year (established by 31
+    December, or undated)."""
+    last = figures.year_bounds(year)[1]
+    return db.session.scalars(scoped(Station, user).where(
+        or_(Station.established_on.is_(None), Station.established_on <= last))
+        .order_by(Station.name, Station.id)).all()
+
+
+def station_rows(year: int, user=None) -> tuple[AssessmentScheme | None, list[Evaluation]]:
+    """One evaluation per station of the user's subtree for the year."""
+    user = user or current_user
+    scheme = scheme_for("station", year, user)
+    stations = active_stations(year, user)
+    ids = [s.id for s in stations]
+    sheets = {s.station_id: s for s in db.session.scalars(scoped(AssessmentSheet, user).where(
+        AssessmentSheet.year == year, AssessmentSheet.station_id.in_(ids)))} if ids else {}
+    return scheme, evaluate_many(year, stations, sheets, user.node_code, scheme,
+                                 subject="station")
+
+
+def open_station_sheet(station: Station, year: int) -> AssessmentSheet:
+    """The station's evaluation sheet for the year, made (a draft) if there is none."""
+    sheet = db.session.scalar(node_scoped(AssessmentSheet).where(
+        AssessmentSheet.station_id == station.id, AssessmentSheet.year == year))
+    if sheet is not None:
+        return sheet
+    scheme = scheme_for("station", year)
+    return records.create(AssessmentSheet(), {
+        "subject": "station", "year": year, "station_id": station.id,
+        "scheme_id": scheme.id if scheme else None,
+        "scheme_edition": scheme.edition if scheme else 0}, owner_node=station.owner_node)
+
+
+SUBSIDY_WORDS = "对评估优秀的基层工作站按年度给予不低于 15 万元后补助支持"
+
+
+def subsidy_errors(sheet: AssessmentSheet, text: str) -> tuple[dict, int | None]:
+    """({field: message}, fen): only an excellent grassroots station's graded sheet gets
+    a post-subsidy, and never less than the floor of the scheme it was scored with."""
+    from app.core.money import MoneyError, format_yuan, parse_yuan
+    if sheet.subject != "station" or sheet.status != "graded" or sheet.final_grade != "excellent" \
+            or sheet.station is None or sheet.station.kind != "grassroots":
+        return {"subsidy": _l("A post-subsidy is recorded only for a grassroots workstation "
+                              "graded Excellent.")}, None
+    try:
+        fen = parse_yuan(text)
+    except MoneyError as problem:
+        return {"subsidy": str(problem)}, None
+    floor = int((sheet.snapshot.get("scheme") or {}).get("subsidy_floor_fen") or SUBSIDY_FLOOR_FEN)
+    if fen < floor:
+        return {"subsidy": _l("The post-subsidy cannot be less than %(floor)s yuan: the action "
+                              "plan says “%(words)s”.", floor=format_yuan(floor),
+                              words=SUBSIDY_WORDS)}, None
+    return {}, fen
+
+
+def record_subsidy(sheet: AssessmentSheet, fen: int) -> AssessmentSheet:
+    return records.update(sheet, {"subsidy_fen": fen, "subsidy_recorded_at": utcnow()})
 
 
 # ---------------------------------------------------------------- the station's part
@@ -394,7 +512,7 @@ def _number(text: str):
 def scheme_form_errors(form, rows: int, scheme: AssessmentScheme | None = None) -> tuple[dict, dict]:
     """({input name: message}, data) from the scheme form: its name, first year, grade
     bands and indicator rows ``ind-<i>-<field>`` (a row without a name is dropped)."""
-    from app.assessments.vocab import FIGURES, RULES, SOURCES, SUBJECTS
+    from app.assessments.vocab import FIGURES_BY_SUBJECT, RULES, SOURCES, SUBJECTS
     errors, indicators, used = {}, [], set()
     name = (form.get("name") or "").strip()
     if not name or len(name) > 100:
@@ -402,6 +520,8 @@ def scheme_form_errors(form, rows: int, scheme: AssessmentScheme | None = None) 
     subject = form.get("subject") or "commissioner"
     if subject not in SUBJECTS:
         errors["subject"] = _l("Choose from the list.")
+        subject = "commissioner"
+    known_figures = FIGURES_BY_SUBJECT[subject]
     year_text = (form.get("first_year") or "").strip()
     if not (year_text.isdigit() and 2000 <= int(year_text) <= 2100):
         errors["first_year"] = _l("Enter a year such as 2025.")
@@ -428,7 +548,7 @@ def scheme_form_errors(form, rows: int, scheme: AssessmentScheme | None = None) 
             errors[prefix + "rule"] = _l("Choose from the list.")
         if indicator["source"] == "computed":
             indicator["figure"] = form.get(prefix + "figure") or ""
-            if indicator["figure"] not in FIGURES:
+            if indicator["figure"] not in known_figures:
                 errors[prefix + "figure"] = _l("Choose which figure from the records.")
         if indicator["rule"] == "direct" and indicator["source"] != "entered":
             errors[prefix + "rule"] = _l("An entered score needs the source Entered by the station.")
@@ -453,9 +573,18 @@ def scheme_form_errors(form, rows: int, scheme: AssessmentScheme | None = None) 
         indicators.append({"key": key, **indicator})
     if not indicators:
         errors["indicators"] = _l("A scheme needs at least one indicator.")
+    floor = None
+    if subject == "station":
+        from app.core.money import MoneyError, parse_yuan
+        try:
+            floor = parse_yuan(form.get("subsidy_floor", ""))
+        except MoneyError as problem:
+            errors["subsidy_floor"] = str(problem)
     data = {"name": name, "subject": subject,
             "first_year": int(year_text) if "first_year" not in errors else None,
-            "indicators": {"items": indicators}, "bands": dict(bands),
+            "indicators": {**((scheme.indicators or {}) if scheme else {}), "items": indicators,
+                           **({"subsidy_floor_fen": floor} if floor is not None else {})},
+            "bands": dict(bands),
             "notes": (form.get("notes") or "").strip()[:5000]}
     if not errors:
         problems = scoring.scheme_problems(indicators, bands)
@@ -479,5 +608,5 @@ def copy_scheme(scheme: AssessmentScheme) -> AssessmentScheme:
     region's): it then scores that node's sheets (the nearest scheme wins)."""
     return records.create(AssessmentScheme(), {
         "name": f"{scheme.name}（{current_user.node_code}）"[:100], "subject": scheme.subject,
-        "first_year": scheme.first_year, "indicators": {"items": scheme.indicator_list},
+        "first_year": scheme.first_year, "indicators": dict(scheme.indicators or {}),
         "bands": dict(scheme.band_list), "notes": scheme.notes, "edition": 1})

@@ -35,3 +35,21 @@ FIGURES = {
     "payouts_fen": _l("Payouts received (yuan)"),
 }
 MONEY_FIGURES = {"payouts_fen"}
+
+# What the records answer for a station's year (app/assessments/figures.py).
+STATION_FIGURES = {
+    "commissioners": _l("Commissioners active in the year"),
+    "visits": _l("Visits"),
+    "service_days": _l("Service days (commissioner-days)"),
+    "trainings": _l("Training sessions held"),
+    "people_trained": _l("People trained"),
+    "trial_stations": _l("Rural revitalisation trial stations"),
+    "industry_bases": _l("Characteristic industry bases"),
+    "service_points": _l("Science and technology service points"),
+    "targets": _l("Service targets served"),
+    "priority_targets": _l("of them poverty-alleviated or monitored households"),
+    "priority_share": _l("Share poverty-alleviated or monitored (%)"),
+    "agreements": _l("Benefit-sharing agreements in force"),
+    "payouts_fen": _l("Payouts (yuan)"),
+}
+FIGURES_BY_SUBJECT = {"commissioner": FIGURES, "station": STATION_FIGURES}

@@ -8,13 +8,15 @@ by sync.
 
 A sheet is the station's: its figures, entered indicators, self-score, proposed grade
 and submission are station-authored; the review (final grade, comment, returned or
-graded, which submission was reviewed) is the league's. Scores are whole hundredths of
+graded, which submission was reviewed) is the league's (a station's sheet is graded by
+the region, which the pages require), and a station's post-subsidy is the region's. Scores are whole hundredths of
 a point (``*_c`` columns and the snapshot's strings are exact, never floats).
 """
 from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
@@ -93,8 +95,9 @@ class AssessmentSheet(Synced, Base):
     """One yearly assessment sheet (考核表) of a commissioner (or a station)."""
 
     __tablename__ = "assessment_sheet"
-    __authored_above__ = _league("review_state", "reviewed_submission", "final_grade",
-                                 "reviewer_score_c", "review_comment", "reviewed_at")
+    __authored_above__ = {**_league("review_state", "reviewed_submission", "final_grade",
+                                    "reviewer_score_c", "review_comment", "reviewed_at"),
+                          "subsidy_fen": "region", "subsidy_recorded_at": "region"}
     __table_args__ = (
         UniqueConstraint("commissioner_id", "year", name="uq_assessment_sheet_commissioner_year"),
         UniqueConstraint("station_id", "year", name="uq_assessment_sheet_station_year"),
@@ -122,6 +125,10 @@ class AssessmentSheet(Synced, Base):
     reviewer_score_c: Mapped[int | None] = mapped_column(Integer)
     review_comment: Mapped[str] = mapped_column(Text, default="")
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A station's sheet: the region's post-subsidy (后补助) for an excellent grassroots
+    # station, in fen, no less than the floor its scheme names.
+    subsidy_fen: Mapped[int | None] = mapped_column(BigInteger)
+    subsidy_recorded_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     commissioner = relationship("Commissioner")
     station = relationship("Station")
@@ -142,6 +149,10 @@ class AssessmentSheet(Synced, Base):
         """May the station still change its part (before submission, or once returned)?"""
         return self.status in ("draft", "returned")
 
+    @property
+    def subject_name(self) -> str:
+        who = self.commissioner if self.subject == "commissioner" else self.station
+        return who.name if who else ""
+
     def __str__(self) -> str:
-        who = self.commissioner or self.station
-        return f"{self.year} {who}" if who else str(self.year)
+        return f"{self.year} {self.subject_name}".strip()
