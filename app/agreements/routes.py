@@ -1,7 +1,7 @@
 """Agreement pages: list and export, record and edit, life-cycle steps, payouts, scans."""
 from datetime import date
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,11 +10,12 @@ from app.agreements.forms import AgreementForm, PayoutForm, ScanForm, Transition
 from app.core import attachments, records
 from app.core.extensions import db
 from app.core.money import format_percent, format_yuan
-from app.core.security import can, get_or_404, require, scoped
-from app.models import Agreement, Cluster, Commissioner, ServiceTarget
-from app.web import record_pages
+from app.core.security import get_or_404, require, scoped
+from app.models import Agreement, ServiceTarget
+from app.web import options
 from app.web.forms import DeleteForm, field_labels
 from app.web.htmx import invalid, render
+from app.web.pages import RecordPages, page_number
 
 FILTERS = ("q", "status", "form", "cluster", "commissioner", "counterpart", "year", "attention",
            "show")
@@ -39,21 +40,21 @@ VOCAB = {"status": vocab.STATUSES, "form": vocab.FORMS, "profit_basis": vocab.BA
          "valuation_fen": _Shown(format_yuan), "stake_bp": _Shown(lambda bp: format_percent(bp) + "%")}
 
 
+pages = RecordPages(
+    "agreements", Agreement, "agreement",
+    created=lambda agreement: _("Agreement %(number)s has been recorded.", number=agreement.number))
+
+
 def _args() -> dict:
-    args = {k: v for k, v in request.args.items() if k in FILTERS and v}
-    if args.get("show") == "deleted" and not can("restore_records"):
-        args.pop("show")
-    return args
+    return pages.filter_args(FILTERS)
 
 
 @bp.get("/")
 def index():
     args = _args()
-    page = listing.paginate(args, request.args.get("page", 1, type=int))
-    return render("agreements/index.html", "agreements/_results.html", page=page, args=args,
-                  paid=services.paid_totals(a.id for a in page.items),
-                  list_labels=vocab.list_labels(),
-                  **services.filter_options())
+    page = listing.paginate(args, page_number())
+    return pages.list(page, args, paid=services.paid_totals(a.id for a in page.items),
+                      list_labels=vocab.list_labels(), **services.filter_options())
 
 
 @bp.get("/export.<fmt>")
@@ -73,13 +74,12 @@ def export_list(fmt):
 
 def _form(agreement=None) -> AgreementForm:
     form = AgreementForm(obj=agreement)
-    commissioners = db.session.scalars(scoped(Commissioner).order_by(Commissioner.name)).all()
+    commissioners = [("", "—")] + options.commissioners()
     for row in form.parties:
-        row.form.commissioner_id.choices = [("", "—")] + [(c.id, c.name) for c in commissioners]
+        row.form.commissioner_id.choices = commissioners
     targets = db.session.scalars(scoped(ServiceTarget).order_by(ServiceTarget.name)).all()
     form.counterpart_id.choices = [("", "—")] + [(t.id, t.name) for t in targets]
-    form.cluster_id.choices = [("", "—")] + [
-        (c.id, c.name) for c in db.session.scalars(scoped(Cluster).order_by(Cluster.sort_order))]
+    form.cluster_id.choices = [("", "—")] + options.clusters()
     return form
 
 
@@ -93,7 +93,7 @@ def _checked(form: AgreementForm, agreement=None) -> bool:
     rows, form.party_errors = form.party_rows()
     if form.party_errors or not valid:
         return False
-    errors = services.agreement_errors(form.data_for_save(), agreement)
+    errors = services.errors(form.data_for_save(), agreement)
     for name, message in errors.items():
         if name == "parties":
             form.party_errors.append(message)
@@ -106,12 +106,8 @@ def _checked(form: AgreementForm, agreement=None) -> bool:
 @require("edit_records")
 def new():
     form = _form()
-    if _checked(form):
-        agreement = services.save(None, form.data_for_save(), current_user.node_code)
-        flash(_("Agreement %(number)s has been recorded.", number=agreement.number), "success")
-        return redirect(url_for("agreements.detail", record_id=agreement.id))
-    page = invalid if form.is_submitted() else render
-    return page("agreements/form.html", form=form, agreement=None)
+    return pages.form_page(form, None, checked=_checked(form), save=lambda _none, data:
+                           services.save(None, data, current_user.node_code))
 
 
 def _detail_context(agreement, payout_form=None, scan_form=None):
@@ -133,35 +129,16 @@ def _detail_context(agreement, payout_form=None, scan_form=None):
 
 @bp.get("/<record_id>")
 def detail(record_id):
-    agreement = get_or_404(Agreement, record_id, include_deleted=can("restore_records"))
-    return render("agreements/detail.html", **_detail_context(agreement))
+    return render("agreements/detail.html", **_detail_context(pages.shown(record_id)))
 
 
 @bp.route("/<record_id>/edit", methods=["GET", "POST"])
 @require("edit_records")
 def edit(record_id):
-    agreement = get_or_404(Agreement, record_id)
+    agreement = pages.get(record_id)
     form = _form(agreement)
-    if _checked(form, agreement):
-        services.save(agreement, form.data_for_save(), agreement.owner_node)
-        flash(_("Your changes have been saved."), "success")
-        return redirect(url_for("agreements.detail", record_id=agreement.id))
-    page = invalid if form.is_submitted() else render
-    return page("agreements/form.html", form=form, agreement=agreement)
-
-
-@bp.route("/<record_id>/delete", methods=["GET", "POST"])
-@require("delete_records")
-def delete(record_id):
-    agreement = get_or_404(Agreement, record_id)
-    return record_pages.confirm_delete(agreement, "agreements")
-
-
-@bp.post("/<record_id>/restore")
-@require("restore_records")
-def restore(record_id):
-    agreement = get_or_404(Agreement, record_id, include_deleted=True)
-    return record_pages.restore(agreement, "agreements")
+    return pages.form_page(form, agreement, checked=_checked(form, agreement), save=lambda
+                           record, data: services.save(record, data, record.owner_node))
 
 
 @bp.route("/<record_id>/step/<to>", methods=["GET", "POST"])
@@ -265,3 +242,7 @@ def add_scan(record_id):
             return redirect(url_for("agreements.detail", record_id=record_id) + "#scans")
     return invalid("agreements/detail.html", **_detail_context(agreement, scan_form=form))
 
+
+# The shared delete and restore pages (app/web/pages.py), each behind its permission.
+bp.add_url_rule("/<record_id>/delete", "delete", pages.delete_view, methods=["GET", "POST"])
+bp.add_url_rule("/<record_id>/restore", "restore", pages.restore_view, methods=["POST"])

@@ -91,7 +91,7 @@ def transition(agreement: Agreement, to: str, on: date, reason: str = "") -> Agr
 
 # --- the agreement and its parties -----------------------------------------------------
 
-def agreement_errors(data: dict, agreement: Agreement | None = None) -> dict:
+def errors(data: dict, agreement: Agreement | None = None) -> dict:
     """Rules across fields of the agreement form: parties and shares, term, number."""
     errors = {}
     parties = data.get("parties") or []

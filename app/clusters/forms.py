@@ -1,4 +1,4 @@
-"""The industry cluster form; the unique-name rule is in services.cluster_errors."""
+"""The industry cluster form; the unique-name rule is in services.errors."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, TextAreaField

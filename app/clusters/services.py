@@ -2,6 +2,7 @@
 admins (the list comes down to stations by sync)."""
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.core import records
@@ -31,14 +32,14 @@ def load_shipped_clusters() -> int:
     return added
 
 
-def save(cluster: Cluster | None, data: dict, owner_node: str) -> Cluster:
-    """Create a cluster owned by ``owner_node``, or update one (checked by cluster_errors)."""
+def save(cluster: Cluster | None, data: dict) -> Cluster:
+    """Create a cluster owned by the user's node, or update one (checked by ``errors``)."""
     if cluster is None:
-        return records.create(Cluster(), data, owner_node=owner_node)
+        return records.create(Cluster(), data, owner_node=current_user.node_code)
     return records.update(cluster, data)
 
 
-def cluster_errors(cluster: Cluster | None, data: dict) -> dict:
+def errors(data: dict, cluster: Cluster | None = None) -> dict:
     """{field: message}: the name must be unique among the live clusters this node sees."""
     stmt = scoped(Cluster).where(Cluster.name == data.get("name"))
     if cluster is not None:
@@ -83,17 +84,9 @@ def delete_blockers(cluster: Cluster) -> list[str]:
     return reasons
 
 
-def delete(cluster: Cluster) -> list[str]:
-    """Soft-delete unless in use; returns the reasons it was refused (nothing written)."""
-    reasons = delete_blockers(cluster)
-    if not reasons:
-        records.soft_delete(cluster)
-    return reasons
-
-
 def restore(cluster: Cluster) -> str | None:
     """Restore a deleted cluster, unless a live one now has its name; returns why not."""
-    if cluster_errors(cluster, {"name": cluster.name}):
+    if errors({"name": cluster.name}, cluster):
         return _("There is already a cluster named %(name)s.", name=cluster.name)
     records.restore(cluster)
     return None

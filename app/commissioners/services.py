@@ -14,8 +14,10 @@ TRANSITIONS = {
 }
 
 
-def lifecycle_errors(current_status: str | None, data: dict) -> dict:
-    """{field: message} for a life-cycle change the rules do not allow."""
+def errors(data: dict, commissioner: Commissioner | None = None) -> dict:
+    """{field: message} for what the rules do not allow: the life cycle (a change from
+    the commissioner's current status), its dates, and the kind of local talent."""
+    current_status = commissioner.status if commissioner is not None else None
     errors = {}
     status = data.get("status")
     if current_status and status not in TRANSITIONS.get(current_status, {status}):

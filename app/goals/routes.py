@@ -3,24 +3,23 @@ league and region admins (``edit_goals``) add, edit, delete and restore their ow
 The progress report is ``/reports/targets`` (a page, ``?format=json`` or ``?format=xlsx``)."""
 import io
 
-from flask import abort, flash, jsonify, redirect, request, send_file, url_for
+from flask import abort, jsonify, request, send_file
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.core import records
-from app.core.security import can, get_or_404, require, writable
+from app.core.security import can, writable
 from app.goals import bp, export, report_bp, services
 from app.goals.forms import GoalForm
 from app.goals.vocab import INDICATORS
 from app.models import PlanTarget
 from app.reports import params
 from app.reports.params import ReportError
-from app.web import record_pages
 from app.web.forms import field_labels
-from app.web.htmx import invalid, render
+from app.web.htmx import render
+from app.web.pages import RecordPages
 
-FILTERS = ("indicator", "show")
+FILTERS = ("q", "indicator", "show")
 VOCAB = {"indicator": INDICATORS}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -33,17 +32,17 @@ def _form(goal=None) -> GoalForm:
     return form
 
 
-def _checked(form: GoalForm) -> bool:
-    if not form.validate_on_submit():
-        return False
-    errors = services.goal_errors(form.data_for_save())
-    for name, message in errors.items():
-        form[name].errors.append(message)
-    return not errors
+pages = RecordPages(
+    "goals", PlanTarget, "goal", form=_form, save=services.save, errors=services.errors,
+    see_deleted="edit_goals", write="edit_goals", delete="edit_goals",
+    created=lambda goal: _("The target has been recorded."))
 
 
-def _own(goal: PlanTarget) -> PlanTarget:
-    """403 unless the goal is this node's own (an ancestor's target is read-only here)."""
+def _own(record_id: str, deleted: bool = False) -> PlanTarget:
+    """The goal if it is this node's own, else 403 (an ancestor's target is read-only)."""
+    if not can("edit_goals"):
+        abort(403)
+    goal = pages.get(record_id, deleted=deleted)
     if not writable(goal):
         abort(403)
     return goal
@@ -51,60 +50,35 @@ def _own(goal: PlanTarget) -> PlanTarget:
 
 @bp.get("/")
 def index():
-    args = {k: v for k, v in request.args.items() if k in FILTERS and v}
-    if args.get("show") == "deleted" and not can("edit_goals"):
-        args.pop("show")
-    page = records.paginate(services.filtered(args), request.args.get("page", 1, type=int))
-    return render("goals/index.html", "goals/_results.html", page=page, args=args,
-                  indicators=INDICATORS)
-
-
-@bp.route("/new", methods=["GET", "POST"])
-@require("edit_goals")
-def new():
-    form = _form()
-    if _checked(form):
-        goal = services.save(None, form.data_for_save())
-        flash(_("The target has been recorded."), "success")
-        return redirect(url_for("goals.detail", record_id=goal.id))
-    respond = invalid if form.is_submitted() else render
-    return respond("goals/form.html", form=form, goal=None)
+    args = pages.filter_args(FILTERS)
+    return pages.list(services.filtered(args), args, indicators=INDICATORS)
 
 
 @bp.get("/<record_id>")
 def detail(record_id):
-    goal = get_or_404(PlanTarget, record_id, include_deleted=can("edit_goals"))
-    return render("goals/detail.html", goal=goal, history=records.history(goal), vocab=VOCAB,
-                  labels=field_labels(GoalForm), indicators=INDICATORS,
-                  progress=services.progress(goal, current_user.node_code),
-                  editable=can("edit_goals") and writable(goal))
+    goal = pages.shown(record_id)
+    return pages.detail(goal, labels=field_labels(GoalForm), vocab=VOCAB, indicators=INDICATORS,
+                        progress=services.progress(goal, current_user.node_code),
+                        can_edit=can("edit_goals") and writable(goal))
+
+
+bp.add_url_rule("/new", "new", pages.new_view, methods=["GET", "POST"])
 
 
 @bp.route("/<record_id>/edit", methods=["GET", "POST"])
-@require("edit_goals")
 def edit(record_id):
-    goal = _own(get_or_404(PlanTarget, record_id))
-    form = _form(goal)
-    if _checked(form):
-        services.save(goal, form.data_for_save())
-        flash(_("Your changes have been saved."), "success")
-        return redirect(url_for("goals.detail", record_id=goal.id))
-    respond = invalid if form.is_submitted() else render
-    return respond("goals/form.html", form=form, goal=goal)
+    goal = _own(record_id)
+    return pages.form_page(_form(goal), goal)
 
 
 @bp.route("/<record_id>/delete", methods=["GET", "POST"])
-@require("edit_goals")
 def delete(record_id):
-    goal = _own(get_or_404(PlanTarget, record_id))
-    return record_pages.confirm_delete(goal, "goals")
+    return pages.confirm_delete(_own(record_id))
 
 
 @bp.post("/<record_id>/restore")
-@require("edit_goals")
 def restore(record_id):
-    goal = _own(get_or_404(PlanTarget, record_id, include_deleted=True))
-    return record_pages.restore(goal, "goals")
+    return pages.restore(_own(record_id, deleted=True))
 
 
 # ---------------------------------------------------------------- the report

@@ -62,26 +62,26 @@ def scope_choices(user=None) -> list[tuple[str, str]]:
     return [(mine, own)] + [(code, name) for code, name in rows]
 
 
-def goal_errors(data: dict, user=None) -> dict:
+def errors(data: dict, record: PlanTarget | None = None) -> dict:
     """{field: message}: a known indicator, a scope in the user's subtree, a value of at
     least 1, and a window that ends no earlier than it starts."""
-    user = user or current_user
-    errors = {}
+    user = current_user
+    found = {}
     if data.get("indicator") not in INDICATORS:
-        errors["indicator"] = _l("Choose what the target counts.")
+        found["indicator"] = _l("Choose what the target counts.")
     scope = data.get("scope") or ""
     if not (scope == user.node_code or (scope.startswith(user.node_code)
                                         and "-" not in user.node_code)):
-        errors["scope"] = _l("A target can only be set for your node or a node below it.")
+        found["scope"] = _l("A target can only be set for your node or a node below it.")
     if not isinstance(data.get("value"), int) or data["value"] < 1:
-        errors["value"] = _l("Enter a whole number of at least 1.")
+        found["value"] = _l("Enter a whole number of at least 1.")
     if data.get("starts_on") and data.get("deadline") and data["starts_on"] > data["deadline"]:
-        errors["starts_on"] = _l("The start cannot be after the deadline.")
-    return errors
+        found["starts_on"] = _l("The start cannot be after the deadline.")
+    return found
 
 
 def save(goal: PlanTarget | None, data: dict) -> PlanTarget:
-    """Create a target owned by the user's node, or update one (checked by goal_errors)."""
+    """Create a target owned by the user's node, or update one (checked by ``errors``)."""
     if goal is None:
         return records.create(PlanTarget(), data)
     return records.update(goal, data)
@@ -89,6 +89,9 @@ def save(goal: PlanTarget | None, data: dict) -> PlanTarget:
 
 def filtered(args: dict):
     stmt = scoped(PlanTarget, deleted=args.get("show") == "deleted")
+    q = (args.get("q") or "").strip()
+    if q:
+        stmt = stmt.where(records.matching(q, PlanTarget.wording, PlanTarget.notes))
     if args.get("indicator"):
         stmt = stmt.where(PlanTarget.indicator == args["indicator"])
     return stmt.order_by(PlanTarget.deadline, PlanTarget.sort_order, PlanTarget.id)

@@ -54,6 +54,12 @@ def _key(text: str) -> str:
     return re.sub(r"[\s/／]", "", text or "").casefold()
 
 
+def _villages() -> list[Place]:
+    """The node's villages, by name, to find one by what a cell says."""
+    return db.session.scalars(
+        scoped(Place).where(Place.level == "village").order_by(Place.name, Place.id)).all()
+
+
 class Lookups:
     """The node's clusters, stations and villages, and the labels of each vocabulary,
     looked up by what a person writes in a cell."""
@@ -62,11 +68,11 @@ class Lookups:
         self.clusters = {_key(c.name): c.id for c in db.session.scalars(scoped(Cluster))}
         self.stations = {_key(s.name): s.id for s in db.session.scalars(scoped(Station))}
         self.villages: dict[str, set[str]] = {}
-        for village in target_services.villages():
+        for village in _villages():
             township = village.parent.name if village.parent else ""
             for name in (village.name, township + village.name, village.full_name):
                 self.villages.setdefault(_key(name), set()).add(village.id)
-        self.village_choices = [(v.id, v.full_name) for v in target_services.villages()]
+        self.village_choices = [(v.id, v.full_name) for v in _villages()]
         self.vocab: dict[int, dict[str, str]] = {}
 
     def vocabulary(self, vocab: dict) -> dict[str, str]:
@@ -217,7 +223,7 @@ def check_file(spec: Spec, data: bytes) -> Result:
 def example(spec: Spec) -> dict:
     """The template's example row, with a village and a station of this node."""
     example = {}
-    villages = target_services.villages()
+    villages = _villages()
     if villages:
         example["village_id" if spec.kind == "targets" else "village_ids"] = villages[0].full_name
     station = db.session.scalar(scoped(Station).order_by(Station.name).limit(1))

@@ -1,4 +1,7 @@
+from datetime import date
+
 from flask import current_app, jsonify, redirect, request, session, url_for
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.agreements.listing import attention as agreement_attention
@@ -6,19 +9,35 @@ from app.core import cache, database
 from app.core.extensions import db
 from app.core.node import this_node
 from app.core.security import local_url, reading_scope, scoped
-from app.main import bp
+from app.main import bp, overview
 from app.models import Commissioner, ServiceTarget, Station
 from app.web.htmx import render
 
 
 @bp.get("/")
 def home():
+    """One home page per role: a commissioner's (phone first), a station's, a league's."""
     def compute():
         return {model.__tablename__: db.session.scalar(select(func.count()).select_from(
                     scoped(model).with_only_columns(model.id).subquery()))
                 for model in (Commissioner, ServiceTarget, Station)}
+    today = date.today()
     counts = cache.remembered(("home-counts", *reading_scope()), compute)
-    return render("main/home.html", counts=counts, agreement_attention=agreement_attention())
+    node = this_node()
+    if current_user.role == "commissioner":
+        return render("main/home_commissioner.html", counts=counts,
+                      visits=overview.my_visit_counts(current_user, today),
+                      follow_ups=overview.follow_ups_due(current_user, today), today=today)
+    figures = cache.remembered(("home-figures", *reading_scope(), today),
+                               lambda: overview.year_figures(current_user, today))
+    if node is not None and node.role != "station":
+        return render("main/home_league.html", counts=counts, figures=figures, today=today,
+                      nodes=overview.downstream_nodes(),
+                      by_node=overview.figures_by_node(current_user, today))
+    return render("main/home.html", counts=counts, figures=figures, today=today,
+                  agreement_attention=agreement_attention(),
+                  late_trainings=overview.trainings_past_their_date(current_user, today),
+                  issues=overview.visits_with_issues(current_user))
 
 
 @bp.get("/healthz")

@@ -1,20 +1,24 @@
-"""Places: list, find, see, and for townships and villages add, edit, delete, restore.
-Rules and scope live in services; these views parse and render."""
-from flask import abort, flash, redirect, request, url_for
+"""Places: list, find, see, and for townships and villages add, edit, delete, restore
+(app/web/pages.py). Rules and scope live in services; these views parse and render."""
+from flask import abort, redirect, request, url_for
 from flask_babel import gettext as _
 
-from app.core import choices, records
+from app.core import choices
 from app.core.security import can, require
+from app.models import Place
 from app.places import bp, services
 from app.places.forms import PlaceForm
-from app.web.forms import DeleteForm, field_labels
-from app.web.htmx import invalid, render
+from app.web.forms import field_labels
+from app.web.htmx import render
+from app.web.pages import RecordPages
 
 FILTERS = ("q", "level", "county", "township", "show")
 
-
-def _labels() -> dict:
-    return {**field_labels(PlaceForm), "level": _("Level")}
+pages = RecordPages(
+    "places", Place, "place", delete_blockers=services.delete_blockers, restore=services.restore,
+    get=lambda record_id, include_deleted: services.get_or_404(record_id,
+                                                                include_deleted=include_deleted),
+    created=lambda place: _("%(name)s has been added.", name=place.name))
 
 
 def _level(value: str | None) -> str:
@@ -30,32 +34,31 @@ def _form(level: str, place=None) -> PlaceForm:
     return form
 
 
-def _checked(form: PlaceForm, level: str, place=None) -> bool:
-    """Validate the form, then the rules that need the database; errors land on fields."""
-    if not form.validate_on_submit():
-        return False
-    errors = services.place_errors(place, level, form.data_for_save())
-    for name, message in errors.items():
-        form[name].errors.append(message)
-    return not errors
+def _form_page(level: str, place=None):
+    form = _form(level, place)
+    checked = pages.checked(form, place, lambda data, record: services.errors(data, record, level))
+    return pages.form_page(form, place, checked=checked, level=level,
+                           save=lambda record, data: services.save(record, level, data))
 
 
 def _editable(place) -> bool:
     return place.level in services.LOCAL_LEVELS and can("edit_records")
 
 
+def _editable_or_403(place):
+    if not _editable(place):
+        abort(403)
+    return place
+
+
 @bp.get("/")
 def index():
-    args = {k: v for k, v in request.args.items() if k in FILTERS and v}
-    if args.get("show") == "deleted" and not can("restore_records"):
-        args.pop("show")
-    page = records.paginate(services.filtered(args), request.args.get("page", 1, type=int))
+    args = pages.filter_args(FILTERS)
     counties = services.counties()
     county_id = args.get("county") or (counties[0].id if len(counties) == 1 else None)
-    return render("places/index.html", "places/_results.html", page=page, args=args,
-                  counties=counties,
-                  townships=services.townships(county_id=county_id) if county_id else [],
-                  label=services.label)
+    return pages.list(services.filtered(args), args, counties=counties,
+                      townships=services.townships(county_id=county_id) if county_id else [],
+                      label=services.label)
 
 
 @bp.get("/search")
@@ -69,72 +72,37 @@ def search():
 @bp.route("/new", methods=["GET", "POST"])
 @require("edit_records")
 def new():
-    level = _level(request.args.get("level"))
-    form = _form(level)
-    if _checked(form, level):
-        place = services.save(None, level, form.data_for_save())
-        flash(_("%(name)s has been added.", name=place.name), "success")
-        return redirect(url_for("places.detail", record_id=place.id))
-    respond = invalid if form.is_submitted() else render
-    return respond("places/form.html", form=form, place=None, level=level)
+    return _form_page(_level(request.args.get("level")))
 
 
 @bp.get("/<record_id>")
 def detail(record_id):
-    place = services.get_or_404(record_id, include_deleted=can("restore_records"))
-    return render("places/detail.html", place=place,
-                  ancestors=services.ancestors_of(place),
-                  children=services.children_of(place),
-                  may_add=can("edit_records") and services.may_add_under(place),
-                  can_edit=_editable(place),
-                  history=records.history(place), labels=_labels(),
-                  vocab={"level": choices.PLACE_LEVELS})
+    place = pages.shown(record_id)
+    return pages.detail(place, ancestors=services.ancestors_of(place),
+                        children=services.children_of(place),
+                        may_add=can("edit_records") and services.may_add_under(place),
+                        can_edit=_editable(place),
+                        labels={**field_labels(PlaceForm), "level": _("Level")},
+                        vocab={"level": choices.PLACE_LEVELS})
 
 
 @bp.route("/<record_id>/edit", methods=["GET", "POST"])
 @require("edit_records")
 def edit(record_id):
-    place = services.get_or_404(record_id)
-    if not _editable(place):
-        abort(403)
-    form = _form(place.level, place)
-    if _checked(form, place.level, place):
-        services.save(place, place.level, form.data_for_save())
-        flash(_("Your changes have been saved."), "success")
-        return redirect(url_for("places.detail", record_id=place.id))
-    respond = invalid if form.is_submitted() else render
-    return respond("places/form.html", form=form, place=place, level=place.level)
+    place = _editable_or_403(pages.get(record_id))
+    return _form_page(place.level, place)
 
 
 @bp.route("/<record_id>/delete", methods=["GET", "POST"])
 @require("delete_records")
 def delete(record_id):
-    place = services.get_or_404(record_id)
-    if not _editable(place):
-        abort(403)
-    back = url_for("places.detail", record_id=record_id)
-    form = DeleteForm()
-    reasons = services.delete_blockers(place)
-    if not reasons and form.validate_on_submit():
-        reasons = services.delete(place)
-        if not reasons:
-            flash(_("%(name)s has been deleted. An admin can restore it.", name=place.name),
-                  "success")
-            return redirect(url_for("places.index"))
-    if reasons:
-        return render("places/delete_refused.html", record=place, reasons=reasons, back=back,
-                      status=409)
-    return render("records/confirm_delete.html", form=form, record=place, back=back)
+    return pages.confirm_delete(_editable_or_403(pages.get(record_id)))
 
 
 @bp.post("/<record_id>/restore")
 @require("restore_records")
 def restore(record_id):
-    place = services.get_or_404(record_id, include_deleted=True)
-    if place.level in services.LOCAL_LEVELS and DeleteForm().validate_on_submit():
-        problem = services.restore(place)
-        if problem:
-            flash(problem, "error")
-        else:
-            flash(_("%(name)s has been restored.", name=place.name), "success")
-    return redirect(url_for("places.detail", record_id=record_id))
+    place = pages.get(record_id, deleted=True)
+    if place.level not in services.LOCAL_LEVELS:  # shipped places are never deleted here
+        return redirect(url_for("places.detail", record_id=record_id))
+    return pages.restore(place)

@@ -10,12 +10,10 @@ from flask_login import current_user
 from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
-from app.core import cache, records, security
-from app.core.database import rows_at_once
+from app.core import records, security
 from app.core.extensions import db
 from app.models import Commissioner, Place, ServiceTarget, Site, Station
 from app.models.shipped import REGION_CODE, shipped_id
-from app.web.options import OptionList
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "gbt2260_15.csv")
 
@@ -64,7 +62,6 @@ SHIPPED_LEVELS = ("region", "league", "county")
 # the query it serves.
 _COUNTY, _TOWNSHIP = aliased(Place, name="scope_county"), aliased(Place, name="scope_township")
 _LISTED_TOWNSHIP = aliased(Place, name="listed_township")
-_VILLAGE_TOWNSHIP = aliased(Place, name="village_township")
 LOCAL_LEVELS = ("township", "village")
 PARENT_LEVEL = {"township": "county", "village": "township"}
 CODE_LENGTH = {"county": 6, "township": 9, "village": 12}
@@ -119,20 +116,6 @@ def local_places(user=None, deleted: bool = False):
     return security.scoped(Place, user, deleted=deleted).where(in_scope_condition(user))
 
 
-def village_options() -> OptionList:
-    """(id, "township village") of the villages under the user's counties, by that name,
-    for the village selects of every form and filter; remembered per node until the data
-    changes, and read at once (database.rows_at_once)."""
-    def read():
-        rows = rows_at_once(db.session, local_places().with_only_columns(
-            Place.id, Place.name, _VILLAGE_TOWNSHIP.name)
-            .join(_VILLAGE_TOWNSHIP, _VILLAGE_TOWNSHIP.id == Place.parent_id, isouter=True)
-            .where(Place.level == "village"))
-        return OptionList(sorted(((vid, f"{town} {name}" if town else name) for vid, name, town in rows),
-                                 key=lambda pair: pair[1]))
-    return cache.remembered(("village-options", current_user.node_code), read)
-
-
 def counties(user=None) -> list[Place]:
     """The live counties the user may add townships under, by code."""
     stmt = security.scoped(Place, user).where(
@@ -161,8 +144,10 @@ def label(place: Place, with_county: bool = True) -> str:
     return place.name
 
 
-def place_errors(place: Place | None, level: str, data: dict, user=None) -> dict:
-    """{field: message} for a township or village that may not be saved as ``data``."""
+def errors(data: dict, place: Place | None = None, level: str | None = None, user=None) -> dict:
+    """{field: message} for a township or village (``level``, for a new one) that may
+    not be saved as ``data``."""
+    level = place.level if place is not None else level
     errors = {}
     parent_id = data.get("parent_id")
     parent = db.session.scalar(security.scoped(Place, user).where(Place.id == parent_id)) \
@@ -211,7 +196,7 @@ def _taken(condition, place: Place | None) -> bool:
 
 
 def save(place: Place | None, level: str, data: dict) -> Place:
-    """Create or update a township or village (the caller has checked place_errors)."""
+    """Create or update a township or village (the caller has checked ``errors``)."""
     if place is None:
         return records.create(Place(level=level), data)
     return records.update(place, data)
@@ -246,15 +231,6 @@ def delete_blockers(place: Place) -> list[str]:
 
 def _count(stmt) -> int:
     return db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-
-
-def delete(place: Place) -> list[str]:
-    """Soft-delete the place unless something still needs it; returns the reasons it
-    was refused (nothing written then)."""
-    reasons = delete_blockers(place)
-    if not reasons:
-        records.soft_delete(place)
-    return reasons
 
 
 def restore(place: Place) -> str | None:

@@ -25,15 +25,6 @@ def county_options(user=None) -> list[Place]:
         .order_by(Place.code)).all()
 
 
-def cluster_options() -> list[Cluster]:
-    return db.session.scalars(scoped(Cluster).order_by(Cluster.sort_order, Cluster.name)).all()
-
-
-def village_options() -> list[Place]:
-    return db.session.scalars(
-        scoped(Place).where(Place.level == "village").order_by(Place.name)).all()
-
-
 def _clusters(ids) -> list[Cluster]:
     if not ids:
         return []
@@ -65,18 +56,18 @@ def commissioners_of(station: Station) -> list[Commissioner]:
         .order_by(Commissioner.name, Commissioner.id)).all()
 
 
-def delete_blocker(station: Station) -> str | None:
-    """Why the station cannot be deleted now (live sites or commissioners), or None.
-    Counts every live record that points at it, whoever owns it."""
+def delete_blockers(station: Station) -> list[str]:
+    """Why the station cannot be deleted now (live sites or commissioners; empty when
+    it can). Counts every live record that points at it, whoever owns it."""
     sites = db.session.scalar(select(func.count()).select_from(Site).where(
         Site.station_id == station.id, Site.deleted_at.is_(None)))
     people = db.session.scalar(select(func.count()).select_from(Commissioner).where(
         Commissioner.station_id == station.id, Commissioner.deleted_at.is_(None)))
     if sites or people:
-        return str(_l("%(name)s still has %(sites)s site(s) and %(people)s commissioner(s). "
-                      "Delete the sites and move or delete the commissioners first.",
-                      name=station.name, sites=sites, people=people))
-    return None
+        return [str(_l("%(name)s still has %(sites)s site(s) and %(people)s commissioner(s). "
+                       "Delete the sites and move or delete the commissioners first.",
+                       name=station.name, sites=sites, people=people))]
+    return []
 
 
 def filtered(args: dict):
@@ -108,9 +99,11 @@ def save_site(site: Site | None, data: dict, station: Station | None = None) -> 
     return records.update(site, data)
 
 
-def site_restore_blocker(site: Site) -> str | None:
+def restore_site(site: Site) -> str | None:
+    """Restore a deleted site, unless its station is deleted; returns why not."""
     if site.station.deleted_at is not None:
         return str(_l("Restore the station %(name)s first.", name=site.station.name))
+    records.restore(site)
     return None
 
 

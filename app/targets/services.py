@@ -9,7 +9,7 @@ from app.models import Place, ServiceTarget
 HOUSEHOLD = "household"
 
 
-def rule_errors(data: dict) -> dict:
+def errors(data: dict, target: ServiceTarget | None = None) -> dict:
     """{field: message} for fields that do not fit the kind of target: an ID number,
     the 脱贫户 / 监测户 flags and a household size only for a household, a unified
     social credit code only for an organisation."""
@@ -97,12 +97,3 @@ def filtered(args: dict):
     return stmt.order_by(ServiceTarget.name, ServiceTarget.id)
 
 
-def villages() -> list[Place]:
-    """The node's villages, by name."""
-    return db.session.scalars(
-        scoped(Place).where(Place.level == "village").order_by(Place.name, Place.id)).all()
-
-
-def townships() -> list[Place]:
-    return db.session.scalars(
-        scoped(Place).where(Place.level == "township").order_by(Place.name, Place.id)).all()

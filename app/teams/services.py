@@ -1,5 +1,6 @@
 """Service team rules and writes: the leader is a member, and a name is used by one
 live team of a node at a time."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,16 +11,7 @@ from app.core.security import scoped
 from app.models import Cluster, Commissioner, ServiceTeam
 
 
-def cluster_options() -> list[Cluster]:
-    return db.session.scalars(scoped(Cluster).order_by(Cluster.sort_order, Cluster.name)).all()
-
-
-def commissioner_options() -> list[Commissioner]:
-    """The node's live commissioners, by name: who may be a member or the leader."""
-    return db.session.scalars(scoped(Commissioner).order_by(Commissioner.name, Commissioner.id)).all()
-
-
-def errors(team: ServiceTeam | None, data: dict) -> dict:
+def errors(data: dict, team: ServiceTeam | None = None) -> dict:
     """{field: message} for what the rules do not allow."""
     found = {}
     if data.get("leader_id") and data["leader_id"] not in (data.get("member_ids") or []):
@@ -58,6 +50,15 @@ def save(team: ServiceTeam | None, data: dict) -> ServiceTeam:
     if team is None:
         return records.create(ServiceTeam(), data)
     return records.update(team, data)
+
+
+def restore(team: ServiceTeam) -> str | None:
+    """Restore a deleted team, unless a live one of its node now has its name; returns why not."""
+    if errors({"name": team.name}, team):
+        return _("Another service team already has this name: rename it before restoring "
+                 "this one.")
+    records.restore(team)
+    return None
 
 
 def filtered(args: dict):

@@ -11,14 +11,12 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from app.core import cache, records
+from app.core import records
 from app.core.database import rows_at_once
 from app.core.extensions import db
-from app.core.security import reading_scope, scoped
 from app.models import Cluster, Commissioner, Place, Training
 from app.models.training import training_trainers
 from app.trainings import services
-from app.web.options import OptionList
 
 # Made once (an alias built per request copies every column of the table).
 _Village = aliased(Place, name="list_village")
@@ -87,15 +85,3 @@ def rows(ids: list) -> list[TrainingRow]:
     for training_id, name in sorted(rows_at_once(db.session, names), key=lambda row: row[1]):
         by_id[training_id].trainers.append(name)
     return [by_id[i] for i in ids if i in by_id]
-
-
-def filter_options() -> dict:
-    """The list's drop-downs (trainers, clusters) as OptionLists, remembered per node
-    until the data changes."""
-    def compute():
-        def pairs(model, *order):
-            return OptionList(db.session.execute(scoped(model).with_only_columns(
-                model.id, model.name).order_by(*order)))
-        return {"commissioners": pairs(Commissioner, Commissioner.name, Commissioner.id),
-                "clusters": pairs(Cluster, Cluster.sort_order)}
-    return cache.remembered(("training-filters", *reading_scope()), compute)

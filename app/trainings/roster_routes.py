@@ -11,18 +11,18 @@ from app.core.security import get_or_404, require
 from app.imports import services as upload_store
 from app.imports.forms import ConfirmForm
 from app.models import Training
-from app.places.services import village_options
 from app.trainings import bp, services, sheet
 from app.trainings.forms import AttendeeForm, LinkForm, SheetUploadForm
 from app.trainings.routes import XLSX, _detail
 from app.trainings.vocab import CATEGORIES, MODES
+from app.web import options
 from app.web.forms import DeleteForm
 from app.web.htmx import invalid, render
 
 
 def _attendee_form(obj=None) -> AttendeeForm:
     form = AttendeeForm(obj=obj)
-    form.village_id.choices = [("", "—")] + village_options()
+    form.village_id.choices = [("", "—")] + options.villages()
     return form
 
 

@@ -9,44 +9,44 @@ from flask_babel import gettext as _
 from app.core import attachments, records
 from app.core.security import can, get_or_404, require
 from app.models import Attachment, Training
-from app.places.services import village_options
 from app.trainings import bp, export, figures, listing, services, vocab
 from app.trainings.forms import AttachmentForm, AttendeeForm, CountsForm, TrainingForm
-from app.web import record_pages
+from app.web import options
 from app.web.forms import DeleteForm, field_labels
-from app.web.htmx import invalid, render
+from app.web.htmx import render
+from app.web.pages import RecordPages, page_number
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VOCAB = {"mode": vocab.MODES, "status": vocab.STATUSES}
 
 
-def _form(training=None, options=None) -> TrainingForm:
-    options = options or services.options()
+def _form(training=None) -> TrainingForm:
     form = TrainingForm(obj=training)
-    form.village_id.choices = [("", "—")] + village_options()
-    form.station_id.choices = [("", "—")] + [(s.id, s.name) for s in options["stations"]]
-    form.cluster_id.choices = [("", "—")] + [(c.id, c.name) for c in options["clusters"]]
-    form.trainer_ids.choices = [(c.id, c.name) for c in options["commissioners"]]
+    stations = options.stations()
+    form.village_id.choices = [("", "—")] + options.villages()
+    form.station_id.choices = [("", "—")] + stations
+    form.cluster_id.choices = [("", "—")] + options.clusters()
+    form.trainer_ids.choices = options.commissioners()
     form.trainer_ids.render_kw = {"size": 8}
     if training is None and not form.is_submitted():
         form.held_on.data = date.today()
         form.hours.data = 2
-        if len(options["stations"]) == 1:
-            form.station_id.data = options["stations"][0].id
+        if len(stations) == 1:
+            form.station_id.data = stations[0][0]
     if training is not None and not form.is_submitted():
         form.trainer_ids.data = [c.id for c in training.trainers]
     return form
 
 
-def _checked(form) -> bool:
-    if not form.validate_on_submit():
-        return False
-    for name, message in services.session_errors(form.data_for_save()).items():
-        form[name].errors.append(message)
-    return not form.errors
+pages = RecordPages(
+    "trainings", Training, "training", form=_form, save=services.save, errors=services.errors,
+    name=lambda training: training.title,
+    created=lambda training: _("Training session %(title)s has been recorded.",
+                               title=training.title))
 
 
 def _args() -> dict:
+    """The list's filters (dates parsed by the service); deleted ones only for who may."""
     args = services.parse_args(request.args)
     if args.get("show") == "deleted" and not can("restore_records"):
         args.pop("show")
@@ -56,10 +56,10 @@ def _args() -> dict:
 @bp.get("/")
 def index():
     args = _args()
-    page = listing.paginate(args, request.args.get("page", 1, type=int))
-    return render("trainings/index.html", "trainings/_results.html", page=page, args=args,
-                  figures=figures.for_sessions(page.items), vocab=vocab,
-                  list_labels=vocab.list_labels(), **listing.filter_options())
+    page = listing.paginate(args, page_number())
+    return pages.list(page, args, figures=figures.for_sessions(page.items), vocab=vocab,
+                      list_labels=vocab.list_labels(), commissioners=options.commissioners(),
+                      clusters=options.clusters())
 
 
 @bp.get("/export.<fmt>")
@@ -76,19 +76,6 @@ def export_list(fmt):
                      as_attachment=True, download_name=name)
 
 
-@bp.route("/new", methods=["GET", "POST"])
-@require("edit_records")
-def new():
-    form = _form()
-    if _checked(form):
-        training = services.save(None, form.data_for_save())
-        flash(_("Training session %(title)s has been recorded.", title=training.title), "success")
-        return redirect(url_for("trainings.detail", record_id=training.id))
-    if form.is_submitted():
-        return invalid("trainings/form.html", form=form, training=None)
-    return render("trainings/form.html", form=form, training=None)
-
-
 def _detail(training, status=200, attendee_form=None, counts_form=None, attachment_form=None,
             problems=None):
     roster = services.attendees(training)
@@ -98,7 +85,7 @@ def _detail(training, status=200, attendee_form=None, counts_form=None, attachme
         shown = figures.from_counts(training)
     if attendee_form is None:
         attendee_form = AttendeeForm(formdata=None)
-    attendee_form.village_id.choices = [("", "—")] + village_options()
+    attendee_form.village_id.choices = [("", "—")] + options.villages()
     if counts_form is None:
         counts_form = CountsForm(formdata=None)
         for code, people in (training.head_counts or {}).items():
@@ -125,36 +112,7 @@ def _roster_labels() -> dict:
 
 @bp.get("/<record_id>")
 def detail(record_id):
-    training = get_or_404(Training, record_id, include_deleted=can("restore_records"))
-    return _detail(training)
-
-
-@bp.route("/<record_id>/edit", methods=["GET", "POST"])
-@require("edit_records")
-def edit(record_id):
-    training = get_or_404(Training, record_id)
-    form = _form(training)
-    if _checked(form):
-        services.save(training, form.data_for_save())
-        flash(_("Your changes have been saved."), "success")
-        return redirect(url_for("trainings.detail", record_id=training.id))
-    if form.is_submitted():
-        return invalid("trainings/form.html", form=form, training=training)
-    return render("trainings/form.html", form=form, training=training)
-
-
-@bp.route("/<record_id>/delete", methods=["GET", "POST"])
-@require("delete_records")
-def delete(record_id):
-    training = get_or_404(Training, record_id)
-    return record_pages.confirm_delete(training, "trainings", name=training.title)
-
-
-@bp.post("/<record_id>/restore")
-@require("restore_records")
-def restore(record_id):
-    training = get_or_404(Training, record_id, include_deleted=True)
-    return record_pages.restore(training, "trainings", name=training.title)
+    return _detail(pages.shown(record_id))
 
 
 @bp.post("/<record_id>/counts")
@@ -204,3 +162,10 @@ def detach(record_id, attachment_id):
     records.soft_delete(attachment)
     flash(_("The file has been removed."), "success")
     return redirect(url_for("trainings.detail", record_id=record_id) + "#evidence")
+
+
+# The shared write pages (app/web/pages.py), each behind its permission.
+bp.add_url_rule("/new", "new", pages.new_view, methods=["GET", "POST"])
+bp.add_url_rule("/<record_id>/edit", "edit", pages.edit_view, methods=["GET", "POST"])
+bp.add_url_rule("/<record_id>/delete", "delete", pages.delete_view, methods=["GET", "POST"])
+bp.add_url_rule("/<record_id>/restore", "restore", pages.restore_view, methods=["POST"])

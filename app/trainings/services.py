@@ -20,7 +20,7 @@ _Township = aliased(Place, name="choice_township")  # made once: an alias copies
 # Sessions
 
 
-def session_errors(data: dict) -> dict:
+def errors(data: dict, training: Training | None = None) -> dict:
     """{field: message} for a session the rules refuse."""
     errors = {}
     hours = data.get("hours")
@@ -280,20 +280,6 @@ def link(attendee: TrainingAttendee, target_id: str | None) -> bool:
 
 
 # Choices for the forms and filters
-
-
-def options() -> dict:
-    """What the forms choose from: (id, name) rows for clusters, stations and
-    commissioners (a county has 150 of them: no full records). Villages:
-    places.services.village_options."""
-    def pairs(model, *order):
-        return db.session.execute(scoped(model).with_only_columns(model.id, model.name)
-                                  .order_by(*order)).all()
-    return {
-        "clusters": pairs(Cluster, Cluster.sort_order),
-        "stations": pairs(Station, Station.name),
-        "commissioners": pairs(Commissioner, Commissioner.name, Commissioner.id),
-    }
 
 
 # Importing a filled sign-in sheet

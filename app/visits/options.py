@@ -1,5 +1,6 @@
-"""What the visit pages offer to choose from: the node's stations, clusters,
-commissioners and service targets, as (id, label) pairs (villages: places.services).
+"""What the visit pages offer to choose from: the node's commissioners and service
+targets, as (id, label) pairs, with their specialty or village; the stations, clusters
+and villages are the shared lists of app/web/options.py.
 
 The lists are the same for everyone on a node and change rarely, while the forms and the
 list's filters show them on every view: they are read once and remembered until the data
@@ -9,8 +10,8 @@ from app.core import cache
 from app.core.database import rows_at_once
 from app.core.extensions import db
 from app.core.security import node_scoped, reading_scope, scoped
-from app.models import Cluster, Commissioner, Place, ServiceTarget, Station
-from app.web.options import OptionList
+from app.models import Commissioner, Place, ServiceTarget
+from app.web.options import OptionList, clusters, stations, villages  # noqa: F401 (shared lists)
 
 
 def _remembered(name: str, read) -> OptionList:
@@ -22,17 +23,6 @@ def _by_label(stmt, label=lambda row: row[1]) -> OptionList:
     county's 900 targets row by row waited for the interpreter lock 900 times), by label."""
     return OptionList(sorted(((row[0], label(row)) for row in rows_at_once(db.session, stmt)),
                              key=lambda pair: pair[1]))
-
-
-def stations() -> OptionList:
-    return _remembered("stations", lambda: _by_label(
-        scoped(Station).with_only_columns(Station.id, Station.name)))
-
-
-def clusters() -> OptionList:
-    """The industry clusters in their shipped order (not by name)."""
-    return _remembered("clusters", lambda: OptionList(db.session.execute(
-        scoped(Cluster).with_only_columns(Cluster.id, Cluster.name).order_by(Cluster.sort_order))))
 
 
 def commissioners() -> OptionList:

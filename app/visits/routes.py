@@ -7,7 +7,6 @@ from flask_login import current_user
 from app.core import attachments, records
 from app.core.security import can, require
 from app.models.base import new_id
-from app.places.services import village_options
 from app.visits import bp, export, listing, options, services, vocab
 from app.visits.forms import ReviewForm, VisitForm
 from app.web.forms import DeleteForm, field_labels
@@ -21,7 +20,7 @@ VOCAB = {"stage": vocab.STAGES, "mode": vocab.MODES, "review_state": vocab.REVIE
 def _form(visit=None) -> VisitForm:
     form = VisitForm(obj=visit)
     form.station_id.choices = [("", "—")] + options.stations()
-    form.village_id.choices = [("", "—")] + village_options()
+    form.village_id.choices = [("", "—")] + options.villages()
     form.cluster_id.choices = [("", "—")] + options.clusters()
     if form.is_submitted():
         return form
@@ -63,7 +62,7 @@ def _submit(form: VisitForm, visit=None):
         data[key] = value
         form[key].data = value
         form[key].errors = []
-    errors = {**services.rule_errors(data), **services.photo_errors(photos)}
+    errors = {**services.errors(data, visit), **services.photo_errors(photos)}
     for name, message in errors.items():
         if not form[name].errors:
             form[name].errors = list(form[name].errors) + [message]
@@ -90,13 +89,13 @@ def index():
     page = listing.paginate(args, after=request.args.get("after"),
                             before=request.args.get("before"), last=request.args.get("last") == "1")
     return render("visits/index.html", "visits/_results.html", page=page, args=args,
-                  vocab=vocab, **_filter_options())
+                  list_endpoint="visits.index", vocab=vocab, **_filter_options())
 
 
 def _filter_options() -> dict:
     """The options of the list's filter drop-downs."""
     return {"commissioners": OptionList() if services.is_commissioner() else options.commissioners(),
-            "villages": village_options(), "clusters": options.clusters()}
+            "villages": options.villages(), "clusters": options.clusters()}
 
 
 @bp.get("/export.<fmt>")

@@ -1,7 +1,7 @@
 """Request-wide behaviour, between the core and the areas: the login wall and security
 headers (``wall``), error pages (``errors``), what every template can use
 (``templating``), the htmx rendering rule (``htmx``), shared form pieces (``forms``),
-drop-down options (``options``) and the delete/restore pages (``record_pages``).
+drop-down options (``options``) and the page skeleton every area composes (``pages``).
 
 It imports the core only, never an area: an area that needs an app-wide hook registers
 it from its own blueprint (the sync worker, the user loader)."""

@@ -29,8 +29,11 @@ def configure(app):
             return error
         db.session.rollback()  # a refused request writes nothing, even what it had begun
         if error.code == 413 and current_app.config.get("MAX_CONTENT_LENGTH"):
-            return error_page(413, _("The upload is too large: at most %(limit)s.",
-                                     limit=size_text(current_app.config["MAX_CONTENT_LENGTH"])))
+            return error_page(413, _(
+                "The upload is too large: at most %(limit)s in one save, photos and files "
+                "together. Nothing was saved. Go back to the form, choose fewer or smaller "
+                "files (or save them in two goes), and send it again.",
+                limit=size_text(current_app.config["MAX_CONTENT_LENGTH"])))
         return error_page(error.code, None)
 
     @app.errorhandler(500)

@@ -5,11 +5,24 @@ their ``<option>`` tags in a template loop on every view costs more than the lis
 queries. ``OptionList`` renders the tags once (it is kept in app/core/cache.py together with
 the pairs), and ``option_tags`` marks the chosen one per view. A fixed vocabulary (a
 dict of code: translated label) is rendered once per language.
+
+The lists every form and filter offers live here, once: ``clusters``, ``stations``,
+``commissioners``, ``villages`` and ``townships`` of what the user reads, remembered until
+the data changes. A field's choices are ``[("", "—")] + options.villages()``; a filter
+takes the OptionList as it is. An area's own lists (a picker's labels, the counties a
+node may choose) stay in the area.
 """
 from collections.abc import Mapping
 
 from flask_babel import get_locale
 from markupsafe import Markup, escape
+from sqlalchemy.orm import aliased
+
+from app.core import cache
+from app.core.database import rows_at_once
+from app.core.extensions import db
+from app.core.security import reading_scope, scoped
+from app.models import Cluster, Commissioner, Place, Station
 
 _VOCABULARIES: dict = {}  # (id of a vocabulary dict, locale): OptionList
 
@@ -52,3 +65,50 @@ def option_tags(options, selected=None) -> Markup:
         chosen = f'<option value="{escape(str(selected))}">'
         tags = tags.replace(chosen, chosen[:-1] + " selected>", 1)
     return Markup(tags)
+
+
+# --- The lists every form and filter offers ------------------------------------------
+
+_TOWNSHIP = aliased(Place, name="option_township")  # made once: building one costs
+
+
+def remembered(name: str, read) -> OptionList:
+    """``read()``'s OptionList, remembered for what the user reads until the data changes."""
+    return cache.remembered((f"options-{name}", *reading_scope()), read)
+
+
+def _pairs(stmt, label=lambda row: row[1], by_label: bool = False) -> OptionList:
+    """(id, label) of the rows of ``stmt``, read at once (database.rows_at_once), in the
+    select's order or by label."""
+    pairs = [(row[0], label(row)) for row in rows_at_once(db.session, stmt)]
+    return OptionList(sorted(pairs, key=lambda pair: pair[1]) if by_label else pairs)
+
+
+def clusters() -> OptionList:
+    """The industry clusters in their shipped order (not by name)."""
+    return remembered("clusters", lambda: _pairs(scoped(Cluster).with_only_columns(
+        Cluster.id, Cluster.name).order_by(Cluster.sort_order, Cluster.name)))
+
+
+def stations() -> OptionList:
+    return remembered("stations", lambda: _pairs(scoped(Station).with_only_columns(
+        Station.id, Station.name).order_by(Station.name, Station.id)))
+
+
+def commissioners() -> OptionList:
+    return remembered("commissioners", lambda: _pairs(scoped(Commissioner).with_only_columns(
+        Commissioner.id, Commissioner.name).order_by(Commissioner.name, Commissioner.id)))
+
+
+def villages() -> OptionList:
+    """(id, "township village") of the villages, by that name (as people say it)."""
+    return remembered("villages", lambda: _pairs(
+        scoped(Place).with_only_columns(Place.id, Place.name, _TOWNSHIP.name)
+        .join(_TOWNSHIP, _TOWNSHIP.id == Place.parent_id, isouter=True)
+        .where(Place.level == "village"),
+        label=lambda row: f"{row[2]} {row[1]}" if row[2] else row[1], by_label=True))
+
+
+def townships() -> OptionList:
+    return remembered("townships", lambda: _pairs(scoped(Place).with_only_columns(
+        Place.id, Place.name).where(Place.level == "township").order_by(Place.name, Place.id)))
