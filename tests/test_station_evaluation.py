@@ -180,3 +180,20 @@ def test_a_league_cannot_write_the_subsidy_by_any_path(app, station_year, login)
             records.update(sheet, {"subsidy_fen": 20_000_000})
         db.session.rollback()
         assert db.session.get(AssessmentSheet, sheet_id).subsidy_fen is None
+
+
+def test_the_years_station_sheets_export_to_xlsx(app, station_year, login):
+    import io
+
+    from openpyxl import load_workbook
+    region, sheet_id = _graded(app, login, station_year["home"])
+    assert region.post(f"/assessments/sheets/{sheet_id}/subsidy",
+                       data={"subsidy": "180000"}).status_code == 302
+    response = region.get(f"/assessments/{YEAR}/stations?format=xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    header = [c.value for c in sheet[1]]
+    assert header[0] == "工作站" and header[-1] == "后补助（元）"
+    rows = {r[0].value: r for r in sheet.iter_rows(min_row=2)}
+    assert rows["土左旗基层工作站"][-1].value == 180000
+    assert rows["土左旗基层工作站"][-2].value == "优秀"

@@ -22,23 +22,27 @@ def _number(text):
     return int(value) if value == value.to_integral() else value
 
 
-def to_xlsx(year: int, scheme, rows) -> bytes:
+def to_xlsx(year: int, scheme, rows, subject: str = "commissioner") -> bytes:
     indicators = scheme.indicator_list if scheme is not None else []
     wb = Workbook()
     ws = wb.active
-    ws.title = f"{year}年度考核"
-    ws.append(["科技特派员", "状态"] + [i["name"] for i in indicators]
-              + ["指标得分", "加分", "总分", "按得分等次", "自评分", "建议等次", "考核等次"])
+    ws.title = f"{year}年度考核" if subject == "commissioner" else f"{year}年度绩效评估"
+    ws.append(["科技特派员" if subject == "commissioner" else "工作站", "状态"]
+              + [i["name"] for i in indicators]
+              + ["指标得分", "加分", "总分", "按得分等次", "自评分", "建议等次", "考核等次"]
+              + (["后补助（元）"] if subject == "station" else []))
     for ev in rows:
         sheet = ev.sheet
         scores = ev.result["scores"]
-        ws.append([ev.commissioner.name, STATUS.get(ev.status, ev.status)]
+        ws.append([ev.who.name, STATUS.get(ev.status, ev.status)]
                   + [_number(scores.get(i["key"])) for i in indicators]
                   + [_number(ev.result["base"]), _number(ev.result["bonus"]),
                      _number(ev.result["total"]), GRADE.get(ev.grade, ev.grade),
                      scoring.from_centi(sheet.self_score_c) if sheet else None,
                      GRADE.get(sheet.proposed_grade, "") if sheet else "",
-                     GRADE.get(sheet.final_grade, "") if sheet and ev.status == "graded" else ""])
+                     GRADE.get(sheet.final_grade, "") if sheet and ev.status == "graded" else ""]
+                  + ([scoring.from_centi(sheet.subsidy_fen) if sheet else None]
+                     if subject == "station" else []))
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in ws.iter_rows(min_row=2):

@@ -225,6 +225,10 @@ def stations_page(year):
     if current_user.role == "commissioner":
         abort(404)
     scheme, rows = services.station_rows(_year(year))
+    if request.args.get("format") == "xlsx":
+        content = export.to_xlsx(year, scheme, rows, subject="station")
+        return send_file(io.BytesIO(content), mimetype=export.XLSX, as_attachment=True,
+                         download_name=f"station-evaluation-{year}-{current_user.node_code}.xlsx")
     return render("assessments/stations.html", year=year, scheme=scheme, rows=rows,
                   form=EmptyForm(), scoring=scoring,
                   **{**VOCAB, "figures": FIGURES_BY_SUBJECT["station"]})
