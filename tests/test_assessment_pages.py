@@ -213,3 +213,31 @@ def test_the_years_sheets_export_to_xlsx(app, world, login):
     first = next(sheet.iter_rows(min_row=2))
     assert first[2].value == 0 and first[1].value == "未开始"
     assert login("wang").get(f"/assessments/{YEAR}?format=xlsx").status_code == 200
+
+
+def test_evidence_files_on_a_sheet(app, world, login):
+    import io
+
+    from app.models import Attachment
+    client = login("staff")
+    sheet_id = _open(client, world["wang"])
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    bad = client.post(f"/assessments/sheets/{sheet_id}/evidence",
+                      data={"file": (io.BytesIO(b"not a pdf"), "x.pdf"), "indicator": ""},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 422
+    good = client.post(f"/assessments/sheets/{sheet_id}/evidence",
+                       data={"file": (io.BytesIO(pdf), "满意度调查.pdf"), "indicator": "服务对象满意度"},
+                       content_type="multipart/form-data")
+    assert good.status_code == 302
+    with app.app_context():
+        (found,) = db.session.scalars(select(Attachment).where(Attachment.record_id == sheet_id)).all()
+        assert (found.record_type, found.caption, found.owner_node) == \
+            ("assessment_sheet", "服务对象满意度", STATION)
+    page = client.get(f"/assessments/sheets/{sheet_id}").get_data(as_text=True)
+    assert "满意度调查.pdf" in page
+    client.post(f"/assessments/sheets/{sheet_id}", data=GOOD)
+    client.post(f"/assessments/sheets/{sheet_id}/submit")
+    late = client.post(f"/assessments/sheets/{sheet_id}/evidence",
+                       data={"file": (io.BytesIO(pdf), "晚了.pdf")}, content_type="multipart/form-data")
+    assert late.status_code == 409

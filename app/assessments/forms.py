@@ -3,6 +3,7 @@
 services (``station_part_errors``, ``review_errors``), which the routes call."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -29,6 +30,12 @@ class ReviewForm(FlaskForm):
     final_grade = SelectField(_l("Final grade"), choices=_grades(), validators=[Optional()])
     reviewer_score = StringField(_l("Reviewer's score"), validators=[Optional(), Length(max=10)])
     review_comment = TextAreaField(_l("Review comment"), validators=[Optional()])
+
+
+class EvidenceForm(FlaskForm):
+    """A file of evidence for an entered indicator (a PDF or a photo)."""
+    file = FileField(_l("Evidence (PDF or photo)"), validators=[FileRequired()])
+    indicator = SelectField(_l("For the indicator"), validators=[Optional()])
 
 
 class EmptyForm(FlaskForm):

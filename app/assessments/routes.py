@@ -12,9 +12,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.assessments import bp, export, scoring, services
-from app.assessments.forms import CommentForm, EmptyForm, ReviewForm, StationPartForm
+from app.assessments.forms import CommentForm, EmptyForm, EvidenceForm, ReviewForm, StationPartForm
 from app.assessments.vocab import FIGURES, FIGURES_BY_SUBJECT, GRADES, RULES, SOURCES, STATUSES, SUBJECTS
-from app.core import records
+from app.core import attachments, records
+from app.core.extensions import db
 from app.core.security import can, get_or_404, require, writable
 from app.models import AssessmentScheme, AssessmentSheet, Commissioner, Station
 from app.web.htmx import render
@@ -79,7 +80,15 @@ def open_sheet(year, commissioner_id):
     return redirect(url_for("assessments.sheet", record_id=sheet.id))
 
 
-def _sheet_page(sheet, status=200, part=None, review=None, comment=None, errors=None):
+def _evidence_form(evaluation, form=None) -> EvidenceForm:
+    form = form or EvidenceForm(formdata=None)
+    form.indicator.choices = [("", "—")] + [
+        (i["name"], i["name"]) for i in evaluation.scheme["indicators"] if i.get("source") == "entered"]
+    return form
+
+
+def _sheet_page(sheet, status=200, part=None, review=None, comment=None, errors=None,
+                evidence=None):
     evaluation = services.evaluate(sheet)
     part = part or StationPartForm(formdata=None, data={
         "self_score": scoring.plain(scoring.from_centi(sheet.self_score_c)) or "",
@@ -104,6 +113,8 @@ def _sheet_page(sheet, status=200, part=None, review=None, comment=None, errors=
                   may_subsidise=may_subsidise, subsidy_text=request.form.get("subsidy", "")
                   if errors else "",
                   button=EmptyForm(), history=records.history(sheet), scoring=scoring,
+                  evidence=_evidence_form(evaluation, evidence),
+                  files=attachments.for_record(sheet),
                   **{**VOCAB, "figures": FIGURES_BY_SUBJECT[sheet.subject]})
 
 
@@ -165,6 +176,29 @@ def submit(record_id):
     services.submit(sheet, evaluation)
     flash(_("The sheet has been submitted; its figures are kept as they are now."), "success")
     return redirect(url_for("assessments.sheet", record_id=sheet.id))
+
+
+@bp.post("/sheets/<record_id>/evidence")
+@require("prepare_assessments")
+def add_evidence(record_id):
+    """A file of evidence for the sheet (while the station may still change it)."""
+    sheet = _editable_sheet(record_id)
+    problem = services.not_editable(sheet)
+    if problem:
+        return _sheet_page(sheet, 409, errors={"form": problem})
+    form = _evidence_form(services.evaluate(sheet), EvidenceForm())
+    if form.validate_on_submit():
+        try:
+            attachments.add(sheet, form.file.data, kind="document",
+                            caption=form.indicator.data or "")
+        except attachments.AttachmentError as error:
+            db.session.rollback()
+            form.file.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("The file has been attached."), "success")
+            return redirect(url_for("assessments.sheet", record_id=sheet.id))
+    return _sheet_page(sheet, 422, evidence=form, errors={"evidence": True})
 
 
 @bp.post("/sheets/<record_id>/comment")
