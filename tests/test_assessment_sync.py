@@ -201,7 +201,7 @@ def test_a_station_cannot_grade_its_own_sheet(nodes):
     with station.app_context():
         sheet = db.session.get(AssessmentSheet, sheet_id)
         fields = {"final_grade": "excellent", "review_state": "graded", "reviewed_submission": 1,
-                  "review_comment": "自己评的"}
+                  "review_comment": "自己评的", "subsidy_fen": 99_000_000}
     update = {"op_id": str(uuid.uuid4()), "type": "assessment_sheet", "id": sheet_id,
               "action": "update", "base_version": sheet.version, "version": sheet.version + 1,
               "changed": sorted(fields) + ["summary"],
@@ -209,7 +209,8 @@ def test_a_station_cannot_grade_its_own_sheet(nodes):
     (result,) = push(league, station, [update])
     assert result["status"] == "applied"
     assert result["ignored"] == ["final_grade", "review_comment", "review_state",
-                                 "reviewed_submission"]
+                                 "reviewed_submission", "subsidy_fen"]
     with league.app_context():
         sheet = db.session.get(AssessmentSheet, sheet_id)
-        assert (sheet.final_grade, sheet.review_state, sheet.summary) == ("", "", "补充")
+        assert (sheet.final_grade, sheet.review_state, sheet.summary, sheet.subsidy_fen) == \
+            ("", "", "补充", None)
