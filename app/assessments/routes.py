@@ -39,6 +39,23 @@ def rule_text(indicator: dict) -> str:
     return rule or ""
 
 
+def sheet_labels() -> dict:
+    """{field: label} for a sheet's history."""
+    return {"subject": _("Assessed"), "year": _("Year"), "commissioner": _("Commissioner"),
+            "station": _("Workstation"), "scheme": _("Scored by"),
+            "scheme_edition": _("Edition of the scheme"), "entered": _("Entered figures"),
+            "self_score_c": _("Self-assessed score (hundredths)"),
+            "proposed_grade": _("Proposed grade"), "summary": _("Summary of the year"),
+            "typical_case": _("Typical case"), "commissioner_comment": _("The commissioner's comment"),
+            "submission": _("Submission"), "submitted_at": _("Submitted at"),
+            "snapshot": _("Figures as submitted"), "review_state": _("Review"),
+            "reviewed_submission": _("Reviewed submission"), "final_grade": _("Final grade"),
+            "reviewer_score_c": _("Reviewer's score (hundredths)"),
+            "review_comment": _("Review comment"), "reviewed_at": _("Reviewed at"),
+            "subsidy_fen": _("Post-subsidy (fen)"), "subsidy_recorded_at": _("Post-subsidy recorded at"),
+            "owner_node": _("Node"), "deleted_at": _("Deleted")}
+
+
 VOCAB = {"grades": GRADES, "rules": RULES, "sources": SOURCES, "statuses": STATUSES,
          "figures": FIGURES, "subjects": SUBJECTS, "rule_text": rule_text}
 
@@ -112,7 +129,8 @@ def _sheet_page(sheet, status=200, part=None, review=None, comment=None, errors=
                   may_review=_may_grade(sheet) and sheet.status == "submitted",
                   may_subsidise=may_subsidise, subsidy_text=request.form.get("subsidy", "")
                   if errors else "",
-                  button=EmptyForm(), history=records.history(sheet), scoring=scoring,
+                  button=EmptyForm(), history=records.history(sheet), labels=sheet_labels(),
+                  scoring=scoring,
                   evidence=_evidence_form(evaluation, evidence),
                   files=attachments.for_record(sheet),
                   **{**VOCAB, "figures": FIGURES_BY_SUBJECT[sheet.subject]})
