@@ -36,10 +36,12 @@ def create_app(test_config=None) -> Flask:
 
     from app import (
         agreements,
+        assessments,
         auth,
         backup,
         clusters,
         commissioners,
+        goals,
         imports,
         main,
         places,
@@ -51,8 +53,9 @@ def create_app(test_config=None) -> Flask:
         visits,
     )
     for area in (main, auth, places, clusters, stations, teams, commissioners, targets, imports,
-                 visits, trainings, agreements, reports, backup):
+                 visits, trainings, agreements, reports, backup, goals, assessments):
         app.register_blueprint(area.bp)
+    app.register_blueprint(goals.report_bp)  # /reports/targets, beside the other reports
 
     from app.sync import api as sync_api
     from app.sync import routes as sync_pages

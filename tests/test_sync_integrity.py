@@ -477,7 +477,16 @@ def test_shipped_places_may_be_referenced(nodes):
 # The declaration, model by model ---------------------------------------------------
 
 AUTHORED_ABOVE = {"visit": {"review_state": "league", "review_comment": "league",
-                            "reviewed_at": "league"}}
+                            "reviewed_at": "league"},
+                  "plan_target": dict.fromkeys(("indicator", "scope", "wording", "value",
+                                                "starts_on", "deadline", "sort_order",
+                                                "notes"), "league"),
+                  "assessment_scheme": dict.fromkeys(("name", "subject", "edition", "first_year",
+                                                      "indicators", "bands", "notes"), "league"),
+                  "assessment_sheet": {**dict.fromkeys(("review_state", "reviewed_submission",
+                                                        "final_grade", "reviewer_score_c",
+                                                        "review_comment", "reviewed_at"), "league"),
+                                       "subsidy_fen": "region", "subsidy_recorded_at": "region"}}
 
 
 @pytest.mark.parametrize("record_type", sorted(registry.types()))

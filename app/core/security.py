@@ -12,6 +12,8 @@ from app.core.node import visible
 from app.models import (
     Agreement,
     AgreementParty,
+    AssessmentScheme,
+    AssessmentSheet,
     Attachment,
     Cluster,
     Commissioner,
@@ -44,6 +46,12 @@ PERMISSIONS = {
     "resolve_conflicts": ("station_staff", "station_admin", "league_admin", "region_admin"),
     "manage_sync": ADMIN_ROLES,
     "review_records": ("league_reviewer", "league_admin", "region_admin"),
+    # plan targets and assessment schemes: authored above the station (app/models/assessment.py)
+    "edit_goals": ("league_admin", "region_admin"),
+    "edit_schemes": ("league_admin", "region_admin"),
+    # a station prepares and submits its sheets; a league reviewer grades or returns them
+    "prepare_assessments": ("station_staff", "station_admin"),
+    "grade_assessments": ("league_reviewer", "league_admin", "region_admin"),
     "manage_backups": ("station_admin",),  # a league schedules `flask backup` (README)
 }
 
@@ -71,7 +79,7 @@ def require(permission: str):
 #   - visits they are among the commissioners of,
 #   - agreements they are a live party to, with those agreements' parties and payouts,
 #   - trainings they are among the trainers of, with those trainings' attendees,
-#   - their own commissioner record,
+#   - their own commissioner record, and their own assessment sheets (and the schemes),
 #   - the attachments (photos, scans, sign-in sheets) of the records above,
 #   - the reference data the forms need: places, clusters, stations and their sites, and
 #     service targets (a visit names the targets it served, an agreement its counterpart).
@@ -114,6 +122,8 @@ COMMISSIONER_READS = {
     Training: lambda cid: Training.id.in_(_own_trainings(cid)),
     TrainingAttendee: lambda cid: TrainingAttendee.training_id.in_(_own_trainings(cid)),
     Commissioner: lambda cid: Commissioner.id == cid,
+    AssessmentSheet: lambda cid: AssessmentSheet.commissioner_id == cid,
+    AssessmentScheme: None,
     Attachment: _own_attachments,
 }
 

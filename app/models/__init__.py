@@ -1,5 +1,6 @@
 """Every model, imported here so that Alembic and the app see the whole schema."""
 from app.models.agreement import Agreement, AgreementParty, Payout
+from app.models.assessment import AssessmentScheme, AssessmentSheet, PlanTarget
 from app.models.attachment import Attachment
 from app.models.audit import AuditEntry, ChangeLogEntry, OutboxEntry
 from app.models.base import Base, Synced, utcnow
@@ -13,10 +14,11 @@ from app.models.user import LoginAttempt, User
 from app.models.visit import Visit
 
 __all__ = [
-    "Agreement", "AgreementParty", "AppliedOperation", "Attachment", "AuditEntry", "Base",
+    "Agreement", "AgreementParty", "AppliedOperation", "AssessmentScheme", "AssessmentSheet",
+    "Attachment", "AuditEntry", "Base",
     "ChangeLogEntry", "Cluster", "Commissioner", "LoginAttempt", "NodeIdentity", "NumberCounter",
     "OutboxEntry",
-    "Payout", "Peer", "Place", "SentFile", "ServiceTarget", "ServiceTeam", "Site", "Station",
+    "Payout", "Peer", "Place", "PlanTarget", "SentFile", "ServiceTarget", "ServiceTeam", "Site", "Station",
     "SyncConflict", "SyncRun", "Synced", "Training", "TrainingAttendee", "Upstream", "User",
     "Visit", "utcnow",
 ]
