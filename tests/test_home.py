@@ -128,3 +128,44 @@ def test_league_home_lists_the_nodes_below_with_their_last_sync(nodes):
     nodes_below = page.split('id="downstream-nodes"')[1].split("</section>")[0]
     assert STATION in nodes_below and "从未" not in nodes_below
     assert 'id="year-figures"' in page
+
+
+def test_commissioner_home_shows_own_latest_assessment_sheet(app, login, world):
+    with app.app_context():
+        g.actor = "test"
+        from app.models import AssessmentSheet
+        db.session.add_all([
+            AssessmentSheet(subject="commissioner", year=TODAY.year - 1, submission=1,
+                            reviewed_submission=1, review_state="graded", final_grade="good",
+                            commissioner_id=world["wang"], owner_node=STATION),
+            AssessmentSheet(subject="commissioner", year=TODAY.year, submission=1,
+                            commissioner_id=world["li"], owner_node=STATION)])
+        db.session.commit()
+    page = login("wang").get("/").get_data(as_text=True)
+    mine = page.split('id="my-assessment"')[1].split("</section>")[0]
+    assert str(TODAY.year - 1) in mine and "已评定" in mine and "良好" in mine
+    assert str(TODAY.year) not in mine.replace(str(TODAY.year - 1), "")
+
+
+def test_league_home_lists_sheets_awaiting_review(nodes):
+    station, league, transport = nodes
+    with league.app_context():
+        g.actor = "test"
+        from app.models import AssessmentSheet, Commissioner
+        people = [Commissioner(name=name, owner_node=STATION) for name in ("待审甲", "已评乙")]
+        db.session.add_all(people)
+        db.session.flush()
+        db.session.add_all([
+            AssessmentSheet(subject="commissioner", year=TODAY.year, submission=1,
+                            commissioner_id=people[0].id, owner_node=STATION),
+            AssessmentSheet(subject="commissioner", year=TODAY.year, submission=1,
+                            reviewed_submission=1, review_state="graded", final_grade="pass",
+                            commissioner_id=people[1].id, owner_node=STATION)])
+        db.session.commit()
+        create_user(username="officer", password=PASSWORD, role="league_reviewer",
+                    node_code="1501")
+    client = league.test_client()
+    assert client.post("/login", data={"username": "officer", "password": PASSWORD}).status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    awaiting = page.split('id="sheets-awaiting-review"')[1].split("</section>")[0]
+    assert "待审甲" in awaiting and "已评乙" not in awaiting

@@ -6,8 +6,9 @@
 - station staff and admins: this year's figures against last year's (the standard
   reports' totals, so the two never disagree), trainings still planned after their date,
   visits the league marked as having issues, and the sync state;
-- a league or region: each enrolled node's last sync and what it reported waiting, and
-  this year's figures per node below.
+- a league or region: each enrolled node's last sync and what it reported waiting,
+  this year's figures per node below, and the assessment sheets awaiting its review.
+A commissioner also sees their latest assessment sheet; a station its proposed exits.
 """
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -15,8 +16,9 @@ from datetime import date, timedelta
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 
+from app.assessments import services as assessments
 from app.core.extensions import db
-from app.core.security import scoped
+from app.core.security import can, scoped
 from app.models import Training, Visit
 from app.models.visit import visit_commissioners, visit_targets
 from app.reports import services as reports
@@ -138,3 +140,21 @@ def figures_by_node(user, today: date):
         return reports.build("services", {"year": str(today.year), "by": "node"}, user)
     except ReportError:
         return None
+
+
+def my_sheet(user):
+    """The commissioner's latest assessment sheet (their own only), or None."""
+    sheets = assessments.own_sheets(user)
+    return sheets[0] if sheets else None
+
+
+def sheets_awaiting_review(user) -> list:
+    """Submitted sheets of the user's subtree that wait for a grade (reviewers only)."""
+    if not can("grade_assessments", user):
+        return []
+    return [sheet for sheet in assessments.to_review(None, user) if sheet.status == "submitted"]
+
+
+def proposed_exits(user) -> list:
+    """Commissioners graded 不合格 who have not exited: a person decides."""
+    return assessments.proposed_exits(user)

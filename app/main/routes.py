@@ -5,6 +5,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.agreements.listing import attention as agreement_attention
+from app.assessments.vocab import GRADES, STATUSES
 from app.core import cache, database
 from app.core.extensions import db
 from app.core.node import this_node
@@ -27,17 +28,21 @@ def home():
     if current_user.role == "commissioner":
         return render("main/home_commissioner.html", counts=counts,
                       visits=overview.my_visit_counts(current_user, today),
-                      follow_ups=overview.follow_ups_due(current_user, today), today=today)
+                      follow_ups=overview.follow_ups_due(current_user, today), today=today,
+                      sheet=overview.my_sheet(current_user), sheet_states=STATUSES,
+                      grades=GRADES)
     figures = cache.remembered(("home-figures", *reading_scope(), today),
                                lambda: overview.year_figures(current_user, today))
     if node is not None and node.role != "station":
         return render("main/home_league.html", counts=counts, figures=figures, today=today,
                       nodes=overview.downstream_nodes(),
-                      by_node=overview.figures_by_node(current_user, today))
+                      by_node=overview.figures_by_node(current_user, today),
+                      awaiting=overview.sheets_awaiting_review(current_user))
     return render("main/home.html", counts=counts, figures=figures, today=today,
                   agreement_attention=agreement_attention(),
                   late_trainings=overview.trainings_past_their_date(current_user, today),
-                  issues=overview.visits_with_issues(current_user))
+                  issues=overview.visits_with_issues(current_user),
+                  exits=overview.proposed_exits(current_user))
 
 
 @bp.get("/healthz")
