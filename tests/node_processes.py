@@ -14,6 +14,8 @@ import urllib.request
 
 import psycopg
 
+from app import create_app
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -153,3 +155,14 @@ class LosingProxy:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def app_for(node: Node):
+    """An in-process app on a node's database (as another process on the same data)."""
+    previous = os.environ.get("KEPAI_INSTANCE")
+    os.environ["KEPAI_INSTANCE"] = str(node.folder)
+    try:
+        return create_app({"SQLALCHEMY_DATABASE_URI": node.database_url, "SYNC_AUTO": False})
+    finally:
+        os.environ.pop("KEPAI_INSTANCE") if previous is None else \
+            os.environ.__setitem__("KEPAI_INSTANCE", previous)

@@ -2,12 +2,13 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth import services
 from app.core.extensions import db
 from app.models import Commissioner, LoginAttempt, User
-from tests.conftest import PASSWORD
+from tests.factories import count
+from tests.settings import PASSWORD
 
 
 def _user(app, username):
@@ -176,11 +177,6 @@ def _new_user(**changes):
             **changes}
 
 
-def _count_users(app):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(User))
-
-
 def test_users_page_creates_accounts(app, login, client):
     admin = login("admin")
     assert "staff" in admin.get("/users").get_data(as_text=True)
@@ -204,11 +200,11 @@ def test_users_page_creates_accounts(app, login, client):
     {"role": "nonsense"},
 ])
 def test_bad_new_account_is_422_and_writes_nothing(app, login, changes):
-    before = _count_users(app)
+    before = count(app, User)
     response = login("admin").post("/users/new", data=_new_user(**changes))
     assert response.status_code == 422
     assert 'class="error"' in response.get_data(as_text=True)
-    assert _count_users(app) == before
+    assert count(app, User) == before
 
 
 def test_commissioner_account_is_linked(app, login):
@@ -281,11 +277,11 @@ def test_password_rule():
 
 @pytest.mark.parametrize("weak,why", WEAK)
 def test_weak_password_refused_on_the_users_page(app, login, weak, why):
-    before = _count_users(app)
+    before = count(app, User)
     response = login("admin").post("/users/new", data=_new_user(password=weak, confirm=weak))
     assert response.status_code == 422
     assert why in response.get_data(as_text=True)
-    assert _count_users(app) == before
+    assert count(app, User) == before
 
 
 @pytest.mark.parametrize("weak,why", WEAK)

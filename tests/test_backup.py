@@ -21,7 +21,7 @@ from app.backup import services
 from app.core.extensions import db
 from app.core.records import create as create_record
 from app.models import Commissioner
-from tests.conftest import PG_URL, STATION, TEST_CONFIG
+from tests.settings import PG_URL, STATION, TEST_CONFIG
 
 
 def _dialect(app) -> str:

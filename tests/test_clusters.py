@@ -1,20 +1,16 @@
 """Industry clusters: everyone reads, only league/region admins write; names unique
 among live clusters; delete refused while in use; history on the page."""
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth.services import create_user
 from app.core.extensions import db
 from app.models import AuditEntry, Cluster, Commissioner, OutboxEntry
 from app.models.shipped import shipped_id
-from tests.conftest import PASSWORD
+from tests.factories import count
+from tests.settings import PASSWORD
 
 DAIRY = shipped_id("cluster", "奶业")
 VALID = {"name": "燕麦", "sort_order": "120", "description": "阴山北麓燕麦产业"}
-
-
-def _count(app, model=Cluster):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def _league_admin(app, login):
@@ -55,7 +51,7 @@ def test_station_users_cannot_write(app, login):
         assert f"/clusters/{DAIRY}/edit" not in client.get(f"/clusters/{DAIRY}").get_data(as_text=True)
         assert "/clusters/new" not in client.get("/clusters/").get_data(as_text=True)
         client.post("/logout")
-    assert _count(app) == 11
+    assert count(app, Cluster) == 11
 
 
 def test_league_admin_adds_and_edits_with_history(app, login):
@@ -82,7 +78,7 @@ def test_league_admin_adds_and_edits_with_history(app, login):
 def test_invalid_input_is_422_and_writes_nothing(app, login):
     client = _league_admin(app, login)
     with app.app_context():
-        outbox = _count(app, OutboxEntry)
+        outbox = count(app, OutboxEntry)
     cases = [({**VALID, "name": ""}, "name"), ({**VALID, "name": "奶业"}, "name"),
              ({**VALID, "sort_order": "-1"}, "sort_order"), ({**VALID, "sort_order": "abc"}, "sort_order"),
              ({**VALID, "sort_order": ""}, "sort_order")]
@@ -93,7 +89,7 @@ def test_invalid_input_is_422_and_writes_nothing(app, login):
     response = client.post(f"/clusters/{shipped_id('cluster', '玉米')}/edit",
                            data={**VALID, "name": "奶业"})
     assert response.status_code == 422
-    assert _count(app) == 11 and _count(app, OutboxEntry) == outbox
+    assert count(app, Cluster) == 11 and count(app, OutboxEntry) == outbox
 
 
 def test_delete_refused_in_use_then_deleted_and_restored(app, login):

@@ -125,7 +125,7 @@ def test_healthz_answers_json_without_login(client):
 
 def test_healthz_before_migration_is_degraded(tmp_path, monkeypatch):
     from app import create_app
-    from tests.conftest import TEST_CONFIG
+    from tests.settings import TEST_CONFIG
     monkeypatch.setenv("KEPAI_INSTANCE", str(tmp_path / "instance"))
     empty = create_app({**TEST_CONFIG,
                         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.sqlite3'}"})

@@ -13,6 +13,7 @@ from app.core.extensions import db
 from app.imports.columns import COMMISSIONERS, TARGETS
 from app.models import AuditEntry, Commissioner, OutboxEntry, Place, ServiceTarget
 from app.models.shipped import shipped_id
+from tests.factories import count
 
 STATION = "150121-01"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -49,11 +50,6 @@ def xlsx(header, *rows) -> io.BytesIO:
 def upload(client, kind, data, name="roster.xlsx"):
     return client.post(f"/imports/{kind}", data={"file": (data, name)},
                        content_type="multipart/form-data")
-
-
-def _count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def _token(body: str) -> str:
@@ -124,7 +120,7 @@ def test_bad_rows_show_each_error_and_write_nothing(app, login, village):
                      "不是有效的日期值"):
         assert expected in body, expected
     assert 'name="token"' not in body
-    assert _count(app, Commissioner) == 0 and _count(app, OutboxEntry) == 2  # the places'
+    assert count(app, Commissioner) == 0 and count(app, OutboxEntry) == 2  # the places'
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)
                                  .where(AuditEntry.record_type == "commissioner")) == 0
@@ -137,7 +133,7 @@ def test_non_xlsx_renamed_is_refused_with_422(app, login):
         response = upload(client, "targets", io.BytesIO(data), "targets.xlsx")
         assert response.status_code == 422
         assert "not an Excel workbook" in response.get_data(as_text=True)
-    assert _count(app, ServiceTarget) == 0
+    assert count(app, ServiceTarget) == 0
 
 
 def test_no_file_and_unknown_columns_are_422(app, login):
@@ -161,7 +157,7 @@ def test_clean_file_previews_then_confirms_all_rows_with_audit(app, login, villa
     response = upload(client, "targets", xlsx(header, *rows))
     body = response.get_data(as_text=True)
     assert response.status_code == 200, body
-    assert "红旗肉羊合作社" in body and _count(app, ServiceTarget) == 0
+    assert "红旗肉羊合作社" in body and count(app, ServiceTarget) == 0
     response = client.post("/imports/targets/confirm", data={"token": _token(body)})
     assert response.status_code == 302 and response.headers["Location"].endswith("/targets/")
     with app.app_context():
@@ -223,13 +219,13 @@ def test_confirm_with_tampered_or_unknown_token_is_refused(app, login, village):
     client.post("/logout")
     admin = login("admin")
     assert admin.post("/imports/targets/confirm", data={"token": token}).status_code == 422
-    assert _count(app, ServiceTarget) == 0
+    assert count(app, ServiceTarget) == 0
     client.post("/logout")
     login("staff")
     assert client.post("/imports/targets/confirm", data={"token": token}).status_code == 302
     # and once used, it is gone
     assert client.post("/imports/targets/confirm", data={"token": token}).status_code == 422
-    assert _count(app, ServiceTarget) == 1
+    assert count(app, ServiceTarget) == 1
 
 
 def test_confirm_rechecks_the_file(app, login, village):
@@ -239,7 +235,7 @@ def test_confirm_rechecks_the_file(app, login, village):
     client.post("/targets/new", data={"name": "张三", "kind": "household"})
     response = client.post("/imports/targets/confirm", data={"token": token})
     assert response.status_code == 422 and "already recorded" in response.get_data(as_text=True)
-    assert _count(app, ServiceTarget) == 1
+    assert count(app, ServiceTarget) == 1
 
 
 def test_reviewer_cannot_import_and_unknown_kind_is_404(app, login):

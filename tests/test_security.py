@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from app.core.extensions import db
 from app.models import Commissioner, User
 from app.web.wall import PUBLIC_ENDPOINTS, TOKEN_BLUEPRINTS
-from tests.conftest import PASSWORD
+from tests.settings import PASSWORD
 
 EXPECTED_PUBLIC = {"auth.login", "static", "main.healthz", "main.language", "sync_api.openapi"}
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")

@@ -8,7 +8,7 @@ from app import create_app
 from app.auth import services
 from app.core.extensions import db
 from app.models import AuditEntry, User
-from tests.conftest import PASSWORD, TEST_CONFIG
+from tests.settings import PASSWORD, TEST_CONFIG
 
 REMEMBER = "remember_token"
 

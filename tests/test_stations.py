@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 from app.core.extensions import db
 from app.models import AuditEntry, Commissioner, OutboxEntry, Place, Site, Station
 from app.models.shipped import shipped_id
+from tests.factories import count
 
 COUNTY = shipped_id("place", "150121")  # 土默特左旗, the test node's county
 OTHER_COUNTY = shipped_id("place", "150122")
@@ -11,11 +12,6 @@ VALID = {"name": "土左旗奶业基层工作站", "kind": "grassroots", "host_o
          "host_org_type": "extension", "county_id": COUNTY, "address": "察素齐镇",
          "contact_name": "张伟", "contact_phone": "13912345678", "established_on": "2022-04-01",
          "cluster_ids": [shipped_id("cluster", "奶业"), shipped_id("cluster", "玉米")]}
-
-
-def _count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def _only_id(app, model):
@@ -71,7 +67,7 @@ def test_invalid_station_is_422_and_writes_nothing(app, login):
         assert response.status_code == 422, bad
     body = response.get_data(as_text=True)
     assert 'class="error"' in body
-    assert _count(app, Station) == 0 and _count(app, OutboxEntry) == 0
+    assert count(app, Station) == 0 and count(app, OutboxEntry) == 0
 
 
 def test_edit_bumps_version_and_history_names_the_change(app, login):
@@ -172,7 +168,7 @@ def test_invalid_site_is_422_and_writes_nothing(app, login):
                 {"name": "点", "kind": "service_point", "village_id": foreign_village},
                 {"name": "点", "kind": "service_point", "village_id": COUNTY}):
         assert client.post(f"/stations/{sid}/sites/new", data=bad).status_code == 422, bad
-    assert _count(app, Site) == 0
+    assert count(app, Site) == 0
 
 
 def test_station_delete_refused_while_it_has_sites_or_commissioners(app, login):
@@ -227,7 +223,7 @@ def test_reviewer_cannot_write(app, login):
     client = login("reviewer")
     assert client.get("/stations/new").status_code == 403
     assert client.post("/stations/new", data=VALID).status_code == 403
-    assert _count(app, Station) == 0
+    assert count(app, Station) == 0
 
 
 def test_league_user_chooses_among_the_leagues_counties(app, login):

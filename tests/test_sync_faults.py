@@ -11,24 +11,12 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
-from app import create_app
 from app.core.extensions import db
 from app.models import AppliedOperation, Commissioner, OutboxEntry
 from app.sync import wire
-from tests.node_processes import LosingProxy, Node, fresh_postgres
+from tests.node_processes import LosingProxy, Node, app_for, fresh_postgres
 
 STATION = "150121-01"
-
-
-def app_for(node: Node):
-    """An in-process app on a node's database (as another process on the same data)."""
-    previous = os.environ.get("KEPAI_INSTANCE")
-    os.environ["KEPAI_INSTANCE"] = str(node.folder)
-    try:
-        return create_app({"SQLALCHEMY_DATABASE_URI": node.database_url, "SYNC_AUTO": False})
-    finally:
-        os.environ.pop("KEPAI_INSTANCE") if previous is None else \
-            os.environ.__setitem__("KEPAI_INSTANCE", previous)
 
 
 @pytest.fixture

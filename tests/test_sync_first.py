@@ -11,8 +11,7 @@ from app.core.extensions import db
 from app.core.history import record_fields
 from app.core.node import subtree
 from app.sync import registry
-from tests.node_processes import Node, fresh_postgres
-from tests.test_sync_faults import app_for
+from tests.node_processes import Node, app_for, fresh_postgres
 
 STATION = "150121-01"
 STAMPS = ("created_at", "updated_at", "created_by", "updated_by")

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask import g
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.core import authority
 from app.core.extensions import db
@@ -82,11 +82,6 @@ def fields_of(app, model, record_id):
         for key in STAMPS:
             fields.pop(key)
         return fields
-
-
-def count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def outbox(app):

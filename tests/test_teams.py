@@ -4,13 +4,9 @@ from sqlalchemy import func, select
 from app.core.extensions import db
 from app.models import AuditEntry, Commissioner, OutboxEntry, ServiceTeam
 from app.models.shipped import shipped_id
+from tests.factories import count
 
 SHEEP = shipped_id("cluster", "肉羊")
-
-
-def _count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def _people(app, *names, owner="150121-01"):
@@ -61,7 +57,7 @@ def test_leader_must_be_a_member(app, login):
                                                "member_ids": [li]})
     assert response.status_code == 422
     assert 'id="leader_id-err"' in response.get_data(as_text=True)
-    assert _count(app, ServiceTeam) == 0
+    assert count(app, ServiceTeam) == 0
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboxEntry)
                                  .where(OutboxEntry.record_type == "service_team")) == 0
@@ -75,7 +71,7 @@ def test_other_invalid_input_is_422_and_writes_nothing(app, login):
                 {"name": "团", "leader_id": foreign, "member_ids": [wang]},
                 {"name": "团", "cluster_id": "no-such-cluster"}):
         assert client.post("/teams/new", data=bad).status_code == 422, bad
-    assert _count(app, ServiceTeam) == 0
+    assert count(app, ServiceTeam) == 0
 
 
 def test_name_unique_among_live_teams(app, login):
@@ -86,7 +82,7 @@ def test_name_unique_among_live_teams(app, login):
     assert client.post(f"/teams/{tid}/edit", data={"name": "奶业产业服务团"}).status_code == 302
     client.post(f"/teams/{tid}/delete")
     _team(client, app, name="奶业产业服务团")  # the name is free once the old team is deleted
-    assert _count(app, ServiceTeam) == 2
+    assert count(app, ServiceTeam) == 2
     client.post("/logout")
     admin = login("admin")
     admin.post(f"/teams/{tid}/restore")  # refused: a live team has the name now
@@ -166,4 +162,4 @@ def test_reviewer_cannot_write(app, login):
     client = login("reviewer")
     assert client.get("/teams/").status_code == 200
     assert client.post("/teams/new", data={"name": "团"}).status_code == 403
-    assert _count(app, ServiceTeam) == 0
+    assert count(app, ServiceTeam) == 0

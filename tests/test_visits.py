@@ -12,26 +12,10 @@ from sqlalchemy import func, select
 
 from app.core.extensions import db
 from app.models import AuditEntry, Commissioner, OutboxEntry, Visit
-from tests.conftest import STATION
+from tests.factories import count, visit_form
+from tests.settings import STATION
 
 OTHER = "150121-02"
-
-
-def visit_form(world, **extra):
-    data = {"visited_on": "2025-05-06", "start_time": "09:00", "end_time": "11:30",
-            "commissioner_ids": [world["wang"]], "target_ids": [world["target"]],
-            "village_id": world["v1"], "cluster_id": world["cluster"], "stage": "during",
-            "service_types": ["guidance", "consulting"], "mode": "onsite",
-            "problem": "母羊产后瘫痪，食欲不振", "action": "补充钙剂并调整日粮配方",
-            "result": "三天后母羊恢复站立", "people_reached": "4",
-            "latitude": "40.72", "longitude": "111.13"}
-    data.update(extra)
-    return data
-
-
-def count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def only_visit(app):
