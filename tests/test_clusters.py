@@ -1,5 +1,6 @@
 """Industry clusters: everyone reads, only league/region admins write; names unique
 among live clusters; delete refused while in use; history on the page."""
+import pytest
 from sqlalchemy import select
 
 from app.auth.services import create_user
@@ -40,17 +41,16 @@ def test_everyone_sees_the_eleven_in_order(app, login):
     assert "<html" not in fragment and "玉米" in fragment
 
 
-def test_station_users_cannot_write(app, login):
-    for user in ("staff", "admin", "reviewer"):
-        client = login(user)
-        assert client.get("/clusters/new").status_code == 403
-        assert client.post("/clusters/new", data=VALID).status_code == 403
-        assert client.post(f"/clusters/{DAIRY}/edit", data=VALID).status_code == 403
-        assert client.post(f"/clusters/{DAIRY}/delete").status_code == 403
-        assert client.post(f"/clusters/{DAIRY}/restore").status_code == 403
-        assert f"/clusters/{DAIRY}/edit" not in client.get(f"/clusters/{DAIRY}").get_data(as_text=True)
-        assert "/clusters/new" not in client.get("/clusters/").get_data(as_text=True)
-        client.post("/logout")
+@pytest.mark.parametrize("user", ["staff", "admin", "reviewer"])
+def test_station_users_cannot_write(app, login, user):
+    client = login(user)
+    assert client.get("/clusters/new").status_code == 403
+    assert client.post("/clusters/new", data=VALID).status_code == 403
+    assert client.post(f"/clusters/{DAIRY}/edit", data=VALID).status_code == 403
+    assert client.post(f"/clusters/{DAIRY}/delete").status_code == 403
+    assert client.post(f"/clusters/{DAIRY}/restore").status_code == 403
+    assert f"/clusters/{DAIRY}/edit" not in client.get(f"/clusters/{DAIRY}").get_data(as_text=True)
+    assert "/clusters/new" not in client.get("/clusters/").get_data(as_text=True)
     assert count(app, Cluster) == 11
 
 

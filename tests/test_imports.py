@@ -126,13 +126,15 @@ def test_bad_rows_show_each_error_and_write_nothing(app, login, village):
                                  .where(AuditEntry.record_type == "commissioner")) == 0
 
 
-def test_non_xlsx_renamed_is_refused_with_422(app, login):
+@pytest.mark.parametrize("data", ["名称,电话\n张三,13812345678\n".encode(),  # a CSV
+                                  b"PK\x03\x04 not really a zip",
+                                  b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600],  # an old .xls
+                         ids=["csv", "not-a-zip", "xls"])
+def test_non_xlsx_renamed_is_refused_with_422(app, login, data):
     client = login("staff", lang="en")
-    for data in ("名称,电话\n张三,13812345678\n".encode(), b"PK\x03\x04 not really a zip",
-                 b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600):
-        response = upload(client, "targets", io.BytesIO(data), "targets.xlsx")
-        assert response.status_code == 422
-        assert "not an Excel workbook" in response.get_data(as_text=True)
+    response = upload(client, "targets", io.BytesIO(data), "targets.xlsx")
+    assert response.status_code == 422
+    assert "not an Excel workbook" in response.get_data(as_text=True)
     assert count(app, ServiceTarget) == 0
 
 
@@ -206,14 +208,23 @@ def test_commissioners_confirm_with_dates_clusters_and_villages(app, login, vill
                                  .where(AuditEntry.record_type == "commissioner")) == 2
 
 
-def test_confirm_with_tampered_or_unknown_token_is_refused(app, login, village):
+@pytest.mark.parametrize("tamper", [lambda token: "../../etc/passwd", lambda token: "0" * 32,
+                                    str.upper, lambda token: token[:-1], lambda token: ""],
+                         ids=["path", "zeros", "upper", "shortened", "empty"])
+def test_confirm_with_a_tampered_or_unknown_token_is_refused(app, login, village, tamper):
     client = login("staff", lang="en")
     response = upload(client, "targets", xlsx(["名称", "类型"], ["张三", "household"]))
     token = _token(response.get_data(as_text=True))
-    for bad in ("../../etc/passwd", "0" * 32, token.upper(), token[:-1], ""):
-        response = client.post("/imports/targets/confirm", data={"token": bad})
-        assert response.status_code == 422
-        assert "no longer available" in response.get_data(as_text=True)
+    response = client.post("/imports/targets/confirm", data={"token": tamper(token)})
+    assert response.status_code == 422
+    assert "no longer available" in response.get_data(as_text=True)
+    assert count(app, ServiceTarget) == 0
+
+
+def test_confirm_with_another_kinds_or_users_token_is_refused(app, login, village):
+    client = login("staff", lang="en")
+    response = upload(client, "targets", xlsx(["名称", "类型"], ["张三", "household"]))
+    token = _token(response.get_data(as_text=True))
     # the right token for another kind, or for another user, is refused too
     assert client.post("/imports/commissioners/confirm", data={"token": token}).status_code == 422
     client.post("/logout")

@@ -169,7 +169,7 @@ def _mode(path) -> int:
 def test_the_instance_folder_and_what_it_holds_are_owner_only(tmp_path):
     """After `flask node init`, `flask upstream set` and an upload, as a station is set up."""
     from tests.node_processes import Node, app_for
-    node = Node(tmp_path / "station", "station", STATION, "土左旗工作站")
+    node = Node(tmp_path / "station", "station", STATION, "土左旗工作站", fresh=True)
     node.flask("upstream", "set", "--url", "http://10.0.0.5:5000", "--token", "kp1_" + "a" * 40)
     folder = str(node.folder)
     database = os.path.join(folder, "kepai.sqlite3")

@@ -169,15 +169,15 @@ def test_delete_and_restore(app, login, villages):
     assert actions == ["create", "delete", "restore"]
 
 
-def test_another_nodes_target_is_404_and_unlisted(app, login, villages):
+@pytest.mark.parametrize("url", ["/targets/{oid}", "/targets/{oid}/edit", "/targets/{oid}/delete"])
+def test_another_nodes_target_is_404_and_unlisted(app, login, villages, url):
     client = login("staff")
     with app.app_context():
         other = ServiceTarget(name="外旗农户", kind="household", owner_node="150122-01")
         db.session.add(other)
         db.session.commit()
         oid = other.id
-    for url in (f"/targets/{oid}", f"/targets/{oid}/edit", f"/targets/{oid}/delete"):
-        assert client.get(url).status_code == 404
+    assert client.get(url.format(oid=oid)).status_code == 404
     assert "外旗农户" not in client.get("/targets/?q=外旗").get_data(as_text=True)
     assert "外旗农户" not in client.get("/targets/search?q=外旗").get_data(as_text=True)
     assert client.get("/targets/no-such-id").status_code == 404

@@ -1,4 +1,5 @@
 """Industry service teams: members and leader, unique names, history, delete, scope."""
+import pytest
 from sqlalchemy import func, select
 
 from app.core.extensions import db
@@ -63,14 +64,17 @@ def test_leader_must_be_a_member(app, login):
                                  .where(OutboxEntry.record_type == "service_team")) == 0
 
 
-def test_other_invalid_input_is_422_and_writes_nothing(app, login):
+@pytest.mark.parametrize("bad", [
+    lambda wang, foreign: {"name": ""},
+    lambda wang, foreign: {"name": "团", "member_ids": [foreign]},
+    lambda wang, foreign: {"name": "团", "leader_id": foreign, "member_ids": [wang]},
+    lambda wang, foreign: {"name": "团", "cluster_id": "no-such-cluster"}],
+    ids=["no-name", "foreign-member", "foreign-leader", "unknown-cluster"])
+def test_other_invalid_input_is_422_and_writes_nothing(app, login, bad):
     wang, = _people(app, "王建国")
     foreign, = _people(app, "外旗专家", owner="150122-01")
     client = login("staff")
-    for bad in ({"name": ""}, {"name": "团", "member_ids": [foreign]},
-                {"name": "团", "leader_id": foreign, "member_ids": [wang]},
-                {"name": "团", "cluster_id": "no-such-cluster"}):
-        assert client.post("/teams/new", data=bad).status_code == 422, bad
+    assert client.post("/teams/new", data=bad(wang, foreign)).status_code == 422
     assert count(app, ServiceTeam) == 0
 
 
@@ -144,15 +148,15 @@ def test_delete_and_restore(app, login):
     assert actions == ["create", "delete", "restore"]
 
 
-def test_another_nodes_team_is_404_and_unlisted(app, login):
+@pytest.mark.parametrize("url", ["/teams/{oid}", "/teams/{oid}/edit", "/teams/{oid}/delete", "/teams/nope"])
+def test_another_nodes_team_is_404_and_unlisted(app, login, url):
     with app.app_context():
         other = ServiceTeam(name="和林肉牛服务团", owner_node="150122-01")
         db.session.add(other)
         db.session.commit()
         oid = other.id
     client = login("staff")
-    for url in (f"/teams/{oid}", f"/teams/{oid}/edit", f"/teams/{oid}/delete", "/teams/nope"):
-        assert client.get(url).status_code == 404, url
+    assert client.get(url.format(oid=oid)).status_code == 404
     assert client.post(f"/teams/{oid}/edit", data={"name": "x"}).status_code == 404
     assert "和林肉牛服务团" not in client.get("/teams/?q=和林").get_data(as_text=True)
     _team(client, app, name="和林肉牛服务团")  # another node's name does not clash
