@@ -37,7 +37,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _plain(url: str) -> str:
+def _plain(url) -> str:
     """A SQLAlchemy PostgreSQL URL as psycopg takes it."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -56,7 +56,7 @@ def beside(url: str, suffix: str) -> str:
 def fresh_postgres(url: str, name: str, template: str | None = None) -> str:
     """A new PostgreSQL database beside the test one, empty or a copy of ``template``;
     returns its SQLAlchemy URL."""
-    with psycopg.connect(_plain(url), autocommit=True) as conn:
+    with psycopg.connect(_plain(make_url(url).set(database="postgres")), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     return make_url(url).set(database=name).render_as_string(hide_password=False)
