@@ -19,6 +19,21 @@ from tests.settings import DATABASES, PASSWORD, PG_URL, STATION, TEST_CONFIG
 
 pytest_plugins = ["tests.factories"]
 
+# `make test` hands each file whole to one worker (--dist loadfile), in collection order
+# (--no-loadscope-reorder): the files that take longest go first, so that no worker is
+# still busy with one of them when the others are done. The rest keep their order.
+SLOWEST_FIRST = ("test_sync_faults.py", "test_sync_first.py", "test_no_server_errors.py",
+                 "browser/test_visit_draft.py", "browser/", "test_sync_property.py",
+                 "test_backup.py", "test_sync_guards.py", "test_sync_integrity.py", "test_sync.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        path = item.nodeid.split("::")[0]
+        return next((i for i, name in enumerate(SLOWEST_FIRST) if path.endswith(name) or
+                     name.endswith("/") and name in path), len(SLOWEST_FIRST))
+    items.sort(key=rank)
+
 
 def _seed(app):
     """What every test starts from: the node, its places and clusters, three users."""
