@@ -66,17 +66,51 @@ def sqlite_template(tmp_path_factory):
     return path
 
 
+SNAPSHOT = "kepai_seed"  # the schema that keeps the seeded rows of the PostgreSQL tables
+
+
 @pytest.fixture(scope="session")
 def pg_schema():
+    """The tables, seeded once; their rows and sequences are kept aside (schema
+    ``kepai_seed``) for ``_restore_seed`` to put back before each test."""
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": PG_URL})
     with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {SNAPSHOT} CASCADE"))
         db.drop_all()
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         db.create_all()
         _search_indexes()
         db.engine.dispose()
-    return PG_URL
+    _seed(app)
+    seeded = {"tables": [], "sequences": []}
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {SNAPSHOT}"))
+            for table in db.metadata.sorted_tables:  # parents first
+                conn.execute(text(f'CREATE TABLE {SNAPSHOT}."{table.name}" AS TABLE "{table.name}"'))
+                if conn.execute(text(f'SELECT EXISTS (SELECT FROM "{table.name}")')).scalar():
+                    seeded["tables"].append(table.name)
+            for (name,) in conn.execute(text(
+                    "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")):
+                last, called = conn.execute(text(f'SELECT last_value, is_called FROM "{name}"')).one()
+                seeded["sequences"].append((name, last, called))
+        db.engine.dispose()
+    return PG_URL, seeded
+
+
+def _restore_seed(seeded):
+    """Every table as ``_seed`` left it (what a new seeding would make, without paying
+    for the shipped data and three password hashes again for every test)."""
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for name in seeded["tables"]:
+            conn.execute(text(f'INSERT INTO "{name}" SELECT * FROM {SNAPSHOT}."{name}"'))
+        for name, last, called in seeded["sequences"]:
+            conn.execute(text("SELECT setval(:name, :last, :called)"),
+                         {"name": f'"{name}"', "last": last, "called": called})
 
 
 @pytest.fixture(params=DATABASES)
@@ -87,13 +121,10 @@ def app(request, tmp_path, monkeypatch):
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
     else:
-        url = request.getfixturevalue("pg_schema")
+        url, seeded = request.getfixturevalue("pg_schema")
         app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        _seed(app)
+            _restore_seed(seeded)
     yield app
     with app.app_context():
         db.session.remove()
