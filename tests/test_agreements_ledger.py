@@ -191,6 +191,7 @@ def test_attention_list_on_home_and_as_a_filter(app, login):
 def test_list_filters(app, login, query, found):
     client = login("staff")
     aid, (a, b, t) = create_agreement(app, client, number="LY-FIND-1", signed_on="2025-01-01")
+    client.get(f"/agreements/{aid}")  # shows the "saved" message, which names the number
     page = client.get("/agreements/?" + query.format(a=a, t=t)).get_data(as_text=True)
     assert ("LY-FIND-1" in page) is found
 
