@@ -15,37 +15,24 @@ from app import create_app
 from app.auth.services import create_user
 from app.core.extensions import db
 from app.setup import initialise
-
-STATION = "150121-01"
-PASSWORD = "secret-pass-1"
-TEST_CONFIG = {"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test",
-               "LOGIN_SLOW_SECONDS": 0.0}
-
-
-def _worker_database(url: str | None) -> str | None:
-    """Under pytest-xdist each worker gets its own PostgreSQL database beside the one
-    TEST_DATABASE_URL names (made here if missing), so workers never share tables."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if not url or not worker:
-        return url
-    import psycopg
-    from sqlalchemy.engine import make_url
-    target = make_url(url)
-    name = f"{target.database}_{worker}"
-    plain = target.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(plain, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    worker_url = target.set(database=name).render_as_string(hide_password=False)
-    os.environ["TEST_DATABASE_URL"] = worker_url
-    return worker_url
-
+from tests.settings import DATABASES, PASSWORD, PG_URL, STATION, TEST_CONFIG
 
 pytest_plugins = ["tests.factories"]
 
-PG_URL = _worker_database(os.environ.get("TEST_DATABASE_URL"))
+# `make test` hands each file whole to one worker (--dist loadfile), in collection order
+# (--no-loadscope-reorder): the files that take longest go first, so that no worker is
+# still busy with one of them when the others are done. The rest keep their order.
+SLOWEST_FIRST = ("test_sync_faults.py", "test_sync_first.py", "test_no_server_errors.py",
+                 "browser/test_visit_draft.py", "browser/", "test_sync_property.py",
+                 "test_backup.py", "test_sync_guards.py", "test_sync_integrity.py", "test_sync.py")
 
-DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        path = item.nodeid.split("::")[0]
+        return next((i for i, name in enumerate(SLOWEST_FIRST) if path.endswith(name) or
+                     name.endswith("/") and name in path), len(SLOWEST_FIRST))
+    items.sort(key=rank)
 
 
 def _seed(app):
@@ -79,17 +66,51 @@ def sqlite_template(tmp_path_factory):
     return path
 
 
+SNAPSHOT = "kepai_seed"  # the schema that keeps the seeded rows of the PostgreSQL tables
+
+
 @pytest.fixture(scope="session")
 def pg_schema():
+    """The tables, seeded once; their rows and sequences are kept aside (schema
+    ``kepai_seed``) for ``_restore_seed`` to put back before each test."""
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": PG_URL})
     with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {SNAPSHOT} CASCADE"))
         db.drop_all()
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         db.create_all()
         _search_indexes()
         db.engine.dispose()
-    return PG_URL
+    _seed(app)
+    seeded = {"tables": [], "sequences": []}
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {SNAPSHOT}"))
+            for table in db.metadata.sorted_tables:  # parents first
+                conn.execute(text(f'CREATE TABLE {SNAPSHOT}."{table.name}" AS TABLE "{table.name}"'))
+                if conn.execute(text(f'SELECT EXISTS (SELECT FROM "{table.name}")')).scalar():
+                    seeded["tables"].append(table.name)
+            for (name,) in conn.execute(text(
+                    "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")):
+                last, called = conn.execute(text(f'SELECT last_value, is_called FROM "{name}"')).one()
+                seeded["sequences"].append((name, last, called))
+        db.engine.dispose()
+    return PG_URL, seeded
+
+
+def _restore_seed(seeded):
+    """Every table as ``_seed`` left it (what a new seeding would make, without paying
+    for the shipped data and three password hashes again for every test)."""
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for name in seeded["tables"]:
+            conn.execute(text(f'INSERT INTO "{name}" SELECT * FROM {SNAPSHOT}."{name}"'))
+        for name, last, called in seeded["sequences"]:
+            conn.execute(text("SELECT setval(:name, :last, :called)"),
+                         {"name": f'"{name}"', "last": last, "called": called})
 
 
 @pytest.fixture(params=DATABASES)
@@ -100,13 +121,10 @@ def app(request, tmp_path, monkeypatch):
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
     else:
-        url = request.getfixturevalue("pg_schema")
+        url, seeded = request.getfixturevalue("pg_schema")
         app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        _seed(app)
+            _restore_seed(seeded)
     yield app
     with app.app_context():
         db.session.remove()

@@ -1,20 +1,34 @@
 """Real nodes for fault tests: each a waitress process on loopback with its own instance
 folder (and database), started, killed with SIGKILL and restarted by the tests, plus
-a proxy that can lose an answer after the upstream has handled the request."""
+a proxy that can lose an answer after the upstream has handled the request.
+
+A node's database starts as a copy of a template that the real commands made (`flask db
+upgrade`, then `flask node init`), once per test process for each identity: a copied
+SQLite file, or on PostgreSQL ``CREATE DATABASE ... TEMPLATE``. Running every migration
+in a new process for every node cost the fault tests most of their time; ``fresh=True``
+runs the commands for the node itself."""
+import atexit
+import hashlib
 import http.server
 import os
+import shutil
 import signal
 import socket
 import socketserver
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
 
 import psycopg
+from sqlalchemy.engine import make_url
+
+from app import create_app
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SQLITE_FILES = ("kepai.sqlite3", "kepai.sqlite3-wal", "kepai.sqlite3-shm")
 
 
 def free_port() -> int:
@@ -23,40 +37,126 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def fresh_postgres(url: str, name: str) -> str:
-    """A new, empty PostgreSQL database beside the test one; returns its SQLAlchemy URL."""
-    plain = url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True) as conn:
+def _plain(url) -> str:
+    """A SQLAlchemy PostgreSQL URL as psycopg takes it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def sibling_database(url: str, suffix: str) -> str:
+    """The name of a database beside ``url``'s, named after it (so that two suites on one
+    server, or two workers, never share one)."""
+    return f"{make_url(url).database}_{suffix}"[:63]
+
+
+def beside(url: str, suffix: str) -> str:
+    """The SQLAlchemy URL of a database beside ``url``'s (see ``sibling_database``)."""
+    return make_url(url).set(database=sibling_database(url, suffix)).render_as_string(hide_password=False)
+
+
+def fresh_postgres(url: str, name: str, template: str | None = None) -> str:
+    """A new PostgreSQL database beside the test one, empty or a copy of ``template``;
+    returns its SQLAlchemy URL."""
+    with psycopg.connect(_plain(make_url(url).set(database="postgres")), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def node_env(folder, database_url: str | None = None) -> dict:
+    """The environment of a node's processes: its instance folder (and database), no
+    automatic sync or backup, nothing of the test process's own settings."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("KEPAI_") and k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
+    env.update(KEPAI_INSTANCE=str(folder), FLASK_APP="wsgi", PYTHONUNBUFFERED="1",
+               KEPAI_SQLITE_SYNCHRONOUS=os.environ.get("KEPAI_SQLITE_SYNCHRONOUS", "FULL"),
+               KEPAI_SYNC_AUTO="false", KEPAI_BACKUP_DAILY="false")
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def run_flask(env, *args, stdin=None, check=True, timeout=300):
+    result = subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=env,
+                            input=stdin, capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert result.returncode == 0, f"flask {' '.join(args)}: {result.stdout}{result.stderr}"
+    return result
+
+
+_templates: dict = {}
+_template_folder = None
+
+
+def template(role: str, code: str, name: str, postgres_url: str | None = None) -> str:
+    """A node's database as `flask db upgrade` and `flask node init` leave it, made once per
+    test process: a SQLite file's path, or (given ``postgres_url``, a database beside which
+    to make it) a PostgreSQL database's name."""
+    global _template_folder
+    key = (role, code, name, postgres_url and make_url(postgres_url).database)
+    if key in _templates:
+        return _templates[key]
+    if _template_folder is None:
+        _template_folder = tempfile.mkdtemp(prefix="kepai-node-templates-")
+        atexit.register(shutil.rmtree, _template_folder, True)
+    digest = hashlib.sha1(repr(key).encode()).hexdigest()[:8]
+    folder = os.path.join(_template_folder, digest)
+    database_url = None
+    if postgres_url:
+        database_url = fresh_postgres(postgres_url, sibling_database(postgres_url, f"tpl{digest}"))
+    env = node_env(folder, database_url)
+    run_flask(env, "db", "upgrade")
+    run_flask(env, "node", "init", "--role", role, "--code", code, "--name", name)
+    _templates[key] = make_url(database_url).database if database_url else \
+        os.path.join(folder, SQLITE_FILES[0])
+    return _templates[key]
 
 
 class Node:
-    def __init__(self, folder, role: str, code: str, name: str, database_url: str | None = None):
+    def __init__(self, folder, role: str, code: str, name: str, database_url: str | None = None,
+                 fresh: bool = False):
+        """A node set up as `flask db upgrade` and `flask node init` set it up: by running
+        them (``fresh``), else from a copy of the template they made."""
         self.folder, self.role, self.code = folder, role, code
         os.makedirs(folder, exist_ok=True)
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith("KEPAI_") and k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
-        self.env.update(KEPAI_INSTANCE=str(folder), FLASK_APP="wsgi", PYTHONUNBUFFERED="1",
-                        KEPAI_SQLITE_SYNCHRONOUS=os.environ.get("KEPAI_SQLITE_SYNCHRONOUS", "FULL"),
-                        KEPAI_SYNC_AUTO="false", KEPAI_BACKUP_DAILY="false")
-        if database_url:
-            self.env["DATABASE_URL"] = database_url
+        self.env = node_env(folder, database_url)
         self.database_url = database_url or f"sqlite:///{folder}/kepai.sqlite3"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
-        self.flask("db", "upgrade")
-        self.flask("node", "init", "--role", role, "--code", code, "--name", name)
+        self._app = None
+        if fresh:
+            self.flask("db", "upgrade")
+            self.flask("node", "init", "--role", role, "--code", code, "--name", name)
+        elif database_url:
+            url = make_url(database_url)
+            fresh_postgres(database_url, url.database, template(role, code, name, database_url))
+        else:
+            made = template(role, code, name)
+            for file in SQLITE_FILES:
+                source = os.path.join(os.path.dirname(made), file)
+                if os.path.exists(source):
+                    shutil.copy(source, os.path.join(folder, file))
 
     def flask(self, *args, stdin=None, check=True, timeout=300):
-        result = subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=self.env,
-                                input=stdin, capture_output=True, text=True, timeout=timeout)
-        if check:
-            assert result.returncode == 0, f"flask {' '.join(args)}: {result.stdout}{result.stderr}"
-        return result
+        """A flask command in a new process (as an operator runs it)."""
+        return run_flask(self.env, *args, stdin=stdin, check=check, timeout=timeout)
+
+    @property
+    def app(self):
+        """An in-process app on this node's database and instance folder."""
+        if self._app is None:
+            self._app = app_for(self)
+        return self._app
+
+    def cli(self, *args) -> str:
+        """A flask command run in this process on the node's app (the same command code
+        without a new process: for setting up what a test does not test); its output."""
+        from app.core.extensions import db
+        result = self.app.test_cli_runner().invoke(args=list(args))
+        with self.app.app_context():
+            db.session.remove()
+        assert result.exit_code == 0, f"flask {' '.join(args)}: {result.output}{result.exception!r}"
+        return result.output
 
     def start_flask(self, *args) -> subprocess.Popen:
         """A flask command in the background (to be killed mid-way)."""
@@ -93,9 +193,20 @@ class Node:
             self.process.wait(timeout=10)
         self.process = None
 
-    def enroll(self, code: str, name: str) -> str:
-        out = self.flask("nodes", "enroll", "--code", code, "--name", name).stdout
+    def enroll(self, code: str, name: str, process: bool = False) -> str:
+        """`flask nodes enroll` (in a new process if ``process``); the token it printed."""
+        args = ("nodes", "enroll", "--code", code, "--name", name)
+        out = self.flask(*args).stdout if process else self.cli(*args)
         return out.rsplit(" ", 1)[-1].strip()
+
+    def close(self):
+        """Kill the process and let go of the in-process app's connections."""
+        self.kill()
+        if self._app is not None:
+            from app.core.extensions import db
+            with self._app.app_context():
+                db.session.remove()
+                db.engine.dispose()
 
 
 class LosingProxy:
@@ -153,3 +264,14 @@ class LosingProxy:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def app_for(node: Node):
+    """An in-process app on a node's database (as another process on the same data)."""
+    previous = os.environ.get("KEPAI_INSTANCE")
+    os.environ["KEPAI_INSTANCE"] = str(node.folder)
+    try:
+        return create_app({"SQLALCHEMY_DATABASE_URI": node.database_url, "SYNC_AUTO": False})
+    finally:
+        os.environ.pop("KEPAI_INSTANCE") if previous is None else \
+            os.environ.__setitem__("KEPAI_INSTANCE", previous)

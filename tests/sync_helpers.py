@@ -1,6 +1,10 @@
 """Two nodes in one process for sync tests: a station and its league, the station's
 requests carried to the league's WSGI app without a network."""
+import atexit
 import os
+import shutil
+import sqlite3
+import tempfile
 import urllib.parse
 
 from flask import g
@@ -14,18 +18,29 @@ from app.sync import client, peers
 BASE = "http://league.test"
 
 
+_templates: dict = {}  # (role, code, title) -> a SQLite file made by make_node, to copy
+
+
 def make_node(tmp_path, name, role, code, title, url=None):
-    """A node with its own instance folder and database, set up and with an admin."""
+    """A node with its own instance folder and database, set up and with an admin. On
+    SQLite the database is a copy of the first one made for the same identity in this
+    process (setting up the shipped data and hashing the password cost most of the time)."""
+    path = f"{tmp_path}/{name}.sqlite3"
+    made = None if url else _templates.get((role, code, title))
+    if made:
+        shutil.copy(made, path)
     previous = os.environ.get("KEPAI_INSTANCE")
     os.environ["KEPAI_INSTANCE"] = str(tmp_path / name)
     try:
         app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": name,
-                          "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{tmp_path}/{name}.sqlite3"})
+                          "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{path}"})
     finally:
         if previous is None:
             os.environ.pop("KEPAI_INSTANCE")
         else:
             os.environ["KEPAI_INSTANCE"] = previous
+    if made:
+        return app
     with app.app_context():
         db.create_all()
         g.actor = "test"
@@ -33,7 +48,25 @@ def make_node(tmp_path, name, role, code, title, url=None):
         create_user(username="admin", password="secret-pass-1",
                     role={"station": "station_admin", "league": "league_admin",
                           "region": "region_admin"}[role], node_code=code)
+        if url is None:
+            copy = os.path.join(_folder(), f"{len(_templates)}.sqlite3")
+            with sqlite3.connect(path) as source, sqlite3.connect(copy) as target:
+                source.backup(target)
+            target.close()
+            source.close()
+            _templates[(role, code, title)] = copy
     return app
+
+
+_template_folder = None
+
+
+def _folder() -> str:
+    global _template_folder
+    if _template_folder is None:
+        _template_folder = tempfile.mkdtemp(prefix="kepai-make-node-")
+        atexit.register(shutil.rmtree, _template_folder, True)
+    return _template_folder
 
 
 class InProcess:

@@ -3,56 +3,19 @@ from datetime import date, timedelta
 
 import pytest
 from flask import g
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.agreements import services
 from app.core.extensions import db
-from app.models import Agreement, AgreementParty, AuditEntry, Commissioner, OutboxEntry, ServiceTarget
-from app.models.shipped import shipped_id
+from app.models import Agreement, AgreementParty, AuditEntry, OutboxEntry
+from tests.factories import agreement_form, agreement_people, count, create_agreement
 
 STATION = "150121-01"
 
 
-def make_people(app, owner=STATION):
-    """Two commissioners and a co-op of ``owner``; returns their ids."""
-    with app.app_context():
-        g.actor = "test"
-        a = Commissioner(name="王建国", owner_node=owner)
-        b = Commissioner(name="其木格", owner_node=owner)
-        t = ServiceTarget(name="把什村肉羊合作社", kind="coop", owner_node=owner)
-        db.session.add_all([a, b, t])
-        db.session.commit()
-        return a.id, b.id, t.id
-
-
-def valid(a, b, t, **extra):
-    data = {"title": "肉羊繁育技术入股", "form": "technology_equity", "counterpart_id": t,
-            "parties-0-commissioner_id": a, "parties-0-share_bp": "60",
-            "parties-1-commissioner_id": b, "parties-1-share_bp": "40",
-            "valuation_fen": "￥50,000.50", "stake_bp": "12.5", "profit_basis": "by_share",
-            "profit_terms": "按股比分红", "risk_basis": "by_share", "ip_ownership": "归合作社",
-            "starts_on": "2025-01-01", "ends_on": "2027-12-31",
-            "cluster_id": shipped_id("cluster", "肉羊")}
-    data.update(extra)
-    return data
-
-
-def create(app, client, **extra):
-    a, b, t = make_people(app)
-    response = client.post("/agreements/new", data=valid(a, b, t, **extra))
-    assert response.status_code == 302, response.get_data(as_text=True)
-    with app.app_context():
-        return db.session.scalar(select(Agreement.id)), (a, b, t)
-
-
-def count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
 def test_create_keeps_exact_money_parties_and_writes_outbox(app, login):
     client = login("staff")
-    aid, (a, b, t) = create(app, client)
+    aid, (a, b, t) = create_agreement(app, client)
     with app.app_context():
         agreement = db.session.get(Agreement, aid)
         assert agreement.valuation_fen == 5000050 and agreement.stake_bp == 1250
@@ -81,9 +44,9 @@ def test_create_keeps_exact_money_parties_and_writes_outbox(app, login):
 def test_bad_input_is_422_with_a_message_and_writes_nothing(app, login, change, field_words):
     client = login("staff")
     client.post("/language", data={"lang": "en"})
-    a, b, t = make_people(app)
+    a, b, t = agreement_people(app)
     before = count(app, OutboxEntry)
-    response = client.post("/agreements/new", data=valid(a, b, t, **change))
+    response = client.post("/agreements/new", data=agreement_form(a, b, t, **change))
     assert response.status_code == 422
     assert field_words in response.get_data(as_text=True)
     assert count(app, Agreement) == 0 and count(app, AgreementParty) == 0
@@ -92,15 +55,15 @@ def test_bad_input_is_422_with_a_message_and_writes_nothing(app, login, change, 
 
 def test_same_commissioner_twice_is_refused(app, login):
     client = login("staff")
-    a, b, t = make_people(app)
-    response = client.post("/agreements/new", data=valid(a, b, t, **{"parties-1-commissioner_id": a}))
+    a, b, t = agreement_people(app)
+    response = client.post("/agreements/new", data=agreement_form(a, b, t, **{"parties-1-commissioner_id": a}))
     assert response.status_code == 422 and count(app, Agreement) == 0
 
 
 def test_lone_party_holds_everything(app, login):
     client = login("staff")
-    a, b, t = make_people(app)
-    data = valid(a, b, t, **{"parties-1-commissioner_id": "", "parties-0-share_bp": ""})
+    a, b, t = agreement_people(app)
+    data = agreement_form(a, b, t, **{"parties-1-commissioner_id": "", "parties-0-share_bp": ""})
     assert client.post("/agreements/new", data=data).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(AgreementParty.share_bp)) == 10000
@@ -108,15 +71,15 @@ def test_lone_party_holds_everything(app, login):
 
 def test_duplicate_number_is_refused(app, login):
     client = login("staff")
-    aid, (a, b, t) = create(app, client, number="LY-001")
-    response = client.post("/agreements/new", data=valid(a, b, t, number="LY-001"))
+    aid, (a, b, t) = create_agreement(app, client, number="LY-001")
+    response = client.post("/agreements/new", data=agreement_form(a, b, t, number="LY-001"))
     assert response.status_code == 422 and count(app, Agreement) == 1
 
 
 def test_edit_replaces_parties_with_tombstones(app, login):
     client = login("staff")
-    aid, (a, b, t) = create(app, client)
-    data = valid(a, b, t, **{"parties-1-commissioner_id": "", "parties-0-share_bp": "100"})
+    aid, (a, b, t) = create_agreement(app, client)
+    data = agreement_form(a, b, t, **{"parties-1-commissioner_id": "", "parties-0-share_bp": "100"})
     assert client.post(f"/agreements/{aid}/edit", data=data).status_code == 302
     with app.app_context():
         agreement = db.session.get(Agreement, aid)
@@ -125,7 +88,7 @@ def test_edit_replaces_parties_with_tombstones(app, login):
         assert gone.deleted_at is not None
         assert db.session.scalar(select(OutboxEntry.action).where(
             OutboxEntry.record_id == gone.id).order_by(OutboxEntry.seq.desc()).limit(1)) == "delete"
-    assert client.post(f"/agreements/{aid}/edit", data=valid(a, b, t)).status_code == 302
+    assert client.post(f"/agreements/{aid}/edit", data=agreement_form(a, b, t)).status_code == 302
     with app.app_context():
         assert count(app, AgreementParty) == 2  # the returning party was restored, not re-made
         assert len(db.session.get(Agreement, aid).parties) == 2
@@ -137,7 +100,7 @@ def _step(client, aid, to, on, reason=""):
 
 def test_life_cycle_allows_only_its_steps(app, login):
     client = login("staff")
-    aid, _ = create(app, client)
+    aid, _ = create_agreement(app, client)
     assert _step(client, aid, "in_force", "2025-01-01").status_code == 422  # draft cannot
     assert _step(client, aid, "ended", "2025-01-01").status_code == 422
     assert _step(client, aid, "signed", "2024-12-20").status_code == 302
@@ -163,7 +126,7 @@ def test_life_cycle_allows_only_its_steps(app, login):
 
 def test_step_page_confirms_and_unknown_step_is_404(app, login):
     client = login("staff")
-    aid, _ = create(app, client)
+    aid, _ = create_agreement(app, client)
     page = client.get(f"/agreements/{aid}/step/signed")
     assert page.status_code == 200 and 'name="on"' in page.get_data(as_text=True)
     assert client.get(f"/agreements/{aid}/step/bogus").status_code == 404
@@ -184,7 +147,7 @@ def test_transitions_are_declared_once():
 
 
 def test_other_nodes_agreements_are_404(app, login):
-    a, b, t = make_people(app, owner="150122-01")
+    a, b, t = agreement_people(app, owner="150122-01")
     with app.app_context():
         g.actor = "test"
         other = Agreement(number="X-1", title="别处的", form="paid_service", owner_node="150122-01")
@@ -196,14 +159,14 @@ def test_other_nodes_agreements_are_404(app, login):
     assert client.post(f"/agreements/{oid}/step/signed", data={"on": "2025-01-01"}).status_code == 404
     assert "别处的" not in client.get("/agreements/").get_data(as_text=True)
     # another node's commissioner cannot be made a party here
-    a2, b2, t2 = make_people(app)
-    response = client.post("/agreements/new", data=valid(a, b2, t2))
+    a2, b2, t2 = agreement_people(app)
+    response = client.post("/agreements/new", data=agreement_form(a, b2, t2))
     assert response.status_code == 422
 
 
 def test_delete_and_restore(app, login):
     client = login("staff")
-    aid, _ = create(app, client)
+    aid, _ = create_agreement(app, client)
     assert client.post(f"/agreements/{aid}/delete").status_code == 302
     assert client.get(f"/agreements/{aid}").status_code == 404
     assert client.post(f"/agreements/{aid}/restore").status_code == 403
@@ -214,6 +177,6 @@ def test_delete_and_restore(app, login):
 
 
 def test_reviewer_cannot_write(app, login):
-    a, b, t = make_people(app)
+    a, b, t = agreement_people(app)
     client = login("reviewer")
-    assert client.post("/agreements/new", data=valid(a, b, t)).status_code == 403
+    assert client.post("/agreements/new", data=agreement_form(a, b, t)).status_code == 403

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.agreements import services
 from app.core.extensions import db
 from app.models import Agreement, AgreementParty, Commissioner, Payout, ServiceTarget
-from tests.conftest import STATION
+from tests.settings import STATION
 from tests.sync_helpers import sync
 
 

@@ -21,7 +21,7 @@ from app.backup import services
 from app.core.extensions import db
 from app.core.records import create as create_record
 from app.models import Commissioner
-from tests.conftest import PG_URL, STATION, TEST_CONFIG
+from tests.settings import PG_URL, STATION, TEST_CONFIG
 
 
 def _dialect(app) -> str:
@@ -39,9 +39,8 @@ def fresh_app(app, tmp_path, monkeypatch, request):
         if _dialect(app) == "sqlite":
             uri = f"sqlite:///{tmp_path / name}.sqlite3"
         else:
-            from tests.node_processes import fresh_postgres
-            worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-            database = f"kepai_bk_{worker}_{name}"
+            from tests.node_processes import fresh_postgres, sibling_database
+            database = sibling_database(PG_URL, f"bk_{name}")
             uri = fresh_postgres(PG_URL, database)
             databases.append(database)
         other = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": uri})

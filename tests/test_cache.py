@@ -7,8 +7,8 @@ from app.core import cache
 from app.core.extensions import db
 from app.models import Cluster, Commissioner
 from app.web.options import OptionList, option_tags
-from tests.conftest import STATION
-from tests.test_visits import visit_form
+from tests.factories import visit_form
+from tests.settings import STATION
 
 
 def test_list_count_follows_a_new_visit_at_once(app, login, world):  # noqa: F811

@@ -6,7 +6,8 @@ from sqlalchemy import delete, func, select
 from app.auth.services import password_matches
 from app.core.extensions import db
 from app.models import Commissioner, NodeIdentity, Place, User
-from tests.conftest import PASSWORD
+from tests.factories import count
+from tests.settings import PASSWORD
 
 
 @pytest.fixture
@@ -85,11 +86,6 @@ def test_users_create_reads_the_password_from_stdin(app, runner):
                                                   "password": "long-enough-1"}).status_code == 302
 
 
-def _users(app):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(User))
-
-
 @pytest.mark.parametrize("args,stdin,word", [
     (["--username", "staff", "--role", "station_staff"], PASSWORD, "taken"),
     (["--username", "STAFF", "--role", "station_staff"], PASSWORD, "taken"),
@@ -107,10 +103,10 @@ def _users(app):
     (["--role", "station_staff"], PASSWORD, "--username"),
 ])
 def test_users_create_refuses_bad_arguments(app, runner, args, stdin, word):
-    before = _users(app)
+    before = count(app, User)
     result = runner.invoke(args=["users", "create", *args], input=stdin + "\n")
     assert word in _reason(result)
-    assert _users(app) == before
+    assert count(app, User) == before
 
 
 def test_users_create_links_a_commissioner_of_this_node(app, runner):

@@ -1,20 +1,17 @@
 """Industry clusters: everyone reads, only league/region admins write; names unique
 among live clusters; delete refused while in use; history on the page."""
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import select
 
 from app.auth.services import create_user
 from app.core.extensions import db
 from app.models import AuditEntry, Cluster, Commissioner, OutboxEntry
 from app.models.shipped import shipped_id
-from tests.conftest import PASSWORD
+from tests.factories import count
+from tests.settings import PASSWORD
 
 DAIRY = shipped_id("cluster", "奶业")
 VALID = {"name": "燕麦", "sort_order": "120", "description": "阴山北麓燕麦产业"}
-
-
-def _count(app, model=Cluster):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def _league_admin(app, login):
@@ -44,18 +41,17 @@ def test_everyone_sees_the_eleven_in_order(app, login):
     assert "<html" not in fragment and "玉米" in fragment
 
 
-def test_station_users_cannot_write(app, login):
-    for user in ("staff", "admin", "reviewer"):
-        client = login(user)
-        assert client.get("/clusters/new").status_code == 403
-        assert client.post("/clusters/new", data=VALID).status_code == 403
-        assert client.post(f"/clusters/{DAIRY}/edit", data=VALID).status_code == 403
-        assert client.post(f"/clusters/{DAIRY}/delete").status_code == 403
-        assert client.post(f"/clusters/{DAIRY}/restore").status_code == 403
-        assert f"/clusters/{DAIRY}/edit" not in client.get(f"/clusters/{DAIRY}").get_data(as_text=True)
-        assert "/clusters/new" not in client.get("/clusters/").get_data(as_text=True)
-        client.post("/logout")
-    assert _count(app) == 11
+@pytest.mark.parametrize("user", ["staff", "admin", "reviewer"])
+def test_station_users_cannot_write(app, login, user):
+    client = login(user)
+    assert client.get("/clusters/new").status_code == 403
+    assert client.post("/clusters/new", data=VALID).status_code == 403
+    assert client.post(f"/clusters/{DAIRY}/edit", data=VALID).status_code == 403
+    assert client.post(f"/clusters/{DAIRY}/delete").status_code == 403
+    assert client.post(f"/clusters/{DAIRY}/restore").status_code == 403
+    assert f"/clusters/{DAIRY}/edit" not in client.get(f"/clusters/{DAIRY}").get_data(as_text=True)
+    assert "/clusters/new" not in client.get("/clusters/").get_data(as_text=True)
+    assert count(app, Cluster) == 11
 
 
 def test_league_admin_adds_and_edits_with_history(app, login):
@@ -82,7 +78,7 @@ def test_league_admin_adds_and_edits_with_history(app, login):
 def test_invalid_input_is_422_and_writes_nothing(app, login):
     client = _league_admin(app, login)
     with app.app_context():
-        outbox = _count(app, OutboxEntry)
+        outbox = count(app, OutboxEntry)
     cases = [({**VALID, "name": ""}, "name"), ({**VALID, "name": "奶业"}, "name"),
              ({**VALID, "sort_order": "-1"}, "sort_order"), ({**VALID, "sort_order": "abc"}, "sort_order"),
              ({**VALID, "sort_order": ""}, "sort_order")]
@@ -93,7 +89,7 @@ def test_invalid_input_is_422_and_writes_nothing(app, login):
     response = client.post(f"/clusters/{shipped_id('cluster', '玉米')}/edit",
                            data={**VALID, "name": "奶业"})
     assert response.status_code == 422
-    assert _count(app) == 11 and _count(app, OutboxEntry) == outbox
+    assert count(app, Cluster) == 11 and count(app, OutboxEntry) == outbox
 
 
 def test_delete_refused_in_use_then_deleted_and_restored(app, login):

@@ -1,19 +1,15 @@
 """The commissioner roster: create, validate, edit, history, delete, scope, PII."""
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.core.extensions import db
 from app.models import AuditEntry, Commissioner, OutboxEntry
 from app.models.shipped import shipped_id
+from tests.factories import count
 
 VALID = {"name": "王建国", "kind": "individual", "level": "county", "status": "recognised",
          "sending_org": "内蒙古农业大学", "sending_org_type": "university",
          "phone": "13812345678", "id_number": "11010519491231002X",
          "cluster_ids": [shipped_id("cluster", "肉羊")]}
-
-
-def _count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_create_writes_record_audit_and_outbox_together(app, login):
@@ -40,8 +36,8 @@ def test_invalid_input_is_422_and_writes_nothing(app, login):
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert "check digit" in body or "校验" in body
-    assert _count(app, Commissioner) == 0
-    assert _count(app, OutboxEntry) == 0
+    assert count(app, Commissioner) == 0
+    assert count(app, OutboxEntry) == 0
 
 
 def test_edit_bumps_version_and_shows_history(app, login):

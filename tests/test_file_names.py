@@ -11,8 +11,7 @@ from werkzeug.datastructures import FileStorage
 from app.core import attachments, files
 from app.core.extensions import db
 from app.models import Attachment, Commissioner
-from tests.test_trainings import create as create_training
-from tests.test_upload_bounds import picture
+from tests.factories import create_training, picture
 
 
 @pytest.mark.parametrize("sent,kept", [

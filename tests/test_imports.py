@@ -13,6 +13,7 @@ from app.core.extensions import db
 from app.imports.columns import COMMISSIONERS, TARGETS
 from app.models import AuditEntry, Commissioner, OutboxEntry, Place, ServiceTarget
 from app.models.shipped import shipped_id
+from tests.factories import count
 
 STATION = "150121-01"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -49,11 +50,6 @@ def xlsx(header, *rows) -> io.BytesIO:
 def upload(client, kind, data, name="roster.xlsx"):
     return client.post(f"/imports/{kind}", data={"file": (data, name)},
                        content_type="multipart/form-data")
-
-
-def _count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def _token(body: str) -> str:
@@ -124,20 +120,22 @@ def test_bad_rows_show_each_error_and_write_nothing(app, login, village):
                      "不是有效的日期值"):
         assert expected in body, expected
     assert 'name="token"' not in body
-    assert _count(app, Commissioner) == 0 and _count(app, OutboxEntry) == 2  # the places'
+    assert count(app, Commissioner) == 0 and count(app, OutboxEntry) == 2  # the places'
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)
                                  .where(AuditEntry.record_type == "commissioner")) == 0
 
 
-def test_non_xlsx_renamed_is_refused_with_422(app, login):
+@pytest.mark.parametrize("data", ["名称,电话\n张三,13812345678\n".encode(),  # a CSV
+                                  b"PK\x03\x04 not really a zip",
+                                  b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600],  # an old .xls
+                         ids=["csv", "not-a-zip", "xls"])
+def test_non_xlsx_renamed_is_refused_with_422(app, login, data):
     client = login("staff", lang="en")
-    for data in ("名称,电话\n张三,13812345678\n".encode(), b"PK\x03\x04 not really a zip",
-                 b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600):
-        response = upload(client, "targets", io.BytesIO(data), "targets.xlsx")
-        assert response.status_code == 422
-        assert "not an Excel workbook" in response.get_data(as_text=True)
-    assert _count(app, ServiceTarget) == 0
+    response = upload(client, "targets", io.BytesIO(data), "targets.xlsx")
+    assert response.status_code == 422
+    assert "not an Excel workbook" in response.get_data(as_text=True)
+    assert count(app, ServiceTarget) == 0
 
 
 def test_no_file_and_unknown_columns_are_422(app, login):
@@ -161,7 +159,7 @@ def test_clean_file_previews_then_confirms_all_rows_with_audit(app, login, villa
     response = upload(client, "targets", xlsx(header, *rows))
     body = response.get_data(as_text=True)
     assert response.status_code == 200, body
-    assert "红旗肉羊合作社" in body and _count(app, ServiceTarget) == 0
+    assert "红旗肉羊合作社" in body and count(app, ServiceTarget) == 0
     response = client.post("/imports/targets/confirm", data={"token": _token(body)})
     assert response.status_code == 302 and response.headers["Location"].endswith("/targets/")
     with app.app_context():
@@ -210,26 +208,35 @@ def test_commissioners_confirm_with_dates_clusters_and_villages(app, login, vill
                                  .where(AuditEntry.record_type == "commissioner")) == 2
 
 
-def test_confirm_with_tampered_or_unknown_token_is_refused(app, login, village):
+@pytest.mark.parametrize("tamper", [lambda token: "../../etc/passwd", lambda token: "0" * 32,
+                                    str.upper, lambda token: token[:-1], lambda token: ""],
+                         ids=["path", "zeros", "upper", "shortened", "empty"])
+def test_confirm_with_a_tampered_or_unknown_token_is_refused(app, login, village, tamper):
     client = login("staff", lang="en")
     response = upload(client, "targets", xlsx(["名称", "类型"], ["张三", "household"]))
     token = _token(response.get_data(as_text=True))
-    for bad in ("../../etc/passwd", "0" * 32, token.upper(), token[:-1], ""):
-        response = client.post("/imports/targets/confirm", data={"token": bad})
-        assert response.status_code == 422
-        assert "no longer available" in response.get_data(as_text=True)
+    response = client.post("/imports/targets/confirm", data={"token": tamper(token)})
+    assert response.status_code == 422
+    assert "no longer available" in response.get_data(as_text=True)
+    assert count(app, ServiceTarget) == 0
+
+
+def test_confirm_with_another_kinds_or_users_token_is_refused(app, login, village):
+    client = login("staff", lang="en")
+    response = upload(client, "targets", xlsx(["名称", "类型"], ["张三", "household"]))
+    token = _token(response.get_data(as_text=True))
     # the right token for another kind, or for another user, is refused too
     assert client.post("/imports/commissioners/confirm", data={"token": token}).status_code == 422
     client.post("/logout")
     admin = login("admin")
     assert admin.post("/imports/targets/confirm", data={"token": token}).status_code == 422
-    assert _count(app, ServiceTarget) == 0
+    assert count(app, ServiceTarget) == 0
     client.post("/logout")
     login("staff")
     assert client.post("/imports/targets/confirm", data={"token": token}).status_code == 302
     # and once used, it is gone
     assert client.post("/imports/targets/confirm", data={"token": token}).status_code == 422
-    assert _count(app, ServiceTarget) == 1
+    assert count(app, ServiceTarget) == 1
 
 
 def test_confirm_rechecks_the_file(app, login, village):
@@ -239,7 +246,7 @@ def test_confirm_rechecks_the_file(app, login, village):
     client.post("/targets/new", data={"name": "张三", "kind": "household"})
     response = client.post("/imports/targets/confirm", data={"token": token})
     assert response.status_code == 422 and "already recorded" in response.get_data(as_text=True)
-    assert _count(app, ServiceTarget) == 1
+    assert count(app, ServiceTarget) == 1
 
 
 def test_reviewer_cannot_import_and_unknown_kind_is_404(app, login):

@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.core.extensions import db
-from tests.conftest import DATABASES, PG_URL, TEST_CONFIG
+from tests.settings import DATABASES, PG_URL, TEST_CONFIG
 
 
 @pytest.fixture(params=DATABASES)

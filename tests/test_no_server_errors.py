@@ -42,7 +42,7 @@ from app.models import (
     User,
     Visit,
 )
-from tests.conftest import TEST_CONFIG
+from tests.settings import TEST_CONFIG
 
 EXAMPLES = int(os.environ.get("KEPAI_SOAK", "2"))
 LEAGUE = "1501"

@@ -6,16 +6,12 @@ from app.auth.services import create_user
 from app.core.extensions import db
 from app.models import AuditEntry, Commissioner, OutboxEntry, Place, ServiceTarget, Station, utcnow
 from app.models.shipped import shipped_id
-from tests.conftest import PASSWORD
+from tests.factories import count
+from tests.settings import PASSWORD
 
 TUZUO = shipped_id("place", "150121")    # the test station's county
 TUOXIAN = shipped_id("place", "150122")  # a neighbouring county, same league
 BAOTOU_COUNTY = shipped_id("place", "150221")
-
-
-def _count(app, *conditions):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Place).where(*conditions))
 
 
 def _add(client, level, name, parent, code=""):
@@ -82,7 +78,7 @@ def test_shipped_places_are_read_only(app, login):
 def test_invalid_input_is_422_and_writes_nothing(app, login):
     client = login("staff")
     township = _add(client, "township", "察素齐镇", TUZUO)
-    before = _count(app)
+    before = count(app, Place)
     with app.app_context():
         outbox_before = db.session.scalar(select(func.count()).select_from(OutboxEntry))
     cases = [
@@ -98,7 +94,7 @@ def test_invalid_input_is_422_and_writes_nothing(app, login):
         response = client.post(f"/places/new?level={level}", data=data)
         assert response.status_code == 422, (data, response.status_code)
         assert f'id="{field}-err"' in response.get_data(as_text=True), data
-    assert _count(app) == before
+    assert count(app, Place) == before
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboxEntry)) == outbox_before
 
@@ -121,14 +117,14 @@ def test_station_user_cannot_see_or_add_under_another_county(app, login):
     client = login("staff")
     foreign_township = _other_node_place(app, "township", "双河镇", TUOXIAN, "1501")
     foreign_village = _other_node_place(app, "village", "河口村", foreign_township, "1501")
-    before = _count(app)
+    before = count(app, Place)
     response = client.post("/places/new?level=township",
                            data={"name": "新营子镇", "parent_id": TUOXIAN})
     assert response.status_code == 422
     response = client.post("/places/new?level=village",
                            data={"name": "某村", "parent_id": foreign_township})
     assert response.status_code == 422
-    assert _count(app) == before
+    assert count(app, Place) == before
     for pid in (foreign_township, foreign_village):
         assert client.get(f"/places/{pid}").status_code == 404
         assert client.get(f"/places/{pid}/edit").status_code == 404

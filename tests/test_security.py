@@ -2,12 +2,13 @@
 import re
 from urllib.parse import unquote
 
+import pytest
 from sqlalchemy import func, select
 
 from app.core.extensions import db
 from app.models import Commissioner, User
 from app.web.wall import PUBLIC_ENDPOINTS, TOKEN_BLUEPRINTS
-from tests.conftest import PASSWORD
+from tests.settings import PASSWORD
 
 EXPECTED_PUBLIC = {"auth.login", "static", "main.healthz", "main.language", "sync_api.openapi"}
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
@@ -139,23 +140,23 @@ def test_session_cookie_httponly_samesite_not_secure(client):
     assert "Secure" not in cookie  # a station's Wi-Fi has no TLS: login must still work
 
 
-def test_security_headers(client, login):
-    for response in (client.get("/login"), login("staff").get("/"),
-                     client.get("/no-such-page")):
-        headers = response.headers
-        assert headers["X-Content-Type-Options"] == "nosniff"
-        assert headers["X-Frame-Options"] == "DENY"
-        assert headers["Referrer-Policy"] == "same-origin"
-        csp = headers["Content-Security-Policy"]
-        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
-        assert "http" not in csp  # nothing from elsewhere
+@pytest.mark.parametrize("user, path", [(None, "/login"), ("staff", "/"), (None, "/no-such-page")])
+def test_security_headers(client, login, user, path):
+    if user:
+        login(user)
+    headers = client.get(path).headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "http" not in csp  # nothing from elsewhere
 
 
-def test_pages_load_nothing_from_outside(login):
-    client = login("admin")
-    for path in ("/", "/commissioners/", "/commissioners/new", "/users", "/password"):
-        body = client.get(path).get_data(as_text=True)
-        assert not re.search(r'(src|href)="(https?:)?//', body), path
+@pytest.mark.parametrize("path", ["/", "/commissioners/", "/commissioners/new", "/users", "/password"])
+def test_pages_load_nothing_from_outside(login, path):
+    body = login("admin").get(path).get_data(as_text=True)
+    assert not re.search(r'(src|href)="(https?:)?//', body)
 
 
 def test_reviewer_cannot_create_commissioners(app, login):
@@ -169,16 +170,16 @@ def test_reviewer_cannot_create_commissioners(app, login):
     assert "New commissioner" not in client.get("/commissioners/").get_data(as_text=True)
 
 
-def test_only_admins_see_users(login, client):
-    for username in ("staff", "reviewer"):
-        login(username)
-        assert client.get("/users").status_code == 403
-        assert client.get("/users/new").status_code == 403
-        assert client.post("/users/new", data={"username": "evil", "role": "station_admin",
-                                               "password": "x" * 10,
-                                               "confirm": "x" * 10}).status_code == 403
-        assert 'href="/users"' not in client.get("/").get_data(as_text=True)
-        client.post("/logout")
+@pytest.mark.parametrize("username", ["staff", "reviewer"])
+def test_only_admins_see_users(login, client, username):
+    login(username)
+    assert client.get("/users").status_code == 403
+    assert client.get("/users/new").status_code == 403
+    assert client.post("/users/new", data={"username": "evil", "role": "station_admin",
+                                           "password": "x" * 10,
+                                           "confirm": "x" * 10}).status_code == 403
+    assert 'href="/users"' not in client.get("/").get_data(as_text=True)
+    client.post("/logout")
     login("admin")
     assert client.get("/users").status_code == 200
     assert 'href="/users"' in client.get("/").get_data(as_text=True)

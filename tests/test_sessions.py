@@ -2,13 +2,14 @@
 logout, a password change, the account's disabling and an admin's "end sessions"."""
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app import create_app
 from app.auth import services
 from app.core.extensions import db
 from app.models import AuditEntry, User
-from tests.conftest import PASSWORD, TEST_CONFIG
+from tests.settings import PASSWORD, TEST_CONFIG
 
 REMEMBER = "remember_token"
 
@@ -177,13 +178,18 @@ def test_remember_me_lasts_thirty_days_at_most(app, tmp_path, monkeypatch):
     assert longer.config["REMEMBER_COOKIE_DURATION"] == timedelta(days=30)
 
 
-def test_stale_or_malformed_session_ids_load_nobody(app):
+@pytest.mark.parametrize("bad", ["{id}", "{id}:1", "{id}:x", ":0", "", "abc", "{id}:-1", "99999:0"])
+def test_malformed_or_wrong_generation_session_ids_load_nobody(app, bad):
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "staff"))
         assert services.session_user(user.get_id()) is user
-        for bad in (str(user.id), f"{user.id}:1", f"{user.id}:x", ":0", "", "abc",
-                    f"{user.id}:-1", "99999:0"):
-            assert services.session_user(bad) is None, bad
+        assert services.session_user(bad.format(id=user.id)) is None
+
+
+def test_ended_sessions_ids_load_nobody(app):
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "staff"))
+        assert services.session_user(user.get_id()) is user
         services.end_sessions(user)
         assert services.session_user(f"{user.id}:0") is None
         assert services.session_user(user.get_id()) is user

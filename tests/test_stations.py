@@ -1,9 +1,11 @@
 """Stations and their sites: create, validate, edit, history, delete refusal, scope."""
+import pytest
 from sqlalchemy import func, select
 
 from app.core.extensions import db
 from app.models import AuditEntry, Commissioner, OutboxEntry, Place, Site, Station
 from app.models.shipped import shipped_id
+from tests.factories import count
 
 COUNTY = shipped_id("place", "150121")  # 土默特左旗, the test node's county
 OTHER_COUNTY = shipped_id("place", "150122")
@@ -11,11 +13,6 @@ VALID = {"name": "土左旗奶业基层工作站", "kind": "grassroots", "host_o
          "host_org_type": "extension", "county_id": COUNTY, "address": "察素齐镇",
          "contact_name": "张伟", "contact_phone": "13912345678", "established_on": "2022-04-01",
          "cluster_ids": [shipped_id("cluster", "奶业"), shipped_id("cluster", "玉米")]}
-
-
-def _count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def _only_id(app, model):
@@ -63,15 +60,15 @@ def test_form_offers_only_the_nodes_county(app, login):
     assert COUNTY in page and OTHER_COUNTY not in page
 
 
-def test_invalid_station_is_422_and_writes_nothing(app, login):
+@pytest.mark.parametrize("bad", [{"name": ""}, {"contact_phone": "12345"},
+                                 {"established_on": "2999-01-01"}, {"county_id": OTHER_COUNTY},
+                                 {"kind": "castle"}, {"cluster_ids": ["nope"]}])
+def test_invalid_station_is_422_and_writes_nothing(app, login, bad):
     client = login("staff")
-    for bad in ({"name": ""}, {"contact_phone": "12345"}, {"established_on": "2999-01-01"},
-                {"county_id": OTHER_COUNTY}, {"kind": "castle"}, {"cluster_ids": ["nope"]}):
-        response = client.post("/stations/new", data={**VALID, **bad})
-        assert response.status_code == 422, bad
-    body = response.get_data(as_text=True)
-    assert 'class="error"' in body
-    assert _count(app, Station) == 0 and _count(app, OutboxEntry) == 0
+    response = client.post("/stations/new", data={**VALID, **bad})
+    assert response.status_code == 422
+    assert 'class="error"' in response.get_data(as_text=True)
+    assert count(app, Station) == 0 and count(app, OutboxEntry) == 0
 
 
 def test_edit_bumps_version_and_history_names_the_change(app, login):
@@ -126,7 +123,11 @@ def test_phone_masked_for_reviewer_also_in_history(app, login):
     assert "13912345678" not in login("reviewer").get("/stations/").get_data(as_text=True)
 
 
-def test_another_nodes_station_and_site_are_404_and_unlisted(app, login):
+@pytest.mark.parametrize("url", ["/stations/{oid}", "/stations/{oid}/edit", "/stations/{oid}/delete",
+                                 "/stations/{oid}/sites/new", "/stations/sites/{site_id}",
+                                 "/stations/sites/{site_id}/edit", "/stations/no-such-id",
+                                 "/stations/sites/nope"])
+def test_another_nodes_station_and_site_are_404_and_unlisted(app, login, url):
     client = login("staff")
     with app.app_context():
         other = Station(name="和林格尔工作站", kind="grassroots", owner_node="150122-01")
@@ -136,10 +137,7 @@ def test_another_nodes_station_and_site_are_404_and_unlisted(app, login):
         db.session.add(site)
         db.session.commit()
         oid, site_id = other.id, site.id
-    for url in (f"/stations/{oid}", f"/stations/{oid}/edit", f"/stations/{oid}/delete",
-                f"/stations/{oid}/sites/new", f"/stations/sites/{site_id}",
-                f"/stations/sites/{site_id}/edit", "/stations/no-such-id", "/stations/sites/nope"):
-        assert client.get(url).status_code == 404, url
+    assert client.get(url.format(oid=oid, site_id=site_id)).status_code == 404
     assert client.post(f"/stations/{oid}/delete").status_code == 404
     assert "和林格尔" not in client.get("/stations/?q=和林").get_data(as_text=True)
 
@@ -164,15 +162,17 @@ def test_site_create_edit_history_and_link_back(app, login):
     assert "什拉乌素奶牛示范基地" in client.get(f"/stations/{sid}").get_data(as_text=True)
 
 
-def test_invalid_site_is_422_and_writes_nothing(app, login):
+@pytest.mark.parametrize("bad", [{"name": "", "kind": "service_point"}, {"name": "点", "kind": "fort"},
+                                 {"name": "点", "kind": "service_point", "village_id": "foreign"},
+                                 {"name": "点", "kind": "service_point", "village_id": COUNTY}],
+                         ids=["no-name", "unknown-kind", "foreign-village", "not-a-village"])
+def test_invalid_site_is_422_and_writes_nothing(app, login, bad):
     client = login("staff")
     sid = _station(client, app)
-    foreign_village = _village(app, "外旗村", owner="150122-01")
-    for bad in ({"name": "", "kind": "service_point"}, {"name": "点", "kind": "fort"},
-                {"name": "点", "kind": "service_point", "village_id": foreign_village},
-                {"name": "点", "kind": "service_point", "village_id": COUNTY}):
-        assert client.post(f"/stations/{sid}/sites/new", data=bad).status_code == 422, bad
-    assert _count(app, Site) == 0
+    if bad.get("village_id") == "foreign":
+        bad = {**bad, "village_id": _village(app, "外旗村", owner="150122-01")}
+    assert client.post(f"/stations/{sid}/sites/new", data=bad).status_code == 422
+    assert count(app, Site) == 0
 
 
 def test_station_delete_refused_while_it_has_sites_or_commissioners(app, login):
@@ -227,7 +227,7 @@ def test_reviewer_cannot_write(app, login):
     client = login("reviewer")
     assert client.get("/stations/new").status_code == 403
     assert client.post("/stations/new", data=VALID).status_code == 403
-    assert _count(app, Station) == 0
+    assert count(app, Station) == 0
 
 
 def test_league_user_chooses_among_the_leagues_counties(app, login):

@@ -1,11 +1,12 @@
 """Sync between a station and its league, in one process (no network)."""
 import pytest
 from flask import g
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.core.extensions import db
 from app.models import AppliedOperation, Commissioner, OutboxEntry, SyncConflict
 from app.sync import client
+from tests.factories import count
 from tests.sync_helpers import link, make_node, sync
 
 STATION = "150121-01"
@@ -34,11 +35,6 @@ def get(app, record_id):
         c = db.session.get(Commissioner, record_id)
         return None if c is None else {"name": c.name, "specialty": c.specialty, "phone": c.phone,
                                        "version": c.version, "deleted": c.deleted_at is not None}
-
-
-def count(app, model, *where):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def test_push_creates_on_league_and_empties_outbox(nodes):

@@ -11,43 +11,29 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
-from app import create_app
 from app.core.extensions import db
 from app.models import AppliedOperation, Commissioner, OutboxEntry
 from app.sync import wire
-from tests.node_processes import LosingProxy, Node, fresh_postgres
+from tests.node_processes import LosingProxy, Node, beside
 
 STATION = "150121-01"
 
 
-def app_for(node: Node):
-    """An in-process app on a node's database (as another process on the same data)."""
-    previous = os.environ.get("KEPAI_INSTANCE")
-    os.environ["KEPAI_INSTANCE"] = str(node.folder)
-    try:
-        return create_app({"SQLALCHEMY_DATABASE_URI": node.database_url, "SYNC_AUTO": False})
-    finally:
-        os.environ.pop("KEPAI_INSTANCE") if previous is None else \
-            os.environ.__setitem__("KEPAI_INSTANCE", previous)
-
-
 @pytest.fixture
 def pair(tmp_path):
+    """A league process (on PostgreSQL when TEST_DATABASE_URL is set) and a station (not
+    started) enrolled on it; each node's set-up commands run in this process."""
     pg = os.environ.get("TEST_DATABASE_URL")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    league_db = fresh_postgres(pg, f"kepai_fault_league_{worker}") if pg else None
+    league_db = beside(pg, "fault_league") if pg else None
     league = Node(tmp_path / "league", "league", "1501", "呼和浩特市科技局", league_db).start()
     station = Node(tmp_path / "station", "station", STATION, "土左旗工作站")
     token = league.enroll(STATION, "土左旗工作站")
-    station.flask("upstream", "set", "--url", league.url, "--token", token)
+    station.cli("upstream", "set", "--url", league.url, "--token", token)
     nodes = {"league": league, "station": station, "token": token,
-             "league_app": app_for(league), "station_app": app_for(station)}
+             "league_app": league.app, "station_app": station.app}
     yield nodes
     for key in ("league", "station"):
-        nodes[key].kill()
-    for key in ("league_app", "station_app"):
-        with nodes[key].app_context():
-            db.engine.dispose()
+        nodes[key].close()
 
 
 def create(app, count=1, prefix="特派员"):
@@ -300,14 +286,12 @@ def test_station_league_region_chain_keeps_the_origin(pair, tmp_path):
     region = Node(tmp_path / "region", "region", "15", "自治区科技厅").start()
     try:
         league = pair["league"]
-        league.flask("upstream", "set", "--url", region.url, "--token", region.enroll("1501", "呼和浩特市"))
+        league.cli("upstream", "set", "--url", region.url, "--token", region.enroll("1501", "呼和浩特市"))
         [cid] = create(pair["station_app"])
         pair["station"].flask("sync")
         assert "applied 1" in league.flask("sync").stdout
-        region_app = app_for(region)
-        with region_app.app_context():
+        with region.app.app_context():
             c = db.session.get(Commissioner, cid)
             assert (c.origin_node, c.owner_node, c.created_by) == (STATION, STATION, "sync:1501")
-            db.engine.dispose()
     finally:
-        region.kill()
+        region.close()

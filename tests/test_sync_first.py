@@ -11,8 +11,7 @@ from app.core.extensions import db
 from app.core.history import record_fields
 from app.core.node import subtree
 from app.sync import registry
-from tests.node_processes import Node, fresh_postgres
-from tests.test_sync_faults import app_for
+from tests.node_processes import Node, beside
 
 STATION = "150121-01"
 STAMPS = ("created_at", "updated_at", "created_by", "updated_by")
@@ -47,8 +46,7 @@ def league_database(request):
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         pytest.skip("PostgreSQL: set TEST_DATABASE_URL")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return fresh_postgres(url, f"kepai_first_league_{worker}")
+    return beside(url, "first_league")
 
 
 def test_a_fresh_demo_station_first_sync_is_clean_and_complete(tmp_path, league_database):
@@ -56,13 +54,12 @@ def test_a_fresh_demo_station_first_sync_is_clean_and_complete(tmp_path, league_
     station = Node(tmp_path / "station", "station", STATION, "土默特左旗科技特派员工作站")
     try:
         station.flask("seed-demo")
-        token = league.enroll(STATION, "土默特左旗科技特派员工作站")
+        token = league.enroll(STATION, "土默特左旗科技特派员工作站", process=True)
         station.flask("upstream", "set", "--url", league.url, "--token", token)
         first = station.flask("sync", check=False, timeout=600)
         assert first.returncode == 0, first.stdout + first.stderr
         assert "held 0, rejected 0" in first.stdout
-        station_app, league_app = app_for(station), app_for(league)
-        here, there = station_records(station_app), station_records(league_app)
+        here, there = station_records(station.app), station_records(league.app)
         assert len(here) > 500
         assert differences(here, there) == []
         second = station.flask("sync", check=False)
@@ -70,4 +67,5 @@ def test_a_fresh_demo_station_first_sync_is_clean_and_complete(tmp_path, league_
         nodes = league.flask("nodes", "list").stdout
         assert STATION in nodes
     finally:
-        league.kill()
+        league.close()
+        station.close()

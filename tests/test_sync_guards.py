@@ -20,14 +20,10 @@ from app.core import files
 from app.core.extensions import db
 from app.models import AppliedOperation, Commissioner, OutboxEntry, Upstream
 from app.sync import client, server, wire
+from tests.factories import count
 from tests.sync_helpers import sync
 
 STATION = "150121-01"
-
-
-def count(app, model, *where):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def create(app, n, prefix="特派员"):
@@ -172,9 +168,8 @@ def _mode(path) -> int:
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 def test_the_instance_folder_and_what_it_holds_are_owner_only(tmp_path):
     """After `flask node init`, `flask upstream set` and an upload, as a station is set up."""
-    from tests.node_processes import Node
-    from tests.test_sync_faults import app_for
-    node = Node(tmp_path / "station", "station", STATION, "土左旗工作站")
+    from tests.node_processes import Node, app_for
+    node = Node(tmp_path / "station", "station", STATION, "土左旗工作站", fresh=True)
     node.flask("upstream", "set", "--url", "http://10.0.0.5:5000", "--token", "kp1_" + "a" * 40)
     folder = str(node.folder)
     database = os.path.join(folder, "kepai.sqlite3")

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask import g
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.core import authority
 from app.core.extensions import db
@@ -25,7 +25,7 @@ from app.models import (
 )
 from app.models.shipped import shipped_id
 from app.sync import client, registry, server, services, wire
-from tests.node_processes import fresh_postgres
+from tests.node_processes import fresh_postgres, sibling_database
 from tests.sync_helpers import link, make_node, sync
 
 STATION = "150121-01"
@@ -38,8 +38,8 @@ def _pair(database, tmp_path, name):
     if database == "postgresql":
         if not os.environ.get("TEST_DATABASE_URL"):
             pytest.skip("PostgreSQL: set TEST_DATABASE_URL")
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        url = fresh_postgres(os.environ["TEST_DATABASE_URL"], f"kepai_{name}_{worker}")
+        pg = os.environ["TEST_DATABASE_URL"]
+        url = fresh_postgres(pg, sibling_database(pg, name))
     station = make_node(tmp_path, "station", "station", STATION, "土左旗工作站")
     league = make_node(tmp_path, "league", "league", "1501", "呼和浩特市科技局", url=url)
     transport = link(station, league)
@@ -82,11 +82,6 @@ def fields_of(app, model, record_id):
         for key in STAMPS:
             fields.pop(key)
         return fields
-
-
-def count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def outbox(app):

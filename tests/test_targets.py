@@ -1,10 +1,11 @@
 """Service targets: create, kind rules, edit, history, delete, scope, PII, picker."""
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.core.extensions import db
 from app.models import AuditEntry, OutboxEntry, Place, ServiceTarget
 from app.models.shipped import shipped_id
+from tests.factories import count
 
 STATION = "150121-01"
 
@@ -31,11 +32,6 @@ def household(villages, **extra):
     return {"name": "张三", "kind": "household", "village_id": villages["红旗村"],
             "contact_name": "张三", "phone": "13812345678", "id_number": "11010519491231002X",
             "household_size": "4", "poverty_alleviated": "y", **extra}
-
-
-def _count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def _only_id(app):
@@ -68,7 +64,7 @@ def test_household_only_fields_refused_for_a_coop(app, login, villages):
     assert "Only a household has an ID number" in body
     assert "Only a household can carry this flag" in body
     assert "Only a household has a household size" in body
-    assert _count(app, ServiceTarget) == 0
+    assert count(app, ServiceTarget) == 0
 
 
 @pytest.mark.parametrize("field,value", [("phone", "12345"), ("id_number", "110105194912310021"),
@@ -78,7 +74,7 @@ def test_bad_fields_are_422(app, login, villages, field, value):
     response = client.post("/targets/new", data=household(villages, **{field: value}))
     assert response.status_code == 422
     assert 'aria-invalid="true"' in response.get_data(as_text=True)
-    assert _count(app, ServiceTarget) == 0
+    assert count(app, ServiceTarget) == 0
 
 
 def test_credit_code_only_for_organisations(app, login, villages):
@@ -173,15 +169,15 @@ def test_delete_and_restore(app, login, villages):
     assert actions == ["create", "delete", "restore"]
 
 
-def test_another_nodes_target_is_404_and_unlisted(app, login, villages):
+@pytest.mark.parametrize("url", ["/targets/{oid}", "/targets/{oid}/edit", "/targets/{oid}/delete"])
+def test_another_nodes_target_is_404_and_unlisted(app, login, villages, url):
     client = login("staff")
     with app.app_context():
         other = ServiceTarget(name="外旗农户", kind="household", owner_node="150122-01")
         db.session.add(other)
         db.session.commit()
         oid = other.id
-    for url in (f"/targets/{oid}", f"/targets/{oid}/edit", f"/targets/{oid}/delete"):
-        assert client.get(url).status_code == 404
+    assert client.get(url.format(oid=oid)).status_code == 404
     assert "外旗农户" not in client.get("/targets/?q=外旗").get_data(as_text=True)
     assert "外旗农户" not in client.get("/targets/search?q=外旗").get_data(as_text=True)
     assert client.get("/targets/no-such-id").status_code == 404
@@ -191,7 +187,7 @@ def test_reviewer_cannot_write(app, login, villages):
     client = login("reviewer")
     assert client.get("/targets/new").status_code == 403
     assert client.post("/targets/new", data=household(villages)).status_code == 403
-    assert _count(app, ServiceTarget) == 0
+    assert count(app, ServiceTarget) == 0
 
 
 def test_unknown_village_is_refused(app, login, villages):

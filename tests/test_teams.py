@@ -1,16 +1,13 @@
 """Industry service teams: members and leader, unique names, history, delete, scope."""
+import pytest
 from sqlalchemy import func, select
 
 from app.core.extensions import db
 from app.models import AuditEntry, Commissioner, OutboxEntry, ServiceTeam
 from app.models.shipped import shipped_id
+from tests.factories import count
 
 SHEEP = shipped_id("cluster", "肉羊")
-
-
-def _count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def _people(app, *names, owner="150121-01"):
@@ -61,21 +58,24 @@ def test_leader_must_be_a_member(app, login):
                                                "member_ids": [li]})
     assert response.status_code == 422
     assert 'id="leader_id-err"' in response.get_data(as_text=True)
-    assert _count(app, ServiceTeam) == 0
+    assert count(app, ServiceTeam) == 0
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboxEntry)
                                  .where(OutboxEntry.record_type == "service_team")) == 0
 
 
-def test_other_invalid_input_is_422_and_writes_nothing(app, login):
+@pytest.mark.parametrize("bad", [
+    lambda wang, foreign: {"name": ""},
+    lambda wang, foreign: {"name": "团", "member_ids": [foreign]},
+    lambda wang, foreign: {"name": "团", "leader_id": foreign, "member_ids": [wang]},
+    lambda wang, foreign: {"name": "团", "cluster_id": "no-such-cluster"}],
+    ids=["no-name", "foreign-member", "foreign-leader", "unknown-cluster"])
+def test_other_invalid_input_is_422_and_writes_nothing(app, login, bad):
     wang, = _people(app, "王建国")
     foreign, = _people(app, "外旗专家", owner="150122-01")
     client = login("staff")
-    for bad in ({"name": ""}, {"name": "团", "member_ids": [foreign]},
-                {"name": "团", "leader_id": foreign, "member_ids": [wang]},
-                {"name": "团", "cluster_id": "no-such-cluster"}):
-        assert client.post("/teams/new", data=bad).status_code == 422, bad
-    assert _count(app, ServiceTeam) == 0
+    assert client.post("/teams/new", data=bad(wang, foreign)).status_code == 422
+    assert count(app, ServiceTeam) == 0
 
 
 def test_name_unique_among_live_teams(app, login):
@@ -86,7 +86,7 @@ def test_name_unique_among_live_teams(app, login):
     assert client.post(f"/teams/{tid}/edit", data={"name": "奶业产业服务团"}).status_code == 302
     client.post(f"/teams/{tid}/delete")
     _team(client, app, name="奶业产业服务团")  # the name is free once the old team is deleted
-    assert _count(app, ServiceTeam) == 2
+    assert count(app, ServiceTeam) == 2
     client.post("/logout")
     admin = login("admin")
     admin.post(f"/teams/{tid}/restore")  # refused: a live team has the name now
@@ -148,15 +148,15 @@ def test_delete_and_restore(app, login):
     assert actions == ["create", "delete", "restore"]
 
 
-def test_another_nodes_team_is_404_and_unlisted(app, login):
+@pytest.mark.parametrize("url", ["/teams/{oid}", "/teams/{oid}/edit", "/teams/{oid}/delete", "/teams/nope"])
+def test_another_nodes_team_is_404_and_unlisted(app, login, url):
     with app.app_context():
         other = ServiceTeam(name="和林肉牛服务团", owner_node="150122-01")
         db.session.add(other)
         db.session.commit()
         oid = other.id
     client = login("staff")
-    for url in (f"/teams/{oid}", f"/teams/{oid}/edit", f"/teams/{oid}/delete", "/teams/nope"):
-        assert client.get(url).status_code == 404, url
+    assert client.get(url.format(oid=oid)).status_code == 404
     assert client.post(f"/teams/{oid}/edit", data={"name": "x"}).status_code == 404
     assert "和林肉牛服务团" not in client.get("/teams/?q=和林").get_data(as_text=True)
     _team(client, app, name="和林肉牛服务团")  # another node's name does not clash
@@ -166,4 +166,4 @@ def test_reviewer_cannot_write(app, login):
     client = login("reviewer")
     assert client.get("/teams/").status_code == 200
     assert client.post("/teams/new", data={"name": "团"}).status_code == 403
-    assert _count(app, ServiceTeam) == 0
+    assert count(app, ServiceTeam) == 0

@@ -6,27 +6,15 @@ from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.core.extensions import db
 from app.models import AuditEntry, Commissioner, OutboxEntry, ServiceTarget, Training, TrainingAttendee
 from app.models.shipped import shipped_id
+from tests.factories import count, create_training, head_counts, training_form
 
 STATION = "150121-01"
 TODAY = date.today()
-
-
-def session_data(places, **extra):
-    return {"title": "玉米密植高产技术培训", "held_on": (TODAY - timedelta(days=3)).isoformat(),
-            "hours": "3", "mode": "offline", "village_id": places["红旗村"],
-            "trainer_ids": [places["王建国"]], "outside_trainers": "李教授",
-            "content": "密植、水肥一体化", "status": "held", **extra}
-
-
-def create(client, places, **extra) -> str:
-    response = client.post("/trainings/new", data=session_data(places, **extra))
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response.headers["Location"].rsplit("/", 1)[1]
 
 
 def person(places, **extra):
@@ -40,15 +28,9 @@ def results(client, **query) -> str:
                       headers={"HX-Request": "true"}).get_data(as_text=True)
 
 
-def _count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model)
-                                 .where(model.deleted_at.is_(None)))
-
-
 def test_create_session_with_trainers_audit_and_outbox(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     with app.app_context():
         t = db.session.get(Training, record_id)
         assert (t.title, t.hours, t.status, t.owner_node) == ("玉米密植高产技术培训", 3.0, "held",
@@ -72,23 +54,23 @@ def test_create_session_with_trainers_audit_and_outbox(app, login, places):
 ])
 def test_bad_session_is_422_and_writes_nothing(app, login, places, extra, field, message):
     client = login("staff", lang="en")
-    response = client.post("/trainings/new", data=session_data(places, **extra))
+    response = client.post("/trainings/new", data=training_form(places, **extra))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert f'id="{field}-err"' in page and message in page
-    assert _count(app, Training) == 0
+    assert count(app, Training, alive=True) == 0
 
 
 def test_planned_session_in_the_future_and_online_without_place(app, login, places):
     client = login("staff")
-    create(client, places, status="planned", held_on=(TODAY + timedelta(days=5)).isoformat())
-    create(client, places, mode="online", village_id="", place_text="")
-    assert _count(app, Training) == 2
+    create_training(client, places, status="planned", held_on=(TODAY + timedelta(days=5)).isoformat())
+    create_training(client, places, mode="online", village_id="", place_text="")
+    assert count(app, Training, alive=True) == 2
 
 
 def test_roster_figures_women_minorities_poverty(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     assert client.post(f"/trainings/{record_id}/attendees", data=person(places)).status_code == 302
     assert client.post(f"/trainings/{record_id}/attendees", data=person(
         places, name="李四", sex="male", ethnicity="汉族", phone="13900000000",
@@ -106,35 +88,26 @@ def test_roster_figures_women_minorities_poverty(app, login, places):
 
 def test_same_person_twice_on_roster_refused(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     client.post(f"/trainings/{record_id}/attendees", data=person(places))
     response = client.post(f"/trainings/{record_id}/attendees", data=person(places))
     assert response.status_code == 422
-    assert _count(app, TrainingAttendee) == 1
+    assert count(app, TrainingAttendee, alive=True) == 1
 
 
 def test_bad_attendee_phone_is_422(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     response = client.post(f"/trainings/{record_id}/attendees", data=person(places, phone="12345"))
     assert response.status_code == 422 and 'id="phone-err"' in response.get_data(as_text=True)
-    assert _count(app, TrainingAttendee) == 0
-
-
-def counts(**values):
-    data = {f"count_{k}": "" for k in ("rich_leader", "coop_head", "enterprise_head",
-                                       "village_secretary", "farmer", "commissioner",
-                                       "technician", "other")}
-    data.update({"women_count": "", "minority_count": "", "poverty_count": ""})
-    data.update({k: str(v) for k, v in values.items()})
-    return data
+    assert count(app, TrainingAttendee, alive=True) == 0
 
 
 def test_head_counts_give_figures_when_no_roster(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     response = client.post(f"/trainings/{record_id}/counts",
-                           data=counts(count_farmer=30, count_village_secretary=2, women_count=12))
+                           data=head_counts(count_farmer=30, count_village_secretary=2, women_count=12))
     assert response.status_code == 302
     with app.app_context():
         from app.trainings import figures
@@ -152,8 +125,8 @@ def test_head_counts_give_figures_when_no_roster(app, login, places):
 ])
 def test_bad_head_counts_are_422(app, login, places, values, field):
     client = login("staff")
-    record_id = create(client, places)
-    response = client.post(f"/trainings/{record_id}/counts", data=counts(**values))
+    record_id = create_training(client, places)
+    response = client.post(f"/trainings/{record_id}/counts", data=head_counts(**values))
     assert response.status_code == 422
     assert f'id="{field}-err"' in response.get_data(as_text=True)
     with app.app_context():
@@ -162,52 +135,52 @@ def test_bad_head_counts_are_422(app, login, places, values, field):
 
 def test_head_counts_that_disagree_with_roster_are_refused(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     client.post(f"/trainings/{record_id}/attendees", data=person(places))
-    response = client.post(f"/trainings/{record_id}/counts", data=counts(count_farmer=5))
+    response = client.post(f"/trainings/{record_id}/counts", data=head_counts(count_farmer=5))
     assert response.status_code == 422
     assert 'id="count_farmer-err"' in response.get_data(as_text=True)
     # counts that agree with the roster are accepted
     assert client.post(f"/trainings/{record_id}/counts",
-                       data=counts(count_farmer=1, women_count=1)).status_code == 302
+                       data=head_counts(count_farmer=1, women_count=1)).status_code == 302
 
 
 def test_roster_change_that_disagrees_with_head_counts_is_refused(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
-    client.post(f"/trainings/{record_id}/counts", data=counts(count_farmer=1))
+    record_id = create_training(client, places)
+    client.post(f"/trainings/{record_id}/counts", data=head_counts(count_farmer=1))
     # one farmer: agrees
     assert client.post(f"/trainings/{record_id}/attendees", data=person(places)).status_code == 302
     # a second person would make the roster disagree with the counts
     response = client.post(f"/trainings/{record_id}/attendees",
                            data=person(places, name="李四", phone="13900000000"))
     assert response.status_code == 422
-    assert _count(app, TrainingAttendee) == 1
+    assert count(app, TrainingAttendee, alive=True) == 1
     # clearing the counts lets the roster grow
-    assert client.post(f"/trainings/{record_id}/counts", data=counts()).status_code == 302
+    assert client.post(f"/trainings/{record_id}/counts", data=head_counts()).status_code == 302
     assert client.post(f"/trainings/{record_id}/attendees",
                        data=person(places, name="李四", phone="13900000000")).status_code == 302
-    assert _count(app, TrainingAttendee) == 2
+    assert count(app, TrainingAttendee, alive=True) == 2
 
 
 def test_removing_a_person_that_breaks_agreement_is_refused(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     client.post(f"/trainings/{record_id}/attendees", data=person(places))
     client.post(f"/trainings/{record_id}/attendees", data=person(places, name="李四", sex="male",
                                                                  phone="13900000000"))
     assert client.post(f"/trainings/{record_id}/counts",
-                       data=counts(count_farmer=2, women_count=1)).status_code == 302
+                       data=head_counts(count_farmer=2, women_count=1)).status_code == 302
     with app.app_context():
         attendee_id = db.session.scalar(select(TrainingAttendee.id)
                                         .where(TrainingAttendee.name == "李四"))
     client.post(f"/trainings/{record_id}/attendees/{attendee_id}/remove")
-    assert _count(app, TrainingAttendee) == 2
+    assert count(app, TrainingAttendee, alive=True) == 2
 
 
 def test_disagreement_arriving_by_sync_is_shown(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     client.post(f"/trainings/{record_id}/attendees", data=person(places))
     with app.app_context():  # as if the counts came from another node
         t = db.session.get(Training, record_id)
@@ -219,7 +192,7 @@ def test_disagreement_arriving_by_sync_is_shown(app, login, places):
 
 def test_edit_and_remove_attendee(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     client.post(f"/trainings/{record_id}/attendees", data=person(places))
     with app.app_context():
         attendee_id = db.session.scalar(select(TrainingAttendee.id))
@@ -229,7 +202,7 @@ def test_edit_and_remove_attendee(app, login, places):
     with app.app_context():
         assert db.session.get(TrainingAttendee, attendee_id).category == "technician"
     assert client.post(url + "/remove").status_code == 302
-    assert _count(app, TrainingAttendee) == 0
+    assert count(app, TrainingAttendee, alive=True) == 0
     assert client.get(url).status_code == 404
 
 
@@ -243,7 +216,7 @@ def test_target_suggested_and_linked_only_when_confirmed(app, login, places):
         db.session.add_all([target, other])
         db.session.commit()
         target_id, other_id = target.id, other.id
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     response = client.post(f"/trainings/{record_id}/attendees", data=person(places))
     assert response.status_code == 302 and "/attendees/" in response.headers["Location"]
     with app.app_context():
@@ -264,8 +237,8 @@ def test_target_suggested_and_linked_only_when_confirmed(app, login, places):
 
 def test_list_filters_and_search(app, login, places):
     client = login("staff")
-    first = create(client, places)
-    create(client, places, title="肉羊养殖培训", content="疫病防控", mode="online",
+    first = create_training(client, places)
+    create_training(client, places, title="肉羊养殖培训", content="疫病防控", mode="online",
            status="planned", held_on=(TODAY + timedelta(days=10)).isoformat(), trainer_ids=[])
     client.post(f"/trainings/{first}/attendees", data=person(places, category="coop_head"))
 
@@ -286,16 +259,16 @@ def test_list_filters_and_search(app, login, places):
 
 def test_category_filter_sees_head_counts(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
-    create(client, places, title="另一场培训")
-    client.post(f"/trainings/{record_id}/counts", data=counts(count_enterprise_head=4))
+    record_id = create_training(client, places)
+    create_training(client, places, title="另一场培训")
+    client.post(f"/trainings/{record_id}/counts", data=head_counts(count_enterprise_head=4))
     page = results(client, category="enterprise_head")
     assert "玉米密植" in page and "另一场培训" not in page
 
 
 def test_fragment_request_gets_the_results_only(app, login, places):
     client = login("staff")
-    create(client, places)
+    create_training(client, places)
     response = client.get("/trainings/", headers={"HX-Request": "true"})
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in page and "玉米密植" in page
@@ -303,8 +276,8 @@ def test_fragment_request_gets_the_results_only(app, login, places):
 
 def test_export_xlsx_and_csv_of_the_filtered_list(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
-    create(client, places, title="肉羊养殖培训", mode="online")
+    record_id = create_training(client, places)
+    create_training(client, places, title="肉羊养殖培训", mode="online")
     client.post(f"/trainings/{record_id}/attendees", data=person(places))
     response = client.get("/trainings/export.xlsx?mode=offline")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
@@ -324,9 +297,9 @@ def test_export_xlsx_and_csv_of_the_filtered_list(app, login, places):
 
 def test_edit_delete_restore_and_history(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     assert client.post(f"/trainings/{record_id}/edit",
-                       data=session_data(places, hours="4.5")).status_code == 302
+                       data=training_form(places, hours="4.5")).status_code == 302
     page = client.get(f"/trainings/{record_id}").get_data(as_text=True)
     assert "4.5" in page
     assert client.post(f"/trainings/{record_id}/delete").status_code == 302
@@ -351,12 +324,12 @@ def test_other_nodes_session_is_404_and_reviewer_cannot_write(app, login, places
     assert client.get("/trainings/no-such-id").status_code == 404
     client.post("/logout")
     reviewer = login("reviewer")
-    assert reviewer.post("/trainings/new", data=session_data(places)).status_code == 403
+    assert reviewer.post("/trainings/new", data=training_form(places)).status_code == 403
 
 
 def test_phone_masked_for_reviewer(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     client.post(f"/trainings/{record_id}/attendees", data=person(places))
     with app.app_context():  # a league reviewer looking at the station's record
         from app.models import User
@@ -372,14 +345,14 @@ def test_remembered_count_and_filters_follow_every_write(app, login, places):
     """The list's count and drop-downs are remembered until the data changes: a new
     session, a new commissioner or a deleted roster line shows at once."""
     client = login("staff")
-    first = create(client, places)
+    first = create_training(client, places)
     page = client.get("/trainings/").get_data(as_text=True)
     assert "共 1 条" in page and "新来的专家" not in page
     assert "玉米密植" not in results(client, category="coop_head")
     with app.app_context():
         db.session.add(Commissioner(name="新来的专家", owner_node=STATION))
         db.session.commit()
-    create(client, places, title="肉羊养殖培训")
+    create_training(client, places, title="肉羊养殖培训")
     page = client.get("/trainings/").get_data(as_text=True)
     assert "共 2 条" in page and "新来的专家" in page and "肉羊养殖培训" in page
     client.post(f"/trainings/{first}/attendees", data=person(places, category="coop_head"))
@@ -394,11 +367,11 @@ def test_remembered_count_and_filters_follow_every_write(app, login, places):
 def test_list_lines_show_place_trainers_and_pages(app, login, places):
     """A list line's village (with its township), trainers and cluster; page numbers."""
     client = login("staff")
-    create(client, places, cluster_id=shipped_id("cluster", "肉羊"))
+    create_training(client, places, cluster_id=shipped_id("cluster", "肉羊"))
     line = results(client)
     assert "察素齐镇 红旗村" in line and "王建国、李教授" in line and "肉羊" in line
     app.config["PAGE_SIZE"] = 1
-    create(client, places, title="第二场", village_id="", place_text="村委会", trainer_ids=[],
+    create_training(client, places, title="第二场", village_id="", place_text="村委会", trainer_ids=[],
            outside_trainers="", held_on=(TODAY - timedelta(days=1)).isoformat())
     first, second = results(client, page=1), results(client, page=2)
     assert "第二场" in first and "村委会" in first and "—" in first and "玉米密植" in second

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.core.extensions import db
 from app.models import Attachment, TrainingAttendee
-from tests.test_trainings import counts, create
+from tests.factories import create_training, head_counts
 
 COLUMNS = ["序号", "姓名", "性别", "民族", "嘎查/村", "电话", "类别", "签名"]
 GOOD = [[1, "张三", "女", "蒙古族", "红旗村", "13812345678", "农牧民", "张三"],
@@ -50,7 +50,7 @@ def roster_size(app):
 
 def test_print_page_has_header_and_numbered_rows_without_nav(app, login, places):
     client = login("staff")
-    record_id = create(client, places, status="planned")
+    record_id = create_training(client, places, status="planned")
     page = client.get(f"/trainings/{record_id}/sign-in").get_data(as_text=True)
     assert "@media print" in page and "size: A4" in page
     assert 'class="mainnav"' not in page and "<nav" not in page
@@ -64,7 +64,7 @@ def test_print_page_has_header_and_numbered_rows_without_nav(app, login, places)
 
 def test_sign_in_xlsx_has_header_and_columns(app, login, places):
     client = login("staff")
-    record_id = create(client, places, status="planned")
+    record_id = create_training(client, places, status="planned")
     response = client.get(f"/trainings/{record_id}/sign-in.xlsx")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     ws = load_workbook(io.BytesIO(response.data)).active
@@ -79,7 +79,7 @@ def test_sign_in_xlsx_has_header_and_columns(app, login, places):
 
 def test_filled_xlsx_previews_then_confirm_writes(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     response = upload(client, record_id, filled_sheet(client, record_id, GOOD))
     page = response.get_data(as_text=True)
     assert response.status_code == 200, page
@@ -105,7 +105,7 @@ def test_filled_xlsx_previews_then_confirm_writes(app, login, places):
 def test_row_errors_are_listed_in_chinese_and_nothing_written(app, login, places):
     app.config["BABEL_DEFAULT_LOCALE"] = "zh_CN"
     client = login("staff")
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     rows = GOOD + [
         [4, "赵六", "男", "汉族", "红旗村", "12345", "农牧民", ""],  # bad phone
         [5, "钱七", "男", "汉族", "红旗村", "", "养殖户", ""],  # unknown category
@@ -124,7 +124,7 @@ def test_row_errors_are_listed_in_chinese_and_nothing_written(app, login, places
 
 def test_file_problems_are_422(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     missing = as_csv([[1, "张三", "女", "农牧民"]], header=["序号", "姓名", "性别", "类别"])
     response = upload(client, record_id, missing, "sheet.csv")
     assert response.status_code == 422 and "民族" in response.get_data(as_text=True)
@@ -141,7 +141,7 @@ def test_file_problems_are_422(app, login, places):
 
 def test_csv_in_gb18030_with_poverty_column(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     data = as_csv([[1, "张三", "女", "蒙古族", "红旗村", "13812345678", "农牧民", "", "是"]],
                   header=COLUMNS + ["脱贫户"], encoding="gb18030")
     response = upload(client, record_id, data, "签到表.csv")
@@ -157,8 +157,8 @@ def test_csv_in_gb18030_with_poverty_column(app, login, places):
 
 def test_sheet_disagreeing_with_head_counts_is_refused(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
-    client.post(f"/trainings/{record_id}/counts", data=counts(count_farmer=10))
+    record_id = create_training(client, places)
+    client.post(f"/trainings/{record_id}/counts", data=head_counts(count_farmer=10))
     response = upload(client, record_id, filled_sheet(client, record_id, GOOD))
     assert response.status_code == 422 and "≠" in response.get_data(as_text=True)
     assert "/import/confirm" not in response.get_data(as_text=True)
@@ -167,7 +167,7 @@ def test_sheet_disagreeing_with_head_counts_is_refused(app, login, places):
 
 def test_confirm_with_a_forged_token_is_refused(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     response = client.post(f"/trainings/{record_id}/import/confirm", data={"token": "0" * 32})
     assert response.status_code == 422 and roster_size(app) == 0
 
@@ -180,7 +180,7 @@ def _jpeg() -> bytes:
 
 def test_evidence_photo_and_pdf_attached_and_bad_file_refused(app, login, places):
     client = login("staff")
-    record_id = create(client, places)
+    record_id = create_training(client, places)
     url = f"/trainings/{record_id}/attachments"
     response = client.post(url, data={"file": (io.BytesIO(_jpeg()), "现场.jpg"), "kind": "photo"},
                            content_type="multipart/form-data")

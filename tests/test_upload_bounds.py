@@ -17,9 +17,7 @@ from sqlalchemy import select
 from app.core import attachments
 from app.core.extensions import db
 from app.models import Attachment, Visit
-from tests.test_agreements import create as create_agreement
-from tests.test_trainings import create as create_training
-from tests.test_visits import count, visit_form
+from tests.factories import count, create_agreement, create_training, picture, visit_form
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -37,12 +35,6 @@ def bomb_png(width=12000, height=12000, rgb=True) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8 if rgb else 1, 2 if rgb else 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + \
         _chunk(b"IEND", b"")
-
-
-def picture(fmt: str, width=400, height=300) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), (30, 120, 60)).save(out, fmt)
-    return out.getvalue()
 
 
 def jpeg_claiming(width: int, height: int) -> bytes:

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from app.core.extensions import db
 from app.models import NumberCounter, Visit
 from app.visits import services
-from tests.conftest import STATION
-from tests.test_visits import visit_form
+from tests.factories import visit_form
+from tests.settings import STATION
 
 WRITERS = 40
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.core import attachments, files
 from app.core.extensions import db
 from app.models import Attachment, Visit
-from tests.test_visits import count, visit_form
+from tests.factories import count, visit_form
 
 
 def jpeg(width=2400, height=1200, orientation=None, taken=None, gps=None) -> bytes:

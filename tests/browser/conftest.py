@@ -9,16 +9,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from urllib.parse import urlsplit
 
 import pytest
 
+from tests.browser.helpers import ADMIN, ADMIN_PASSWORD, CHROMIUM, CHROMIUM_ARGS, open_page
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-ADMIN, ADMIN_PASSWORD = "browser-admin", "browser-pass-1"
 
 pytestmark = pytest.mark.browser
 
@@ -94,48 +90,11 @@ def browser():
         chromium.close()
 
 
-class Watch:
-    """What a page did that a test must not allow: outside requests and console errors."""
-
-    def __init__(self):
-        self.outside: list[str] = []
-        self.errors: list[str] = []
-
-    def route(self, route):
-        host = urlsplit(route.request.url).hostname
-        if route.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-            route.continue_()
-        else:
-            self.outside.append(route.request.url)
-            route.abort()
-
-    def console(self, message):
-        # An invalid form is answered 422 by design (the form again, with its errors);
-        # the browser logs every 4xx as a console error, so that one is expected.
-        if message.type == "error" and "status of 422" not in message.text:
-            self.errors.append(f"{message.text} ({message.location.get('url', '')})")
-
-    def page_error(self, error):
-        self.errors.append(f"uncaught: {error}")
-
-
-def _page(browser, live_server, **context_options):
-    watch = Watch()
-    context = browser.new_context(base_url=live_server, locale="zh-CN",
-                                  service_workers="block", **context_options)
-    context.route("**/*", watch.route)
-    page = context.new_page()
-    page.on("console", watch.console)
-    page.on("pageerror", watch.page_error)
-    page.set_default_timeout(10_000)
-    return context, page, watch
-
-
 @pytest.fixture
 def page(browser, live_server):
     """A fresh browser tab (desktop size); the test fails on any outside request or
     console error."""
-    context, page, watch = _page(browser, live_server, viewport={"width": 1280, "height": 900})
+    context, page, watch = open_page(browser, live_server, viewport={"width": 1280, "height": 900})
     yield page
     context.close()
     assert not watch.outside, f"requests to outside the program: {watch.outside}"
@@ -145,17 +104,9 @@ def page(browser, live_server):
 @pytest.fixture
 def phone(browser, live_server):
     """A fresh tab 360 px wide, as on a small phone; watched like ``page``."""
-    context, page, watch = _page(browser, live_server, viewport={"width": 360, "height": 740},
+    context, page, watch = open_page(browser, live_server, viewport={"width": 360, "height": 740},
                                  is_mobile=True, has_touch=True, device_scale_factor=2)
     yield page
     context.close()
     assert not watch.outside, f"requests to outside the program: {watch.outside}"
     assert not watch.errors, f"console errors: {watch.errors}"
-
-
-def log_in(page, username=ADMIN, password=ADMIN_PASSWORD):
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("form.login button[type=submit], .login form button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)

@@ -10,8 +10,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import _page, log_in
-from tests.browser.test_station import _add_commissioner, _fits, _shot
+from tests.browser.helpers import add_commissioner, fits, log_in, open_page, shot
 
 pytestmark = pytest.mark.browser
 DETAIL = re.compile(r"/agreements/[0-9a-f-]{36}(#\w+)?$")
@@ -21,7 +20,7 @@ DETAIL = re.compile(r"/agreements/[0-9a-f-]{36}(#\w+)?$")
 def staff_page(browser, live_server):
     """A desktop-width page, watched like ``page`` (the 422 answers this test provokes
     on purpose, a bad share and a malformed amount, are expected by the harness)."""
-    context, page, watch = _page(browser, live_server, viewport={"width": 1280, "height": 900})
+    context, page, watch = open_page(browser, live_server, viewport={"width": 1280, "height": 900})
     yield page
     context.close()
     assert not watch.outside, f"requests to outside the program: {watch.outside}"
@@ -58,8 +57,8 @@ def test_agreement_life_cycle_ledger_totals_and_attention(staff_page):
     log_in(page)
     tag = uuid.uuid4().hex[:6]
     first, second, coop = f"赵志强{tag}", f"乌云{tag}", f"讨思浩肉羊合作社{tag}"
-    _add_commissioner(page, first, "内蒙古农业大学")
-    _add_commissioner(page, second, "内蒙古农牧业科学院")
+    add_commissioner(page, first, "内蒙古农业大学")
+    add_commissioner(page, second, "内蒙古农牧业科学院")
     _add_target(page, coop)
     today = date.today()
     signed, starts, ends = today - timedelta(days=320), today - timedelta(days=300), today + timedelta(days=30)
@@ -102,7 +101,7 @@ def test_agreement_life_cycle_ledger_totals_and_attention(staff_page):
     expect(page.locator("#ledger-total")).to_have_text("1,000.75")
     totals = page.locator("#totals").inner_text()
     assert "1,000.50" in totals and "0.25" in totals and first in totals and second in totals
-    _shot(page, "agreement-detail")
+    shot(page, "agreement-detail")
 
     page.goto("/")
     attention = page.locator("#agreement-attention")
@@ -126,15 +125,56 @@ def test_agreement_life_cycle_ledger_totals_and_attention(staff_page):
     assert page.locator("#steps").count() == 0
 
 
-def test_agreement_list_fits_a_phone(phone):
+def _agreement_in_force(browser, live_server, tag) -> str:
+    """As the admin on a desktop tab: an agreement in force with a payout; its page."""
+    context, page, watch = open_page(browser, live_server, viewport={"width": 1280, "height": 900})
+    try:
+        log_in(page)
+        first, second, coop = f"白音{tag}", f"其木格{tag}", f"毕克齐合作社{tag}"
+        add_commissioner(page, first, "内蒙古农业大学")
+        add_commissioner(page, second, "内蒙古农牧业科学院")
+        _add_target(page, coop)
+        starts = date.today() - timedelta(days=100)
+        page.goto("/agreements/new")
+        page.fill("#number", f"LY-P-{tag}")
+        page.fill("#title", "肉羊养殖技术服务协议")
+        page.select_option("#parties-0-commissioner_id", label=first)
+        page.fill("#parties-0-share_bp", "60")
+        page.select_option("#parties-1-commissioner_id", label=second)
+        page.fill("#parties-1-share_bp", "40")
+        page.select_option("#counterpart_id", label=coop)
+        page.select_option("#form", "technology_equity")
+        page.fill("#valuation_fen", "20,000")
+        page.fill("#stake_bp", "10")
+        page.fill("#starts_on", starts.isoformat())
+        page.fill("#ends_on", (starts + timedelta(days=700)).isoformat())
+        page.click("form.stacked button[type=submit]")
+        page.wait_for_url(DETAIL)
+        _step(page, "signed", starts - timedelta(days=10))
+        _step(page, "in_force", starts)
+        _pay(page, starts + timedelta(days=50), "800.00", first)
+        page.wait_for_url(DETAIL)
+        expect(page.locator("#ledger-total")).to_have_text("800.00")
+        return page.url.split("#")[0]
+    finally:
+        context.close()
+        assert not watch.outside and not watch.errors, (watch.outside, watch.errors)
+
+
+def test_agreement_list_fits_a_phone(phone, browser, live_server):
+    """The list, the form, and an agreement's page with its ledger (made here: the test
+    needs no other to have run first)."""
+    tag = uuid.uuid4().hex[:6]
+    detail = _agreement_in_force(browser, live_server, tag)
     log_in(phone)
     phone.goto("/agreements/")
-    _fits(phone)
+    fits(phone)
+    expect(phone.locator("#results")).to_contain_text(f"LY-P-{tag}")
     phone.goto("/agreements/new")
-    _fits(phone)
-    link = phone.locator("#results a[href^='/agreements/']")
-    phone.goto("/agreements/")
-    if link.count():  # the other test has made one: its detail page, ledger and all
-        link.first.click()
-        phone.wait_for_url(DETAIL)
-        _fits(phone)
+    fits(phone)
+    phone.goto("/agreements/?q=" + tag)
+    phone.locator("#results").get_by_role("link", name=f"LY-P-{tag}").click()
+    phone.wait_for_url(DETAIL)
+    assert phone.url.split("#")[0] == detail
+    expect(phone.locator("#ledger-total")).to_have_text("800.00")
+    fits(phone)

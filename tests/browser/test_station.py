@@ -1,34 +1,14 @@
 """The station in a real browser: log in, add a commissioner, find them by searching
 (htmx), see their history; and the login and list pages on a 360 px phone."""
-import os
 import re
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in
+from tests.browser.helpers import add_commissioner, fits, log_in, shot
 
 pytestmark = pytest.mark.browser
-SHOTS = os.environ.get("KEPAI_SCREENSHOTS")  # a folder to keep screenshots in, when set
-
-
-def _shot(page, name):
-    if SHOTS:
-        os.makedirs(SHOTS, exist_ok=True)
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
-
-
-def _add_commissioner(page, name, org):
-    page.goto("/commissioners/new")
-    page.fill("#name", name)
-    page.select_option("#kind", "individual")
-    page.select_option("#level", "county")
-    page.fill("#sending_org", org)
-    page.select_option("#sending_org_type", "university")
-    page.select_option("#status", "recognised")
-    page.click("form.stacked button[type=submit]")
-    page.wait_for_url(re.compile(r"/commissioners/[0-9a-f-]{36}$"))
 
 
 def test_add_find_and_see_history(page):
@@ -36,9 +16,9 @@ def test_add_find_and_see_history(page):
     assert page.locator(".usermenu summary").inner_text().startswith("browser-admin")
     tag = uuid.uuid4().hex[:6]
     wanted, other = f"王建国{tag}", f"李梅{tag}"
-    _add_commissioner(page, wanted, "内蒙古农业大学")
+    add_commissioner(page, wanted, "内蒙古农业大学")
     assert page.locator("h1").first.inner_text().strip().startswith(wanted)
-    _add_commissioner(page, other, "内蒙古农牧业科学院")
+    add_commissioner(page, other, "内蒙古农牧业科学院")
 
     page.goto("/commissioners/")
     results = page.locator("#results")
@@ -51,7 +31,7 @@ def test_add_find_and_see_history(page):
     expect(results).to_contain_text(wanted)
     assert page.evaluate("window.__notReloaded") is True  # swapped by htmx, not reloaded
     assert "q=" in page.url  # the search is in the address, for back and reload
-    _shot(page, "search")
+    shot(page, "search")
 
     results.get_by_role("link", name=wanted).click()  # a boosted link: htmx loads the page
     expect(page).to_have_url(re.compile(r"/commissioners/[0-9a-f-]{36}$"))
@@ -61,7 +41,7 @@ def test_add_find_and_see_history(page):
     entry = entries.first.inner_text()
     assert "browser-admin" in entry and "v1" in entry
     assert wanted in entry and "内蒙古农业大学" in entry
-    _shot(page, "detail")
+    shot(page, "detail")
 
 
 def test_search_works_without_javascript(browser, live_server):
@@ -74,18 +54,13 @@ def test_search_works_without_javascript(browser, live_server):
     context.close()
 
 
-def _fits(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, f"{page.url} is {width} px wide on a 360 px screen"
-
-
 def test_login_and_list_fit_a_phone(phone):
     phone.goto("/login")
-    _fits(phone)
+    fits(phone)
     box = phone.locator("#username").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 360
-    _shot(phone, "phone-login")
+    shot(phone, "phone-login")
     log_in(phone)
     phone.goto("/commissioners/")
-    _fits(phone)
-    _shot(phone, "phone-list")
+    fits(phone)
+    shot(phone, "phone-list")

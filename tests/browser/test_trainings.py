@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in
+from tests.browser.helpers import log_in
 
 pytestmark = pytest.mark.browser
 STAFF_PASSWORD = "staff-pass-123"

@@ -9,8 +9,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import _page, log_in
-from tests.browser.test_visits import PASSWORD, _commissioner_account
+from tests.browser.helpers import COMMISSIONER_PASSWORD, commissioner_account, log_in, open_page
 
 pytestmark = pytest.mark.browser
 SHORT = "/visits/new?form=short"
@@ -23,7 +22,7 @@ class Phone:
     lives in the context); every tab is watched like the harness's ``phone``."""
 
     def __init__(self, browser, live_server):
-        self.context, self.page, self.watch = _page(
+        self.context, self.page, self.watch = open_page(
             browser, live_server, viewport={"width": 360, "height": 740},
             is_mobile=True, has_touch=True, device_scale_factor=2)
 
@@ -53,10 +52,10 @@ def phone_context(browser, live_server):
 @pytest.fixture(scope="module")
 def station(browser, live_server):
     """As the admin: two commissioners with logins, a village and a service target."""
-    context, page, _watch = _page(browser, live_server, viewport={"width": 1280, "height": 900})
+    context, page, _watch = open_page(browser, live_server, viewport={"width": 1280, "height": 900})
     tag = uuid.uuid4().hex[:6]
     log_in(page)
-    first, second = _commissioner_account(page, tag + "a"), _commissioner_account(page, tag + "b")
+    first, second = commissioner_account(page, tag + "a"), commissioner_account(page, tag + "b")
     page.goto("/places/new?level=township")
     page.fill("#name", f"白庙子镇{tag}")
     page.locator("#parent_id").select_option(index=1)
@@ -117,7 +116,7 @@ def _fill_short_form(page, station, problem, visited_on):
 def test_draft_survives_a_closed_tab_and_goes_once_saved(phone_context, station):
     phone, tag = phone_context, uuid.uuid4().hex[:6]
     page = phone.page
-    log_in(page, station["first"], PASSWORD)
+    log_in(page, station["first"], COMMISSIONER_PASSWORD)
     visited_on = date.today() - timedelta(days=2)
     problem = f"羔羊腹泻，精神沉郁 草稿{tag}\n第二行"
     village_id = _fill_short_form(page, station, problem, visited_on)
@@ -165,7 +164,7 @@ def test_draft_survives_a_closed_tab_and_goes_once_saved(phone_context, station)
 def test_invalid_submit_keeps_the_draft(phone_context, station):
     phone, tag = phone_context, uuid.uuid4().hex[:6]
     page = phone.page
-    log_in(page, station["first"], PASSWORD)
+    log_in(page, station["first"], COMMISSIONER_PASSWORD)
     page.goto(SHORT)
     page.fill("#problem", f"饲草霉变 草稿{tag}")
     page.fill("#visited_on", (date.today() + timedelta(days=3)).isoformat())  # in the future
@@ -186,14 +185,14 @@ def test_invalid_submit_keeps_the_draft(phone_context, station):
 def test_another_user_does_not_see_the_draft_and_discard_clears_it(phone_context, station):
     phone, tag = phone_context, uuid.uuid4().hex[:6]
     page = phone.page
-    log_in(page, station["first"], PASSWORD)
+    log_in(page, station["first"], COMMISSIONER_PASSWORD)
     page.goto(SHORT)
     page.fill("#problem", f"奶牛乳房炎 草稿{tag}")
     page.fill("#visited_on", (date.today() - timedelta(days=1)).isoformat())
     _wait_for_draft(phone, f"草稿{tag}")
     _log_out(page)
 
-    log_in(page, station["second"], PASSWORD)
+    log_in(page, station["second"], COMMISSIONER_PASSWORD)
     page.goto(SHORT)
     expect(page.locator("#problem")).to_have_value("")
     expect(page.locator("[data-draft-notice]")).to_be_hidden()
@@ -201,7 +200,7 @@ def test_another_user_does_not_see_the_draft_and_discard_clears_it(phone_context
     expect(page.locator("#problem")).to_have_value("")
     _log_out(page)
 
-    log_in(page, station["first"], PASSWORD)  # logging out kept the first user's draft
+    log_in(page, station["first"], COMMISSIONER_PASSWORD)  # logging out kept the first user's draft
     page.goto(SHORT)
     expect(page.locator("#problem")).to_have_value(f"奶牛乳房炎 草稿{tag}")
     page.locator("[data-draft-discard]").click()
@@ -219,7 +218,7 @@ def test_edit_draft_is_kept_per_visit_and_dropped_when_the_visit_changed(phone_c
                                                                          live_server, station):
     phone, tag = phone_context, uuid.uuid4().hex[:6]
     page = phone.page
-    log_in(page, station["first"], PASSWORD)
+    log_in(page, station["first"], COMMISSIONER_PASSWORD)
     page.goto(SHORT)
     page.fill("#problem", f"原来的问题{tag}")
     _save(page)
@@ -237,8 +236,8 @@ def test_edit_draft_is_kept_per_visit_and_dropped_when_the_visit_changed(phone_c
     expect(page.locator("[data-draft-notice]")).to_be_hidden()
 
     # The same user saves the visit from another browser: the draft's base is gone.
-    other, other_page, _watch = _page(browser, live_server, viewport={"width": 1280, "height": 900})
-    log_in(other_page, station["first"], PASSWORD)
+    other, other_page, _watch = open_page(browser, live_server, viewport={"width": 1280, "height": 900})
+    log_in(other_page, station["first"], COMMISSIONER_PASSWORD)
     other_page.goto(edit)
     other_page.fill("#result", f"已经好转{tag}")
     _save(other_page)
@@ -257,7 +256,7 @@ def test_edit_draft_is_kept_per_visit_and_dropped_when_the_visit_changed(phone_c
 def test_a_draft_older_than_seven_days_is_deleted(phone_context, station):
     phone = phone_context
     page = phone.page
-    log_in(page, station["first"], PASSWORD)
+    log_in(page, station["first"], COMMISSIONER_PASSWORD)
     page.goto(SHORT)
     page.fill("#problem", "旧草稿")
     _wait_for_draft(phone, "旧草稿")

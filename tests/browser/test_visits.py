@@ -1,7 +1,6 @@
 """Field visits in a real browser: a commissioner on a 360 px phone logs a visit with two
 photos in under a minute, and staff find it by a word of its problem text."""
 import io
-import os
 import re
 import time
 import uuid
@@ -10,17 +9,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in
+from tests.browser.helpers import COMMISSIONER_PASSWORD, commissioner_account, fits, log_in, shot
 
 pytestmark = pytest.mark.browser
-PASSWORD = "visit-pass-1"
-SHOTS = os.environ.get("KEPAI_SCREENSHOTS")  # a folder to keep screenshots in, when set
-
-
-def _shot(page, name):
-    if SHOTS:
-        os.makedirs(SHOTS, exist_ok=True)
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
 def _photo(path, color):
@@ -31,47 +22,20 @@ def _photo(path, color):
     return str(path)
 
 
-def _fits(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, f"{page.url} is {width} px wide on a 360 px screen"
-
-
-def _commissioner_account(page, tag) -> str:
-    """As the admin: a commissioner record and its login; returns the user name."""
-    page.goto("/commissioners/new")
-    page.fill("#name", f"赵志强{tag}")
-    page.select_option("#kind", "individual")
-    page.select_option("#level", "county")
-    page.select_option("#status", "recognised")
-    page.click("form.stacked button[type=submit]")
-    page.wait_for_url(re.compile(r"/commissioners/[0-9a-f-]{36}$"))
-    commissioner_id = page.url.rsplit("/", 1)[1]
-    username = f"zhao{tag}"
-    page.goto("/users/new")
-    page.fill("#username", username)
-    page.select_option("#role", "commissioner")
-    page.select_option("#commissioner_id", commissioner_id)
-    page.fill("#password", PASSWORD)
-    page.fill("#confirm", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(lambda url: "/users/new" not in url)
-    return username
-
-
 def test_commissioner_logs_a_visit_with_two_photos_and_staff_find_it(page, phone, tmp_path):
     tag = uuid.uuid4().hex[:6]
     log_in(page)
-    username = _commissioner_account(page, tag)
+    username = commissioner_account(page, tag)
 
-    log_in(phone, username, PASSWORD)
+    log_in(phone, username, COMMISSIONER_PASSWORD)
     started = time.monotonic()
     phone.goto("/visits/")
-    _fits(phone)
+    fits(phone)
     phone.locator(".pagehead a.button", has_text=re.compile("Log a visit|记录服务")).click()
     expect(phone).to_have_url(re.compile(r"/visits/new"))
     expect(phone.locator("#chosen-commissioners input[type=checkbox]")).to_be_checked()
-    _fits(phone)
-    _shot(phone, "visit-short-form")
+    fits(phone)
+    shot(phone, "visit-short-form")
     phone.set_input_files("#photos", [_photo(tmp_path / "barn.jpg", (120, 80, 40)),
                                       _photo(tmp_path / "ewe.jpg", (60, 120, 60))])
     phone.fill("#problem", f"母羊产后瘫痪，食欲不振 记号{tag}")
@@ -85,8 +49,8 @@ def test_commissioner_logs_a_visit_with_two_photos_and_staff_find_it(page, phone
     phone.wait_for_function("() => [...document.querySelectorAll('.photo-grid img')]"
                             ".every(img => img.complete && img.naturalWidth > 0)")
     number = re.search(r"\d{6}-\d{2}-\d{4}-\d{5}", phone.locator("h1").inner_text()).group(0)
-    _fits(phone)
-    _shot(phone, "visit-detail")
+    fits(phone)
+    shot(phone, "visit-detail")
 
     page.goto("/visits/")
     results = page.locator("#results")
@@ -97,6 +61,6 @@ def test_commissioner_logs_a_visit_with_two_photos_and_staff_find_it(page, phone
     page.locator("#q").press_sequentially("瘫痪", delay=30)  # a two-character Chinese word
     expect(page).to_have_url(re.compile("q=%E7%98%AB%E7%97%AA"))
     expect(results).to_contain_text(number)
-    _shot(page, "visit-search")
+    shot(page, "visit-search")
     results.get_by_role("link", name=number).click()
     expect(page.locator(".photo-grid img")).to_have_count(2)
