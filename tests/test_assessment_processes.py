@@ -15,8 +15,7 @@ from app.assessments import services
 from app.auth.services import create_user
 from app.core.extensions import db
 from app.models import AssessmentScheme, AssessmentSheet, Commissioner, PlanTarget, User, Visit
-from tests.node_processes import Node, fresh_postgres
-from tests.test_sync_faults import app_for
+from tests.node_processes import Node, app_for, fresh_postgres, sibling_database
 
 STATION = "150121-01"
 PASSWORD = "secret-pass-1"
@@ -29,8 +28,7 @@ def league_database(request):
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         pytest.skip("PostgreSQL: set TEST_DATABASE_URL")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return fresh_postgres(url, f"kepai_assess_league_{worker}")
+    return fresh_postgres(url, sibling_database(url, "assess_league"))
 
 
 def _as(app, username, role, code, work):

@@ -20,7 +20,7 @@ from app.goals import services as goals
 from app.models import AppliedOperation, AssessmentScheme, AssessmentSheet, Commissioner, PlanTarget, User
 from app.models.shipped import shipped_id
 from app.sync import client, wire
-from tests.node_processes import fresh_postgres
+from tests.node_processes import fresh_postgres, sibling_database
 from tests.sync_helpers import link, make_node, sync
 
 STATION = "150121-01"
@@ -33,8 +33,8 @@ def nodes(request, tmp_path):
     if request.param == "postgresql":
         if not os.environ.get("TEST_DATABASE_URL"):
             pytest.skip("PostgreSQL: set TEST_DATABASE_URL")
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        url = fresh_postgres(os.environ["TEST_DATABASE_URL"], f"kepai_assess_{worker}")
+        pg = os.environ["TEST_DATABASE_URL"]
+        url = fresh_postgres(pg, sibling_database(pg, "assess"))
     station = make_node(tmp_path, "station", "station", STATION, "土左旗工作站")
     league = make_node(tmp_path, "league", "league", "1501", "呼和浩特市科技局", url=url)
     transport = link(station, league)

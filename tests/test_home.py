@@ -10,7 +10,7 @@ from app.auth.services import create_user
 from app.core.extensions import db
 from app.main import overview
 from app.models import Training, User, Visit
-from tests.conftest import PASSWORD, STATION
+from tests.settings import PASSWORD, STATION
 from tests.sync_helpers import sync
 
 TODAY = date.today()

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import _page, log_in
+from tests.browser.helpers import log_in, open_page
 from tests.browser.test_visit_draft import DETAIL, SHORT, _fill_short_form
 from tests.browser.test_visit_draft import station as station_fixture  # noqa: F401 (the "station" fixture)
 from tests.browser.test_visits import PASSWORD
@@ -33,7 +33,7 @@ def station(request):
 def phone_tab(browser, live_server):
     """A 360 px tab whose console is watched; a test that cuts the network says which
     errors it expects (``tab.expected``)."""
-    context, page, watch = _page(browser, live_server, viewport={"width": 360, "height": 740},
+    context, page, watch = open_page(browser, live_server, viewport={"width": 360, "height": 740},
                                  is_mobile=True, has_touch=True, device_scale_factor=2)
     page.expected = ()
     yield page
