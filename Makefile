@@ -34,7 +34,7 @@ lint: install
 	$(BIN)/ruff check .
 
 test: install
-	$(BIN)/pytest -q -n 4 --dist loadfile
+	$(BIN)/pytest -q -n 4 --dist loadfile --no-loadscope-reorder
 
 bench: install
 	$(BIN)/python bench/pages.py
