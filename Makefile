@@ -23,11 +23,13 @@ translations: $(VENV)/.installed
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty
+	$(BIN)/flask node load-shipped
 	@echo "Kepai Station: http://$(HOST):$(PORT)/  (demo-staff / kepai-demo-1)"
 	$(BIN)/waitress-serve --host $(HOST) --port $(PORT) --threads $(THREADS) wsgi:app
 
 serve: install
 	$(BIN)/flask db upgrade
+	$(BIN)/flask node load-shipped
 	$(BIN)/waitress-serve --host $(HOST) --port $(PORT) --threads $(THREADS) wsgi:app
 
 lint: install

@@ -9,6 +9,7 @@ from flask import current_app, g
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.core import choices
 from app.core.database import analyze
@@ -43,6 +44,24 @@ def node_init(role, code, name):
     g.actor = "node-init"
     initialise(role, code, name.strip())
     click.echo(f"node {role} {code} {name.strip()}: ready")
+
+
+@node_cli.command("load-shipped")
+def node_load_shipped():
+    """Load the reference data shipped with this version (places, clusters, plan targets,
+    assessment schemes) into this node: safe to repeat; run after an upgrade (make serve
+    and make run do)."""
+    try:
+        node = this_node()
+    except SQLAlchemyError:
+        db.session.rollback()
+        raise click.UsageError("the database has no tables yet: run `flask db upgrade` first") from None
+    if node is None:
+        click.echo("this node is not set up yet: nothing to load (run `flask node init`)")
+        return
+    g.actor = "node-init"
+    initialise(node.role, node.code, node.name)
+    click.echo(f"node {node.role} {node.code}: shipped reference data loaded")
 
 
 @users_cli.command("create")

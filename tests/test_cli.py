@@ -134,3 +134,25 @@ def test_users_create_needs_an_initialised_node(bare):
         args=["users", "create", "--username", "first", "--role", "station_admin"],
         input=PASSWORD + "\n")
     assert "node init" in _reason(result)
+
+
+def test_load_shipped_brings_what_an_upgraded_node_lacks(app):
+    """A node set up by an older version has no plan targets or schemes: after the
+    upgrade, ``flask node load-shipped`` adds them, keeps the node, and can be repeated."""
+    from app.models import AssessmentScheme, PlanTarget
+    with app.app_context():
+        db.session.execute(delete(PlanTarget))
+        db.session.execute(delete(AssessmentScheme))
+        db.session.commit()
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["node", "load-shipped"])
+        assert result.exit_code == 0, result.output
+        assert count(app, PlanTarget) == 5 and count(app, AssessmentScheme) >= 2
+    assert _node(app).code == "150121-01"
+
+
+def test_load_shipped_on_a_node_not_set_up_says_so(bare):
+    result = bare.test_cli_runner().invoke(args=["node", "load-shipped"])
+    assert result.exit_code == 0 and "not set up" in result.output
+    assert _node(bare) is None
