@@ -75,7 +75,8 @@ def seed_visits(scale: str, node_code: str, demo_commissioner_id: str | None = N
                        stations)
     if scale == "county":
         return _bulk(planner, node_code, COUNTY_VISITS)
-    return _orm(planner, node_code, SMALL_VISITS)
+    mine = next((c for c in commissioners if c.id == demo_commissioner_id), None)
+    return _orm(planner, node_code, SMALL_VISITS, planner.recent_work(mine) if mine else [])
 
 
 class _Planner:
@@ -89,6 +90,19 @@ class _Planner:
         self.today = date.today()
         self.days = [self.today - timedelta(days=n) for n in range(3 * 365)]
         self.day_weights = [MONTH_WEIGHTS[d.month - 1] for d in self.days]
+
+    def recent_work(self, commissioner) -> list[dict]:
+        """The demo commissioner's last weeks, so that their home page has something to
+        show: a visit yesterday, one with a follow-up due in three days, one overdue."""
+        plans = ((1, None), (6, self.today + timedelta(days=3)), (20, self.today - timedelta(days=2)))
+        visits = []
+        for days_ago, follow_up_on in plans:
+            visit = self.draw()
+            visit.update(team=[commissioner], day=self.today - timedelta(days=days_ago),
+                         follow_up=follow_up_on is not None, follow_up_on=follow_up_on,
+                         review_state="")
+            visits.append(visit)
+        return visits
 
     def draw(self) -> dict:
         rng = self.rng
@@ -134,10 +148,11 @@ class _Planner:
         }
 
 
-def _orm(planner: _Planner, node_code: str, count: int) -> int:
-    """A few dozen visits through the ORM (audited and in the outbox)."""
+def _orm(planner: _Planner, node_code: str, count: int, extra: list = ()) -> int:
+    """A few dozen visits through the ORM (audited and in the outbox), with ``extra``
+    drawn visits added."""
     g.actor = "seed-demo"
-    drawn = sorted((planner.draw() for _ in range(count)), key=lambda d: d["day"])
+    drawn = sorted([planner.draw() for _ in range(count)] + list(extra), key=lambda d: d["day"])
     sequences = {}
     for d in drawn:
         year = d["day"].year
@@ -149,7 +164,7 @@ def _orm(planner: _Planner, node_code: str, count: int) -> int:
             station_id=d["station"], owner_node=node_code,
             **{k: d[k] for k in _PLAIN}))
     db.session.commit()
-    return count
+    return len(drawn)
 
 
 _PLAIN = ("start_time", "end_time", "hours", "location", "latitude", "longitude", "stage",
