@@ -15,7 +15,6 @@ from app.assessments import bp, export, scoring, services
 from app.assessments.forms import CommentForm, EmptyForm, EvidenceForm, ReviewForm, StationPartForm
 from app.assessments.vocab import FIGURES, FIGURES_BY_SUBJECT, GRADES, RULES, SOURCES, STATUSES, SUBJECTS
 from app.core import attachments, records
-from app.core.extensions import db
 from app.core.security import can, get_or_404, require, writable
 from app.models import AssessmentScheme, AssessmentSheet, Commissioner, Station
 from app.web.htmx import render
@@ -207,13 +206,11 @@ def add_evidence(record_id):
     form = _evidence_form(services.evaluate(sheet), EvidenceForm())
     if form.validate_on_submit():
         try:
-            attachments.add(sheet, form.file.data, kind="document",
-                            caption=form.indicator.data or "")
+            records.attach(sheet, form.file.data, kind="document",
+                           caption=form.indicator.data or "")
         except attachments.AttachmentError as error:
-            db.session.rollback()
             form.file.errors.append(str(error))
         else:
-            db.session.commit()
             flash(_("The file has been attached."), "success")
             return redirect(url_for("assessments.sheet", record_id=sheet.id))
     return _sheet_page(sheet, 422, evidence=form, errors={"evidence": True})
