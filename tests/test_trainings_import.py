@@ -103,7 +103,7 @@ def test_filled_xlsx_previews_then_confirm_writes(app, login, places):
     response = upload(client, record_id, filled_sheet(client, record_id, GOOD))
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "/import/confirm" not in page
-    assert page.count("Already on the roster") == 3 and roster_size(app) == 3
+    assert page.count('<span class="badge">已在签到名单中</span>') == 3 and roster_size(app) == 3
 
 
 def test_row_errors_are_listed_in_chinese_and_nothing_written(app, login, places):
