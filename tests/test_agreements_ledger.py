@@ -221,17 +221,18 @@ def test_exports_csv_and_xlsx_with_chinese_headers_and_exact_yuan(app, login):
     with app.test_request_context():
         from flask_babel import force_locale
 
-        from app.agreements.export import _headers
+        from app.agreements.export import _columns
         with force_locale("zh_CN"):
-            expected = _headers()
+            expected = [c.header for c in _columns()]
     assert table[0] == expected
     row = dict(zip(expected, table[1], strict=False))
-    assert table[1][0] == "LY-EXP-1" and "0.30" in table[1] and "50,000.50" in table[1]
+    assert table[1][0] == "LY-EXP-1" and "0.30" in table[1] and "50000.50" in table[1]
     assert "王建国（60%）" in row[expected[5]]
     book = load_workbook(io.BytesIO(client.get("/agreements/export.xlsx").get_data()))
     sheet = book.active
     assert [c.value for c in sheet[1]] == expected
-    assert sheet["A2"].value == "LY-EXP-1" and sheet["M2"].value == "0.30"
+    assert sheet["A2"].value == "LY-EXP-1" and sheet["M2"].value == 0.3
+    assert sheet["M2"].number_format == "#,##0.00" and sheet["M2"].data_type == "n"
     empty = client.get("/agreements/export.csv?status=ended").get_data().decode("utf-8-sig")
     assert len(list(csv.reader(io.StringIO(empty)))) == 1
     assert client.get("/agreements/export.pdf").status_code == 404

@@ -1,68 +1,70 @@
-"""The filtered agreement list as a spreadsheet (XLSX) or CSV (UTF-8 with a BOM so Excel
-reads the Chinese), with Chinese headers whatever the interface language, and amounts
-as yuan text with two decimals (exact: never a float in a cell)."""
-import csv
-import io
-
+"""The filtered agreement list, and the payout ledger of those agreements, as XLSX or
+CSV, with Chinese headers whatever the interface language (app/core/spreadsheet.py:
+money in yuan as numbers with two decimals from integer fen, shares as percentages,
+dates as dates)."""
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.agreements import services, vocab
 from app.core.extensions import db
-from app.core.money import format_percent, format_yuan
+from app.core.money import format_percent
+from app.core.spreadsheet import Column
+from app.models import Payout
 
 
-def _headers() -> list[str]:
-    return [_("Agreement number"), _("Title"), _("Status"), _("Form"),
-            _("Service target (counterpart)"), _("Commissioner parties"), _("Industry cluster"),
-            _("Valuation (yuan)"), _("Stake (per cent)"), _("Signed on"), _("Starts on"), _("Ends on"),
-            _("Paid so far (yuan)"), _("Reason for the termination")]
+def _columns() -> list[Column]:
+    return [Column(_("Agreement number")), Column(_("Title"), width=30), Column(_("Status")),
+            Column(_("Form")), Column(_("Service target (counterpart)")),
+            Column(_("Commissioner parties"), width=30), Column(_("Industry cluster")),
+            Column(_("Valuation (yuan)"), "money"), Column(_("Stake (per cent)"), "bp"),
+            Column(_("Signed on"), "date"), Column(_("Starts on"), "date"),
+            Column(_("Ends on"), "date"), Column(_("Paid so far (yuan)"), "money"),
+            Column(_("Reason for the termination"))]
 
 
-def rows(stmt) -> tuple[list[str], list[list[str]]]:
-    """(headers, rows) of the agreements ``stmt`` selects, all as text."""
+def rows(stmt) -> tuple[list[Column], list[list]]:
+    """(columns, rows) of the agreements ``stmt`` selects: money in fen, shares in
+    basis points, dates as dates (the sheet writer formats them)."""
     agreements = db.session.scalars(stmt).all()
     paid = services.paid_totals(a.id for a in agreements)
     with force_locale("zh_CN"):
-        headers = _headers()
+        columns = _columns()
         body = [[
             a.number, a.title, str(vocab.STATUSES.get(a.status, a.status)),
             str(vocab.FORMS.get(a.form, a.form)), a.counterpart.name if a.counterpart else "",
             "、".join(f"{p.commissioner}（{format_percent(p.share_bp)}%）" for p in a.parties),
-            a.cluster.name if a.cluster else "", format_yuan(a.valuation_fen),
-            format_percent(a.stake_bp), _iso(a.signed_on), _iso(a.starts_on), _iso(a.ends_on),
-            format_yuan(paid.get(a.id, 0)), a.termination_reason or ""]
+            a.cluster.name if a.cluster else "", a.valuation_fen, a.stake_bp,
+            a.signed_on, a.starts_on, a.ends_on, paid.get(a.id, 0), a.termination_reason or ""]
             for a in agreements]
-    return headers, body
+    return columns, body
 
 
-def _iso(value) -> str:
-    return value.isoformat() if value else ""
+def _ledger_columns() -> list[Column]:
+    return [Column(_("Agreement number")), Column(_("Title"), width=30),
+            Column(_("Date paid"), "date"), Column(_("Kind of payout")), Column(_("Paid to")),
+            Column(_("Amount (yuan)"), "money"), Column(_("Note"), width=30),
+            Column(_("Reason for a payout outside the term"), width=30)]
 
 
-def to_csv(headers, body) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headers)
-    writer.writerows(body)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def to_xlsx(headers, body) -> bytes:
-    book = Workbook()
-    sheet = book.active
+def ledger(stmt) -> tuple[list[Column], list[list]]:
+    """(columns, rows) of the payouts of the agreements ``stmt`` selects: one row a
+    payout, by agreement, then date."""
+    agreements = db.session.scalars(stmt).all()
+    order = {a.id: index for index, a in enumerate(agreements)}
+    payouts = db.session.scalars(
+        select(Payout).where(Payout.agreement_id.in_(list(order)), Payout.deleted_at.is_(None))
+        .options(selectinload(Payout.payee), selectinload(Payout.agreement))).all() if order else []
+    payouts.sort(key=lambda p: (order[p.agreement_id], p.paid_on, p.id))
     with force_locale("zh_CN"):
-        sheet.title = _("Agreements")[:31]
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in body:
-        sheet.append(row)
-    for column, width in zip("ABCDEFGHIJKLMN", (14, 30, 10, 16, 24, 30, 10, 16, 8, 12, 12, 12, 16, 20), strict=False):
-        sheet.column_dimensions[column].width = width
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        columns = _ledger_columns()
+        body = [[p.agreement.number, p.agreement.title, p.paid_on,
+                 str(vocab.PAYOUT_KINDS.get(p.kind, p.kind)), p.payee.name if p.payee else "",
+                 p.amount_fen, p.note or "", p.out_of_term_reason or ""] for p in payouts]
+    return columns, body
+
+
+def sheet_title(what: str) -> str:
+    with force_locale("zh_CN"):
+        return _("Payout ledger") if what == "ledger" else _("Agreements")

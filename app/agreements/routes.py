@@ -1,13 +1,13 @@
 """Agreement pages: list and export, record and edit, life-cycle steps, payouts, scans."""
 from datetime import date
 
-from flask import Response, abort, flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.agreements import bp, export, listing, services, vocab
 from app.agreements.forms import AgreementForm, PayoutForm, ScanForm, TransitionForm
-from app.core import attachments, records
+from app.core import attachments, records, spreadsheet
 from app.core.extensions import db
 from app.core.money import format_percent, format_yuan
 from app.core.security import get_or_404, require, scoped
@@ -61,15 +61,23 @@ def index():
 def export_list(fmt):
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    headers, body = export.rows(services.filtered(_args()))
-    stamp = date.today().strftime("%Y%m%d")
-    if fmt == "csv":
-        data, mimetype = export.to_csv(headers, body), "text/csv; charset=utf-8"
-    else:
-        data = export.to_xlsx(headers, body)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(data, mimetype=mimetype, headers={
-        "Content-Disposition": f"attachment; filename=agreements-{stamp}.{fmt}"})
+    columns, body = export.rows(services.filtered(_args()))
+    return _download(columns, body, "利益共同体", export.sheet_title("agreements"), fmt)
+
+
+@bp.get("/ledger.<fmt>")
+def export_ledger(fmt):
+    """The payouts of the filtered agreements (every page): the ledger to add up."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    columns, body = export.ledger(services.filtered(_args()))
+    return _download(columns, body, "兑付台账", export.sheet_title("ledger"), fmt)
+
+
+def _download(columns, body, what, title, fmt):
+    data = spreadsheet.xlsx(title, columns, body) if fmt == "xlsx" \
+        else spreadsheet.csv_bytes(columns, body)
+    return spreadsheet.response(data, what, current_user.node_code, fmt)
 
 
 def _form(agreement=None) -> AgreementForm:

@@ -1,14 +1,19 @@
 """Import pages: the template, the upload and its preview, and the confirm."""
 import io
 
-from flask import abort, flash, redirect, send_file, url_for
+from flask import abort, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
-from app.core import files
+from app.commissioners import services as commissioner_services
+from app.core import files, spreadsheet
+from app.core.extensions import db
 from app.core.security import require
 from app.imports import bp, services, workbook
+from app.imports import export as list_export
 from app.imports.columns import SPECS
 from app.imports.forms import ConfirmForm, UploadForm
+from app.targets import services as target_services
 from app.web.htmx import invalid, render
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -88,3 +93,19 @@ def template(kind):
     name = {"commissioners": "科技特派员导入模板.xlsx", "targets": "服务对象导入模板.xlsx"}[kind]
     return send_file(io.BytesIO(workbook.template(spec, services.example(spec))), mimetype=XLSX,
                      as_attachment=True, download_name=name)
+
+
+LISTS = {"commissioners": ("科技特派员", commissioner_services.filtered),
+         "targets": ("服务对象", target_services.filtered)}
+
+
+@bp.get("/<kind>/export.xlsx")
+def export(kind):
+    """The list (its filters, every page) in the columns of the import template:
+    edited, the file imports back (rows already recorded unchanged are skipped)."""
+    spec = _spec(kind)
+    what, filtered = LISTS[kind]
+    args = {k: v for k, v in request.args.items() if k != "show"}
+    found = db.session.scalars(filtered(args)).all()
+    data = spreadsheet.xlsx(spec.sheet, list_export.columns(spec), list_export.rows(spec, found))
+    return spreadsheet.response(data, what, current_user.node_code)

@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from app.core import files, records
 from app.core.extensions import db
 from app.core.security import scoped
+from app.imports import export as list_export
 from app.imports import workbook
 from app.imports.columns import Column, Spec
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Station
@@ -34,6 +35,7 @@ class Row:
     cells: dict  # {field: text as shown}
     data: dict  # the form's data, as the service takes it (written only when no errors)
     errors: list = field(default_factory=list)  # [(column header, message)]
+    unchanged: bool = False  # the same as a record already there (an exported row): skipped
 
 
 @dataclass
@@ -43,6 +45,14 @@ class Result:
     @property
     def invalid(self) -> list[Row]:
         return [r for r in self.rows if r.errors]
+
+    @property
+    def new(self) -> list[Row]:
+        return [r for r in self.rows if not r.unchanged]
+
+    @property
+    def unchanged(self) -> list[Row]:
+        return [r for r in self.rows if r.unchanged]
 
     @property
     def ok(self) -> bool:
@@ -190,14 +200,29 @@ def _identity(spec: Spec, data_or_record) -> tuple:
     return (_key(get("name")), get("village_id") or None)
 
 
-def _existing(spec: Spec) -> set[tuple]:
+def _existing(spec: Spec) -> dict[tuple, list]:
     model = Commissioner if spec.kind == "commissioners" else ServiceTarget
-    return {_identity(spec, record) for record in db.session.scalars(scoped(model))}
+    found: dict[tuple, list] = {}
+    for record in db.session.scalars(scoped(model)):
+        found.setdefault(_identity(spec, record), []).append(record)
+    return found
+
+
+def _as_exported(spec: Spec, record) -> dict:
+    """A record's cells as its export writes them, read back as an upload's cells are
+    (so that an exported row left as it is compares equal)."""
+    values = list_export.rows(spec, [record])[0]
+    return {c.field: workbook.text(v, c.kind) for c, v in zip(spec.columns, values, strict=True)}
+
+
+def _same(row: Row, spec: Spec, records) -> bool:
+    return any(_as_exported(spec, r) == row.cells for r in records)
 
 
 def check_file(spec: Spec, data: bytes) -> Result:
     """Every row of the file checked (raises workbook.FileProblem for a file that
-    cannot be read), with repeated rows and already recorded names marked."""
+    cannot be read), with repeated rows and already recorded names marked; a row equal
+    to its record as exported (app/imports/export.py) is unchanged and skipped."""
     lookups = Lookups()
     rows = [check_row(spec, number, cells, lookups)
             for number, cells in workbook.read(data, spec)]
@@ -213,7 +238,9 @@ def check_file(spec: Spec, data: bytes) -> Result:
                                               row=seen[identity])))
         else:
             seen[identity] = row.number
-        if identity in existing:
+        if identity in existing and not row.errors and _same(row, spec, existing[identity]):
+            row.unchanged = True
+        elif identity in existing:
             row.errors.append((name_header, _(
                 "%(name)s is already recorded. Leave this row out, or add a second record "
                 "of that name through its form.", name=row.data["name"])))
@@ -322,12 +349,12 @@ def _related(model, ids) -> list:
 
 
 def write(spec: Spec, result: Result) -> int:
-    """Write every row of a checked file in one transaction: all or nothing."""
+    """Write every new row of a checked file in one transaction: all or nothing."""
     if not result.ok:
         raise ValueError("a file with invalid rows is never written")
     try:
         with db.session.no_autoflush:
-            for row in result.rows:
+            for row in result.new:
                 if spec.kind == "commissioners":
                     _build_commissioner(row.data)
                 else:
@@ -336,4 +363,4 @@ def write(spec: Spec, result: Result) -> int:
     except Exception:
         db.session.rollback()
         raise
-    return len(result.rows)
+    return len(result.new)

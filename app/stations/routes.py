@@ -1,11 +1,14 @@
 """Station pages: list, detail (clusters, sites, commissioners, history), new, edit,
 delete (refused while sites or commissioners remain), restore (app/web/pages.py)."""
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 
-from app.core import choices, records
+from app.core import choices, records, spreadsheet
+from app.core.extensions import db
 from app.core.security import can
 from app.models import Station
-from app.stations import bp, services
+from app.stations import bp, export, services
 from app.stations.forms import StationForm
 from app.web import options
 from app.web.forms import field_labels
@@ -40,6 +43,16 @@ def index():
     args = pages.filter_args(FILTERS)
     return pages.list(services.filtered(args), args, counties=services.county_options(),
                       clusters=options.clusters())
+
+
+@bp.get("/export.xlsx")
+def export_list():
+    """The filtered list (every page) as XLSX, with Chinese headers."""
+    args = {k: v for k, v in pages.filter_args(FILTERS).items() if k != "show"}
+    found = db.session.scalars(services.filtered(args)).all()
+    with force_locale("zh_CN"):
+        data = spreadsheet.xlsx("工作站", export.COLUMNS, export.rows(found))
+    return spreadsheet.response(data, "工作站", current_user.node_code)
 
 
 @bp.get("/<record_id>")

@@ -1,9 +1,13 @@
 """Service team pages: list, detail (members, history), new, edit, delete, restore
 (app/web/pages.py)."""
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 
+from app.core import spreadsheet
+from app.core.extensions import db
 from app.models import ServiceTeam
-from app.teams import bp, services
+from app.teams import bp, export, services
 from app.teams.forms import TeamForm
 from app.web import options
 from app.web.forms import field_labels
@@ -37,6 +41,16 @@ pages = RecordPages(
 def index():
     args = pages.filter_args(FILTERS)
     return pages.list(services.filtered(args), args, clusters=options.clusters())
+
+
+@bp.get("/export.xlsx")
+def export_list():
+    """The filtered list (every page) as XLSX, with Chinese headers."""
+    args = {k: v for k, v in pages.filter_args(FILTERS).items() if k != "show"}
+    found = db.session.scalars(services.filtered(args)).all()
+    with force_locale("zh_CN"):
+        data = spreadsheet.xlsx("产业服务团", export.COLUMNS, export.rows(found))
+    return spreadsheet.response(data, "产业服务团", current_user.node_code)
 
 
 @bp.get("/<record_id>")

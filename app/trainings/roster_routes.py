@@ -1,19 +1,19 @@
 """The roster of a session: attendees added, edited, removed and linked to service
 targets on the session page; the sign-in sheet printed (HTML for A4, XLSX) and read
 back after the session (preview first, nothing written until confirmed)."""
-import io
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
-from app.core import files
-from app.core.security import get_or_404, require
+from app.core import files, spreadsheet
+from app.core.security import can, get_or_404, require
 from app.imports import services as upload_store
 from app.imports.forms import ConfirmForm
 from app.models import Training
-from app.trainings import bp, services, sheet
+from app.trainings import bp, export, services, sheet
 from app.trainings.forms import AttendeeForm, LinkForm, SheetUploadForm
-from app.trainings.routes import XLSX, _detail
+from app.trainings.routes import _detail
 from app.trainings.vocab import CATEGORIES, MODES
 from app.web import options
 from app.web.forms import DeleteForm
@@ -120,9 +120,18 @@ def sign_in_sheet(record_id):
 @bp.get("/<record_id>/sign-in.xlsx")
 def sign_in_xlsx(record_id):
     training = get_or_404(Training, record_id)
-    name = f"签到表_{training.held_on.isoformat()}.xlsx"
-    return send_file(io.BytesIO(sheet.xlsx(training)), mimetype=XLSX, as_attachment=True,
-                     download_name=name)
+    return spreadsheet.response(sheet.xlsx(training), "签到表", current_user.node_code)
+
+
+@bp.get("/<record_id>/roster.xlsx")
+def roster_xlsx(record_id):
+    """The roster in the sign-in sheet's columns: edited, it imports back (people
+    already on the roster are reported unchanged)."""
+    training = get_or_404(Training, record_id)
+    rows = export.roster_rows(services.attendees(training),
+                              phone=lambda a: a.phone if can("see_phone") else "")
+    data = spreadsheet.xlsx("签到名单", export.ROSTER_COLUMNS, rows)
+    return spreadsheet.response(data, f"签到名单_{training.held_on:%Y%m%d}", current_user.node_code)
 
 
 def _kind(training) -> str:
@@ -137,9 +146,14 @@ def _import_page(training, form, status=200, **context):
 @bp.route("/<record_id>/import", methods=["GET", "POST"])
 @require("import_records")
 def import_sheet(record_id):
-    """Upload a filled sheet; it comes back as a preview with every row's errors."""
+    """Upload a filled sheet; it comes back as a preview with every row's errors, the
+    people already on the roster and the new ones (nothing written yet)."""
     training = get_or_404(Training, record_id)
     form = SheetUploadForm()
+    future = services.future_problem(training)
+    if future:
+        form.file.errors = [str(future)]
+        return _import_page(training, form, 422 if form.is_submitted() else 200, future=True)
     if not form.validate_on_submit():
         return _import_page(training, form, 422 if form.is_submitted() else 200)
     upload = form.file.data
@@ -149,7 +163,8 @@ def import_sheet(record_id):
     except sheet.FileProblem as problem:
         form.file.errors.append(str(problem))
         return _import_page(training, form, 422)
-    token = upload_store.store(_kind(training), data, upload.filename or "") if result.ok else None
+    token = upload_store.store(_kind(training), data, upload.filename or "") \
+        if result.importable else None
     return _import_page(training, SheetUploadForm(formdata=None), 200 if result.ok else 422,
                         result=result, filename=files.safe_filename(upload.filename),
                         confirm=ConfirmForm(token=token) if token else None)
@@ -158,9 +173,11 @@ def import_sheet(record_id):
 @bp.post("/<record_id>/import/confirm")
 @require("import_records")
 def confirm_import(record_id):
-    """Write a previewed sheet: checked again, then every row in one transaction."""
+    """Write a previewed sheet: checked again, then its new rows in one transaction
+    (with ``partial``, the user's choice, the invalid rows left out)."""
     training = get_or_404(Training, record_id)
     form = ConfirmForm()
+    partial = request.form.get("partial") == "1"
     stored = upload_store.load(_kind(training), form.token.data) \
         if form.validate_on_submit() else None
     upload = SheetUploadForm(formdata=None)
@@ -173,11 +190,17 @@ def confirm_import(record_id):
     except sheet.FileProblem as problem:
         upload.file.errors = [str(problem)]
         return _import_page(training, upload, 422)
-    if not result.ok:  # the roster changed since the preview
+    if not result.importable or (result.invalid and not partial):  # changed since the preview
         upload_store.discard(form.token.data)
         return _import_page(training, upload, 422, result=result, filename=filename,
                             confirm=None)
-    count = services.write_sheet(training, result)
+    count = services.write_sheet(training, result, partial=partial)
     upload_store.discard(form.token.data)
     flash(_("%(count)s people have been added to the roster.", count=count), "success")
+    if result.unchanged:
+        flash(_("%(count)s people were already on the roster and are unchanged.",
+                count=len(result.unchanged)), "info")
+    if result.invalid:
+        flash(_("%(count)s rows with errors were left out: correct them and import the "
+                "sheet again.", count=len(result.invalid)), "warning")
     return redirect(url_for("trainings.detail", record_id=record_id) + "#roster")

@@ -1,12 +1,12 @@
 """Training session pages: list, export, record, detail with figures, edit, delete,
 restore, head counts and evidence attachments."""
-import io
 from datetime import date
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
-from app.core import attachments, records
+from app.core import attachments, records, spreadsheet
 from app.core.security import can, get_or_404, require
 from app.models import Attachment, Training
 from app.trainings import bp, export, figures, listing, services, vocab
@@ -68,12 +68,9 @@ def export_list(fmt):
     if fmt not in ("xlsx", "csv"):
         abort(404)
     table = export.rows(services.filtered(_args()))
-    name = f"培训_{date.today().isoformat()}.{fmt}"
-    if fmt == "xlsx":
-        return send_file(io.BytesIO(export.to_xlsx(table)), mimetype=XLSX, as_attachment=True,
-                         download_name=name)
-    return send_file(io.BytesIO(export.to_csv(table)), mimetype="text/csv; charset=utf-8",
-                     as_attachment=True, download_name=name)
+    data = spreadsheet.xlsx("培训", export.columns(), table) if fmt == "xlsx" \
+        else spreadsheet.csv_bytes(export.columns(), table)
+    return spreadsheet.response(data, "培训", current_user.node_code, fmt)
 
 
 def _detail(training, status=200, attendee_form=None, counts_form=None, attachment_form=None,

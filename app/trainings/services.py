@@ -184,6 +184,8 @@ def roster_errors(training: Training, rows: list[dict], replacing=None, removing
     current = [a for a in attendees(training) if a is not removing]
     kept = [a for a in current if a is not replacing]
     problems = []
+    if rows and replacing is None and future_problem(training):
+        problems.append(future_problem(training))
     for row in rows:
         if any(_same_person(row, a) for a in kept):
             problems.append(_l("%(name)s is already on the roster.", name=row.get("name")))
@@ -285,12 +287,24 @@ def link(attendee: TrainingAttendee, target_id: str | None) -> bool:
 # Importing a filled sign-in sheet
 
 
+def future_problem(training: Training):
+    """Why no roster can be filled yet: the session's date is still to come."""
+    if training.held_on and training.held_on > date.today():
+        return _l("This session is on %(day)s, still to come: its roster is filled after "
+                  "it is held.", day=training.held_on.isoformat())
+    return None
+
+
 def check_sheet(training: Training, data: bytes):
     """Every row of a filled sheet checked (raises sheet.FileProblem for a file that
-    cannot be read): bad cells, repeated rows, people already on the roster, and a
-    roster that would disagree with the session's head counts."""
+    cannot be read, or a session still to come): bad cells, repeated rows, and a roster
+    that would disagree with the session's head counts. People already on the roster
+    (same name and phone, or name and village) are marked unchanged, not refused."""
     from app.trainings import sheet
-    rows = sheet.read(data)
+    future = future_problem(training)
+    if future:
+        raise sheet.FileProblem(str(future))
+    found_on, rows = sheet.read_sheet(data)
     villages = {}
     for village_id, name, township in db.session.execute(
             scoped(Place).with_only_columns(Place.id, Place.name, _Township.name)
@@ -304,21 +318,22 @@ def check_sheet(training: Training, data: bytes):
     existing = attendees(training)
     for row in rows:
         if row.data.get("name") and any(_same_person(row.data, a) for a in existing):
-            row.errors.append(str(_l("%(name)s is already on the roster.", name=row.data["name"])))
-    result = sheet.Result(rows=rows)
-    if not result.invalid and figures.has_counts(training):
-        problems = roster_errors(training, [r.data for r in rows])
+            row.unchanged = True
+    result = sheet.Result(rows=rows, sheet=found_on)
+    if result.new and figures.has_counts(training):
+        problems = roster_errors(training, [r.data for r in result.new])
         result.problems = [str(p) for p in problems]
     return result
 
 
-def write_sheet(training: Training, result) -> int:
-    """Add every row of a checked sheet to the roster in one transaction."""
-    if not result.ok:
-        raise ValueError("a sheet with errors is never written")
+def write_sheet(training: Training, result, partial: bool = False) -> int:
+    """Add the new rows of a checked sheet to the roster in one transaction; with
+    ``partial`` (the user chose it) the invalid rows are left out, else there are none."""
+    if not result.importable or (result.invalid and not partial):
+        raise ValueError("a sheet with errors is never written unless the user chose so")
     try:
         with db.session.no_autoflush:
-            for row in result.rows:
+            for row in result.new:
                 attendee = TrainingAttendee(training_id=training.id)
                 records.apply(attendee, _attendee_data(row.data))
                 attendee.owner_node = training.owner_node
@@ -327,4 +342,4 @@ def write_sheet(training: Training, result) -> int:
     except Exception:
         db.session.rollback()
         raise
-    return len(result.rows)
+    return len(result.new)

@@ -7,6 +7,7 @@ normalisation)."""
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import force_locale
@@ -18,7 +19,14 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from app.core import choices
 from app.imports import workbook
 from app.imports.workbook import FileProblem
-from app.trainings.vocab import CATEGORIES, FILE_CATEGORIES, FILE_MODES
+from app.trainings.vocab import (
+    CATEGORIES,
+    CATEGORY_SYNONYMS,
+    ETHNICITY_SYNONYMS,
+    FILE_CATEGORIES,
+    FILE_MODES,
+    SEX_SYNONYMS,
+)
 
 COLUMNS = ("序号", "姓名", "性别", "民族", "嘎查/村", "电话", "类别", "签名")
 FIELDS = {"姓名": "name", "性别": "sex", "民族": "ethnicity", "嘎查/村": "village",
@@ -109,31 +117,50 @@ class Row:
     cells: dict  # {header: text}
     data: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)  # [message]
+    unchanged: bool = False  # already on the roster: left as it is
 
 
 @dataclass
 class Result:
     rows: list
     problems: list = field(default_factory=list)  # whole-file problems (head counts …)
+    sheet: str = ""  # the sheet of the workbook the roster was found on
 
     @property
     def invalid(self) -> list:
         return [r for r in self.rows if r.errors]
 
     @property
+    def unchanged(self) -> list:
+        return [r for r in self.rows if r.unchanged and not r.errors]
+
+    @property
+    def new(self) -> list:
+        """The rows that would be added: valid and not on the roster yet."""
+        return [r for r in self.rows if not r.errors and not r.unchanged]
+
+    @property
     def ok(self) -> bool:
+        """Every row valid: the new ones can be added as they are."""
         return bool(self.rows) and not self.invalid and not self.problems
 
+    @property
+    def importable(self) -> bool:
+        """Some rows can be added (the invalid ones left out, if the user chooses)."""
+        return bool(self.new) and not self.problems
 
-def _table(data: bytes) -> list[list]:
-    """The first sheet (XLSX) or the rows (CSV, UTF-8 or GB18030) as lists of cells."""
+
+def _tables(data: bytes) -> list[tuple[str, list[list]]]:
+    """(sheet name, rows) of every sheet (XLSX), or of the rows (CSV, UTF-8 or GB18030)."""
     if data[:2] == b"PK":
         workbook.check(data)
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             try:
-                return [list(r) for _i, r in zip(range(MAX_ROWS + 20),
-                                                 wb.worksheets[0].iter_rows(values_only=True), strict=False)]
+                return [(ws.title, [list(r) for _i, r in zip(range(MAX_ROWS + 20),
+                                                             ws.iter_rows(values_only=True),
+                                                             strict=False)])
+                        for ws in wb.worksheets]
             finally:
                 wb.close()
         except FileProblem:
@@ -141,6 +168,10 @@ def _table(data: bytes) -> list[list]:
         except Exception:
             raise FileProblem(_("This file is neither an Excel workbook (.xlsx) nor a CSV file."))\
                 from None
+    return [("", _csv(data))]
+
+
+def _csv(data: bytes) -> list[list]:
     if len(data) > workbook.MAX_BYTES:
         raise FileProblem(_("The file is too large: at most %(mb)s MB.",
                             mb=workbook.MAX_BYTES // 2**20))
@@ -161,36 +192,69 @@ def _table(data: bytes) -> list[list]:
             from None
 
 
-def _header(table) -> tuple[int, dict[int, str]]:
-    """(index of the column row, {column index: header}); the column row is the first
-    of the first ten with a 姓名 cell."""
+def _column_row(table) -> int | None:
+    """The index of the column row: the first of the first ten rows with a 姓名 cell."""
     for index, row in enumerate(table[:10]):
-        titles = [workbook._plain_header(workbook.text(c)) for c in row]
-        if "姓名" in titles:
-            unknown = [t for t in titles if t and t not in FIELDS and t not in IGNORED]
-            if unknown:
-                raise FileProblem(_("Unknown columns: %(columns)s. Use the columns of the "
-                                    "sign-in sheet.", columns="、".join(unknown)))
-            twice = sorted({t for t in titles if t and titles.count(t) > 1})
-            if twice:
-                raise FileProblem(_("These columns appear more than once: %(columns)s.",
-                                    columns="、".join(twice)))
-            missing = [h for h in REQUIRED if h not in titles]
-            if missing:
-                raise FileProblem(_("Required columns are missing: %(columns)s.",
-                                    columns="、".join(missing)))
-            return index, {i: t for i, t in enumerate(titles) if t in FIELDS}
+        if "姓名" in [workbook._plain_header(_clean(workbook.text(c))) for c in row]:
+            return index
+    return None
+
+
+def _header(table) -> tuple[int, dict[int, str]]:
+    """(index of the column row, {column index: header})."""
+    index = _column_row(table)
+    if index is not None:
+        titles = [workbook._plain_header(_clean(workbook.text(c))) for c in table[index]]
+        unknown = [t for t in titles if t and t not in FIELDS and t not in IGNORED]
+        if unknown:
+            raise FileProblem(_("Unknown columns: %(columns)s. Use the columns of the "
+                                "sign-in sheet.", columns="、".join(unknown)))
+        twice = sorted({t for t in titles if t and titles.count(t) > 1})
+        if twice:
+            raise FileProblem(_("These columns appear more than once: %(columns)s.",
+                                columns="、".join(twice)))
+        missing = [h for h in REQUIRED if h not in titles]
+        if missing:
+            raise FileProblem(_("Required columns are missing: %(columns)s.",
+                                columns="、".join(missing)))
+        return index, {i: t for i, t in enumerate(titles) if t in FIELDS}
     raise FileProblem(_("No column row with 姓名 found in the first ten rows: use the "
                         "sign-in sheet printed from this session."))
 
 
+def _clean(text: str) -> str:
+    """A cell as compared and kept: NFKC (full-width digits, letters and spaces become
+    ASCII), runs of spaces made one, trimmed."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def find_table(data: bytes) -> tuple[str, list[list]]:
+    """(sheet name, rows) of the sheet that holds the roster: the first whose first ten
+    rows have the 姓名 column row, whichever sheet of the workbook it is."""
+    tables = _tables(data)
+    for name, table in tables:
+        if _column_row(table) is not None:
+            return name, table
+    if len(tables) > 1:
+        raise FileProblem(_("None of the sheets (%(sheets)s) has a column row with 姓名 in its "
+                            "first ten rows: use the sign-in sheet printed from this session.",
+                            sheets="、".join(name for name, _rows in tables)))
+    return tables[0] if tables else ("", [])
+
+
 def read(data: bytes) -> list[Row]:
     """The filled rows of a sheet (blank and number-only rows left out)."""
-    table = _table(data)
+    return read_sheet(data)[1]
+
+
+def read_sheet(data: bytes) -> tuple[str, list[Row]]:
+    """(the sheet's name, its filled rows)."""
+    name, table = find_table(data)
     start, columns = _header(table)
     rows = []
     for offset, raw in enumerate(table[start + 1:], start=start + 2):
-        cells = {title: workbook.text(raw[i]) if i < len(raw) else "" for i, title in columns.items()}
+        cells = {title: _clean(workbook.text(raw[i])) if i < len(raw) else ""
+                 for i, title in columns.items()}
         if not any(cells.values()):
             continue
         if len(rows) == MAX_ROWS:
@@ -199,7 +263,7 @@ def read(data: bytes) -> list[Row]:
         rows.append(Row(number=offset, cells=cells))
     if not rows:
         raise FileProblem(_("The sheet has no filled rows under its column row."))
-    return rows
+    return name, rows
 
 
 def _vocabulary(vocab: dict) -> dict:
@@ -207,6 +271,7 @@ def _vocabulary(vocab: dict) -> dict:
     known = {code.casefold(): code for code in vocab}
     if vocab is CATEGORIES:
         known.update({label: code for code, label in FILE_CATEGORIES.items()})
+        known.update(CATEGORY_SYNONYMS)
     for locale in ("zh_CN", "en"):
         with force_locale(locale):
             known.update({re.sub(r"\s", "", str(label)).casefold(): code
@@ -214,7 +279,7 @@ def _vocabulary(vocab: dict) -> dict:
     return known
 
 
-SEXES = {"男": "male", "女": "female", "m": "male", "f": "female"}
+SEXES = SEX_SYNONYMS
 YES = {"是", "y", "yes", "1", "√", "✓", "有"}
 NO = {"否", "n", "no", "0", "无", ""}
 
@@ -222,7 +287,8 @@ NO = {"否", "n", "no", "0", "无", ""}
 def check_row(row: Row, villages: dict) -> None:
     """Fill ``row.data`` from its cells and add an error for every bad cell."""
     cells, data = row.cells, row.data
-    data["name"] = cells.get("姓名", "").strip()
+    name = cells.get("姓名", "").strip()
+    data["name"] = name if re.search(r"[A-Za-z]", name) else re.sub(r"\s", "", name)
     if not data["name"]:
         row.errors.append(_("姓名: the name is missing."))
     elif len(data["name"]) > 100:
@@ -232,7 +298,8 @@ def check_row(row: Row, villages: dict) -> None:
     if sex and sex not in sexes:
         row.errors.append(_("性别: write 男 or 女."))
     data["sex"] = sexes.get(sex, "")
-    data["ethnicity"] = cells.get("民族", "").strip()[:20]
+    ethnicity = re.sub(r"\s", "", cells.get("民族", ""))
+    data["ethnicity"] = ETHNICITY_SYNONYMS.get(ethnicity, ethnicity)[:20]
     village = cells.get("嘎查/村", "").strip()
     data["village_id"] = villages.get(re.sub(r"\s", "", village))
     data["village_text"] = "" if data["village_id"] else village[:100]

@@ -47,3 +47,24 @@ def list_labels() -> dict:
             "categories": {k: str(v) for k, v in CATEGORIES.items()},
             "modes": {k: str(v) for k, v in MODES.items()},
             "statuses": {k: str(v) for k, v in STATUSES.items()}}
+
+
+# Common ways of writing sex, ethnicity and category on a filled sign-in sheet, read as
+# the codes above (documented in the README, "Exports and the roster import"). Keys are
+# compared after NFKC and without spaces.
+SEX_SYNONYMS = {"男": "male", "男性": "male", "男士": "male", "先生": "male", "m": "male",
+                "女": "female", "女性": "female", "女士": "female", "妇女": "female", "f": "female"}
+ETHNICITY_SYNONYMS = {"汉": "汉族", "蒙": "蒙古族", "蒙族": "蒙古族", "蒙古": "蒙古族",
+                      "回": "回族", "满": "满族", "藏": "藏族", "维": "维吾尔族",
+                      "维族": "维吾尔族", "朝鲜": "朝鲜族", "达斡尔": "达斡尔族",
+                      "鄂温克": "鄂温克族", "鄂伦春": "鄂伦春族"}
+CATEGORY_SYNONYMS = {
+    "农民": "farmer", "农户": "farmer", "牧民": "farmer", "农牧户": "farmer", "村民": "farmer",
+    "种植户": "farmer", "养殖户": "farmer", "群众": "farmer",
+    "村支书": "village_secretary", "村书记": "village_secretary", "支书": "village_secretary",
+    "村党支部书记": "village_secretary", "嘎查书记": "village_secretary",
+    "合作社": "coop_head", "合作社理事长": "coop_head", "理事长": "coop_head",
+    "企业": "enterprise_head", "企业负责人": "enterprise_head", "企业主": "enterprise_head",
+    "致富能手": "rich_leader", "带头人": "rich_leader",
+    "特派员": "commissioner", "技术员": "technician", "农技员": "technician",
+}
