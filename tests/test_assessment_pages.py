@@ -205,6 +205,8 @@ def test_the_years_sheets_export_to_xlsx(app, world, login):
     client = login("staff")
     response = client.get(f"/assessments/{YEAR}?format=xlsx")
     assert response.status_code == 200
+    assert f"{YEAR}%E5%B9%B4%E5%BA%A6%E8%80%83%E6%A0%B8-150121-01-" in \
+        response.headers["Content-Disposition"]  # 年度考核, the one file-name style
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert sheet["A1"].value == "科技特派员" and sheet["C1"].value == "服务天数"
     assert sheet.freeze_panes == "B2"

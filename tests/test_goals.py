@@ -86,6 +86,8 @@ def test_the_report_page_and_xlsx(app, counted, login):
     assert "依托自治区科技特派员专家工作站部署科技服务点 100 个" in page.get_data(as_text=True)
     response = client.get("/reports/targets?format=xlsx")
     assert response.status_code == 200
+    assert "%E7%9B%AE%E6%A0%87%E8%BF%9B%E5%BA%A6-150121-01-" in \
+        response.headers["Content-Disposition"]  # 目标进度, the one file-name style
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert sheet["A1"].value == "指标" and sheet["I1"].value == "截止日期"
     assert sheet.freeze_panes == "A2"

@@ -79,7 +79,7 @@ def year_page(year):
     if request.args.get("format") == "xlsx":
         content = export.to_xlsx(year, scheme, rows)
         return send_file(io.BytesIO(content), mimetype=export.XLSX, as_attachment=True,
-                         download_name=f"assessment-{year}-{current_user.node_code}.xlsx")
+                         download_name=export.filename(year, current_user.node_code))
     return render("assessments/year.html", year=year, scheme=scheme, rows=rows,
                   form=EmptyForm(), scoring=scoring, **VOCAB)
 
@@ -277,7 +277,7 @@ def stations_page(year):
     if request.args.get("format") == "xlsx":
         content = export.to_xlsx(year, scheme, rows, subject="station")
         return send_file(io.BytesIO(content), mimetype=export.XLSX, as_attachment=True,
-                         download_name=f"station-evaluation-{year}-{current_user.node_code}.xlsx")
+                         download_name=export.filename(year, current_user.node_code, "station"))
     return render("assessments/stations.html", year=year, scheme=scheme, rows=rows,
                   form=EmptyForm(), scoring=scoring,
                   **{**VOCAB, "figures": FIGURES_BY_SUBJECT["station"]})

@@ -114,7 +114,7 @@ def targets_report():
                 row["indicator_label"] = str(INDICATORS.get(row["indicator"], row["indicator"]))
             content = export.to_xlsx(rows, status_label)
         return send_file(io.BytesIO(content), mimetype=XLSX, as_attachment=True,
-                         download_name=f"report-targets-{scope.code}.xlsx")
+                         download_name=export.filename(scope.code))
     if fmt == "json":
         starts = [r["starts_on"] for r in rows if r["starts_on"]]
         ends = [r["deadline"] for r in rows]
