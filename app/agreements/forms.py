@@ -9,7 +9,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from app.agreements import vocab
 from app.core.choices import options
 from app.core.money import MoneyError, format_percent, format_yuan, parse_percent, parse_yuan
-from app.web.forms import TrimmedStringField, not_in_future
+from app.web.forms import TrimmedStringField, field_labels, not_in_future
 
 PARTY_ROWS = 4
 
@@ -56,7 +56,7 @@ class PartyForm(Form):
 
 class AgreementForm(FlaskForm):
     number = TrimmedStringField(_l("Agreement number"), validators=[Optional(), Length(max=40)])
-    title = TrimmedStringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    title = TrimmedStringField(_l("Agreement title"), validators=[InputRequired(), Length(max=200)])
     parties = FieldList(FormField(PartyForm), label=_l("Commissioner parties"),
                         min_entries=PARTY_ROWS, max_entries=12)
     counterpart_id = SelectField(_l("Service target (counterpart)"), validators=[InputRequired()])
@@ -129,3 +129,15 @@ class PayoutForm(FlaskForm):
 class ScanForm(FlaskForm):
     file = FileField(_l("Signed agreement (PDF or photo)"), validators=[FileRequired()])
     caption = TrimmedStringField(_l("Caption"), validators=[Optional(), Length(max=200)])
+
+
+def history_labels() -> dict:
+    """An agreement's history by its form's labels, and the fields its steps set."""
+    return {**field_labels(AgreementForm), "status": _l("Status"),
+            "terminated_on": _l("Terminated on"),
+            "termination_reason": _l("Reason for the termination")}
+
+
+def payout_history_labels() -> dict:
+    """A payout's history by its form's labels."""
+    return {**field_labels(PayoutForm), "agreement": _l("Agreement")}

@@ -314,11 +314,12 @@ def conditions(args: dict):
     stmt = scoped(Agreement, deleted=args.get("show") == "deleted")
     q = (args.get("q") or "").strip()
     if q:
-        people = select(AgreementParty.agreement_id).join(Commissioner).where(
-            AgreementParty.deleted_at.is_(None), records.matching(q, Commissioner.name))
-        targets = select(ServiceTarget.id).where(records.matching(q, ServiceTarget.name))
-        stmt = stmt.where(records.matching(q, Agreement.number, Agreement.title)
-                          | Agreement.id.in_(people) | Agreement.counterpart_id.in_(targets))
+        for word in records.search_words(q):  # every word, each in one of these
+            people = select(AgreementParty.agreement_id).join(Commissioner).where(
+                AgreementParty.deleted_at.is_(None), records.matching(word, Commissioner.name))
+            targets = select(ServiceTarget.id).where(records.matching(word, ServiceTarget.name))
+            stmt = stmt.where(records.matching(word, Agreement.number, Agreement.title)
+                              | Agreement.id.in_(people) | Agreement.counterpart_id.in_(targets))
     for key, column in (("status", Agreement.status), ("form", Agreement.form),
                         ("cluster", Agreement.cluster_id), ("counterpart", Agreement.counterpart_id)):
         if args.get(key):
