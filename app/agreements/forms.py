@@ -3,7 +3,7 @@ percentages are typed as text and read exactly by app/core/money.py."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.agreements import vocab
@@ -118,9 +118,13 @@ class PayoutForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     out_of_term_reason = TrimmedStringField(_l("Reason for a payout outside the term"),
                                             validators=[Optional(), Length(max=400)])
+    # Shown with the warning of a payout identical to one already recorded: ticked, the
+    # payout is recorded all the same (a second payment of the same sum on the same day).
+    same_again = BooleanField(_l("Yes, record it: this is another payment"))
 
     def data_for_save(self) -> dict:
-        data = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+        data = {name: field.data for name, field in self._fields.items()
+                if name not in ("csrf_token", "same_again")}
         data["note"] = data["note"] or ""
         data["out_of_term_reason"] = data["out_of_term_reason"] or ""
         return data

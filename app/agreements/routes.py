@@ -181,13 +181,19 @@ def _payout_form(agreement, payout=None) -> PayoutForm:
     return form
 
 
-def _payout_checked(form: PayoutForm, agreement) -> bool:
+def _payout_checked(form: PayoutForm, agreement, payout=None) -> bool:
+    """The payout's rules; then, for a payout identical to one already recorded (same
+    date, amount and payee), a warning: nothing is written until the user confirms."""
+    form.same_as = None
     if not form.validate_on_submit():
         return False
     errors = services.payout_errors(agreement, form.data_for_save())
     for name, message in errors.items():
         form[name].errors.append(message)
-    return not errors
+    if errors:
+        return False
+    form.same_as = services.same_payout(agreement, form.data_for_save(), payout)
+    return form.same_as is None or form.same_again.data
 
 
 @bp.post("/<record_id>/payouts")
@@ -208,7 +214,7 @@ def edit_payout(record_id, payout_id):
     agreement = get_or_404(Agreement, record_id)
     payout = services.payout_of(agreement, payout_id) or abort(404)
     form = _payout_form(agreement, payout)
-    if _payout_checked(form, agreement):
+    if _payout_checked(form, agreement, payout):
         services.save_payout(agreement, payout, form.data_for_save())
         flash(_("Your changes have been saved."), "success")
         return redirect(url_for("agreements.detail", record_id=record_id) + "#ledger")
