@@ -299,3 +299,32 @@ def test_remembered_list_count_and_attention_follow_every_write(app, login):
     listed = client.get("/agreements/").get_data(as_text=True)
     assert "A-late" not in listed and "共 0 条" in listed
     assert "A-late" not in client.get("/agreements/?attention=overdue").get_data(as_text=True)
+
+
+def test_identical_payout_is_a_warning_until_confirmed(app, login):
+    client = login("staff")
+    aid, (a, b, t) = create_agreement(app, client)
+    signed_in_force(client, aid)
+    assert pay(client, aid, a, "500").status_code == 302
+    again = pay(client, aid, a, "500.00", kind="service_fee")
+    assert again.status_code == 422
+    body = again.get_data(as_text=True)
+    assert 'id="same-payout"' in body and 'name="same_again"' in body
+    assert "Please correct the marked fields" not in body and "请更正" not in body
+    assert count(app, Payout) == 1  # nothing written before the user confirms
+    assert pay(client, aid, b, "500").status_code == 302  # another payee
+    assert pay(client, aid, a, "500", on="2025-07-01").status_code == 302  # another day
+    assert pay(client, aid, a, "500.01").status_code == 302  # another amount
+    with app.app_context():
+        first, to_b = (db.session.scalar(select(Payout.id).where(Payout.payee_id == payee)
+                                         .order_by(Payout.created_at)) for payee in (a, b))
+    edit = {"paid_on": "2025-06-30", "amount_fen": "500", "kind": "dividend"}
+    # saving a payout unchanged is no duplicate of itself; turning one into a copy warns
+    assert client.post(f"/agreements/{aid}/payouts/{first}/edit",
+                       data={**edit, "payee_id": a, "note": "核对"}).status_code == 302
+    copy = client.post(f"/agreements/{aid}/payouts/{to_b}/edit", data={**edit, "payee_id": a})
+    assert copy.status_code == 422 and 'id="same-payout"' in copy.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Payout, to_b).payee_id == b
+    assert pay(client, aid, a, "500", same_again="y").status_code == 302  # confirmed
+    assert count(app, Payout) == 5

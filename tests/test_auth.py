@@ -104,12 +104,60 @@ def test_lock_counts_per_user_name_across_addresses(app, client, sleeps):
     assert _post_login(client, "admin", PASSWORD, address="192.0.2.99").status_code == 302
 
 
-def test_lock_counts_per_address_across_user_names(app, client, sleeps):
-    for n in range(5):
-        _post_login(client, f"guess{n}", "wrong-password", address="192.0.2.7")
-    response = _post_login(client, "staff", PASSWORD, address="192.0.2.7")
+def _browser(app):
+    """A browser that has opened the login page, and so has its device cookie."""
+    browser = app.test_client()
+    assert browser.get("/login").status_code == 200
+    assert browser.get_cookie(services.DEVICE_COOKIE) is not None
+    return browser
+
+
+def test_login_page_sets_a_lasting_device_cookie(app, client):
+    def device_cookies():
+        return [h for h in client.get("/login").headers.getlist("Set-Cookie")
+                if h.startswith(services.DEVICE_COOKIE + "=")]
+
+    [header] = device_cookies()
+    assert "HttpOnly" in header and "SameSite=Lax" in header and "Max-Age=31536000" in header
+    assert device_cookies() == []  # kept, not renewed
+
+
+def test_one_persons_typos_lock_only_their_account_on_a_shared_laptop(app, sleeps):
+    laptop = _browser(app)
+    for _ in range(5):
+        assert _post_login(laptop, "staff", "wrong-password").status_code == 422
+    assert "登录失败次数过多" in _post_login(laptop, "staff", PASSWORD).get_data(as_text=True)
+    assert _post_login(laptop, "admin", PASSWORD).status_code == 302
+
+
+def test_lock_counts_per_device_across_user_names(app, sleeps):
+    laptop = _browser(app)
+    assert app.config["LOGIN_DEVICE_LOCK_AFTER"] == 10
+    for n in range(10):
+        assert _post_login(laptop, f"guess{n}", "wrong-password").status_code == 422
+    assert sleeps == [1.0, 2.0]  # the device's 9th and 10th answers were slowed
+    response = _post_login(laptop, "staff", PASSWORD)
     assert "登录失败次数过多" in response.get_data(as_text=True)
-    assert _post_login(client, "staff", PASSWORD, address="192.0.2.8").status_code == 302
+    assert _post_login(_browser(app), "staff", PASSWORD).status_code == 302  # another device
+
+
+def test_attempts_without_the_cookie_count_per_address(app, sleeps):
+    bare = app.test_client(use_cookies=False)
+    for n in range(10):
+        _post_login(bare, f"guess{n}", "wrong-password", address="192.0.2.7")
+    assert "登录失败次数过多" in _post_login(bare, "staff", PASSWORD, address="192.0.2.7") \
+        .get_data(as_text=True)
+    assert _post_login(bare, "staff", PASSWORD, address="192.0.2.8").status_code == 302
+    assert _post_login(_browser(app), "admin", PASSWORD, address="192.0.2.7").status_code == 302
+
+
+def test_a_guesser_renewing_the_cookie_is_stopped_by_the_address(app, sleeps):
+    app.config["LOGIN_ADDRESS_LOCK_AFTER"] = 12
+    for n in range(12):
+        _post_login(_browser(app), f"guess{n}", "wrong-password", address="192.0.2.7")
+    response = _post_login(_browser(app), "staff", PASSWORD, address="192.0.2.7")
+    assert "登录失败次数过多" in response.get_data(as_text=True)
+    assert _post_login(_browser(app), "staff", PASSWORD, address="192.0.2.8").status_code == 302
 
 
 def test_old_failures_do_not_count(app, client, sleeps):

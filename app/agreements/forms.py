@@ -3,13 +3,13 @@ percentages are typed as text and read exactly by app/core/money.py."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.agreements import vocab
 from app.core.choices import options
 from app.core.money import MoneyError, format_percent, format_yuan, parse_percent, parse_yuan
-from app.web.forms import TrimmedStringField, not_in_future
+from app.web.forms import TrimmedStringField, field_labels, not_in_future
 
 PARTY_ROWS = 4
 
@@ -56,7 +56,7 @@ class PartyForm(Form):
 
 class AgreementForm(FlaskForm):
     number = TrimmedStringField(_l("Agreement number"), validators=[Optional(), Length(max=40)])
-    title = TrimmedStringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    title = TrimmedStringField(_l("Agreement title"), validators=[InputRequired(), Length(max=200)])
     parties = FieldList(FormField(PartyForm), label=_l("Commissioner parties"),
                         min_entries=PARTY_ROWS, max_entries=12)
     counterpart_id = SelectField(_l("Service target (counterpart)"), validators=[InputRequired()])
@@ -118,9 +118,13 @@ class PayoutForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     out_of_term_reason = TrimmedStringField(_l("Reason for a payout outside the term"),
                                             validators=[Optional(), Length(max=400)])
+    # Shown with the warning of a payout identical to one already recorded: ticked, the
+    # payout is recorded all the same (a second payment of the same sum on the same day).
+    same_again = BooleanField(_l("Yes, record it: this is another payment"))
 
     def data_for_save(self) -> dict:
-        data = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+        data = {name: field.data for name, field in self._fields.items()
+                if name not in ("csrf_token", "same_again")}
         data["note"] = data["note"] or ""
         data["out_of_term_reason"] = data["out_of_term_reason"] or ""
         return data
@@ -129,3 +133,15 @@ class PayoutForm(FlaskForm):
 class ScanForm(FlaskForm):
     file = FileField(_l("Signed agreement (PDF or photo)"), validators=[FileRequired()])
     caption = TrimmedStringField(_l("Caption"), validators=[Optional(), Length(max=200)])
+
+
+def history_labels() -> dict:
+    """An agreement's history by its form's labels, and the fields its steps set."""
+    return {**field_labels(AgreementForm), "status": _l("Status"),
+            "terminated_on": _l("Terminated on"),
+            "termination_reason": _l("Reason for the termination")}
+
+
+def payout_history_labels() -> dict:
+    """A payout's history by its form's labels."""
+    return {**field_labels(PayoutForm), "agreement": _l("Agreement")}

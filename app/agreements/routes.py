@@ -6,14 +6,21 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.agreements import bp, export, listing, services, vocab
-from app.agreements.forms import AgreementForm, PayoutForm, ScanForm, TransitionForm
+from app.agreements.forms import (
+    AgreementForm,
+    PayoutForm,
+    ScanForm,
+    TransitionForm,
+    history_labels,
+    payout_history_labels,
+)
 from app.core import attachments, records, spreadsheet
 from app.core.extensions import db
 from app.core.money import format_percent, format_yuan
 from app.core.security import get_or_404, require, scoped
 from app.models import Agreement, ServiceTarget
 from app.web import options
-from app.web.forms import DeleteForm, field_labels
+from app.web.forms import DeleteForm
 from app.web.htmx import invalid, render
 from app.web.pages import RecordPages, page_number
 
@@ -121,9 +128,7 @@ def new():
 def _detail_context(agreement, payout_form=None, scan_form=None):
     return {
         "agreement": agreement, "history": records.history(agreement), "vocab": VOCAB,
-        "labels": {**field_labels(AgreementForm), "status": _("Status"),
-                   "terminated_on": _("Terminated on"),
-                   "termination_reason": _("Reason for the termination")},
+        "labels": history_labels(),
         "steps": services.allowed_steps(agreement),
         "by_year": services.totals_by_year(agreement),
         "by_payee": services.totals_by_payee(agreement),
@@ -184,13 +189,19 @@ def _payout_form(agreement, payout=None) -> PayoutForm:
     return form
 
 
-def _payout_checked(form: PayoutForm, agreement) -> bool:
+def _payout_checked(form: PayoutForm, agreement, payout=None) -> bool:
+    """The payout's rules; then, for a payout identical to one already recorded (same
+    date, amount and payee), a warning: nothing is written until the user confirms."""
+    form.same_as = None
     if not form.validate_on_submit():
         return False
     errors = services.payout_errors(agreement, form.data_for_save())
     for name, message in errors.items():
         form[name].errors.append(message)
-    return not errors
+    if errors:
+        return False
+    form.same_as = services.same_payout(agreement, form.data_for_save(), payout)
+    return form.same_as is None or form.same_again.data
 
 
 @bp.post("/<record_id>/payouts")
@@ -211,12 +222,13 @@ def edit_payout(record_id, payout_id):
     agreement = get_or_404(Agreement, record_id)
     payout = services.payout_of(agreement, payout_id) or abort(404)
     form = _payout_form(agreement, payout)
-    if _payout_checked(form, agreement):
+    if _payout_checked(form, agreement, payout):
         services.save_payout(agreement, payout, form.data_for_save())
         flash(_("Your changes have been saved."), "success")
         return redirect(url_for("agreements.detail", record_id=record_id) + "#ledger")
     page = invalid if form.is_submitted() else render
-    return page("agreements/payout_form.html", form=form, agreement=agreement, payout=payout)
+    return page("agreements/payout_form.html", form=form, agreement=agreement, payout=payout,
+                history=records.history(payout), labels=payout_history_labels(), vocab=VOCAB)
 
 
 @bp.route("/<record_id>/payouts/<payout_id>/delete", methods=["GET", "POST"])

@@ -205,6 +205,18 @@ def payout_errors(agreement: Agreement, data: dict) -> dict:
     return errors
 
 
+def same_payout(agreement: Agreement, data: dict, payout: Payout | None = None) -> Payout | None:
+    """A live payout of the agreement with the same date, amount and payee as ``data``
+    (other than ``payout`` itself): most likely the same payment entered twice."""
+    stmt = select(Payout).where(
+        Payout.agreement_id == agreement.id, Payout.deleted_at.is_(None),
+        Payout.paid_on == data.get("paid_on"), Payout.amount_fen == data.get("amount_fen"),
+        Payout.payee_id == data.get("payee_id"))
+    if payout is not None:
+        stmt = stmt.where(Payout.id != payout.id)
+    return db.session.scalars(stmt.limit(1)).first()
+
+
 def save_payout(agreement: Agreement, payout: Payout | None, data: dict) -> Payout:
     data = dict(data)
     start = agreement.starts_on or agreement.signed_on
@@ -314,11 +326,12 @@ def conditions(args: dict):
     stmt = scoped(Agreement, deleted=args.get("show") == "deleted")
     q = (args.get("q") or "").strip()
     if q:
-        people = select(AgreementParty.agreement_id).join(Commissioner).where(
-            AgreementParty.deleted_at.is_(None), records.matching(q, Commissioner.name))
-        targets = select(ServiceTarget.id).where(records.matching(q, ServiceTarget.name))
-        stmt = stmt.where(records.matching(q, Agreement.number, Agreement.title)
-                          | Agreement.id.in_(people) | Agreement.counterpart_id.in_(targets))
+        for word in records.search_words(q):  # every word, each in one of these
+            people = select(AgreementParty.agreement_id).join(Commissioner).where(
+                AgreementParty.deleted_at.is_(None), records.matching(word, Commissioner.name))
+            targets = select(ServiceTarget.id).where(records.matching(word, ServiceTarget.name))
+            stmt = stmt.where(records.matching(word, Agreement.number, Agreement.title)
+                              | Agreement.id.in_(people) | Agreement.counterpart_id.in_(targets))
     for key, column in (("status", Agreement.status), ("form", Agreement.form),
                         ("cluster", Agreement.cluster_id), ("counterpart", Agreement.counterpart_id)):
         if args.get(key):

@@ -1,4 +1,4 @@
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -21,17 +21,23 @@ def _safe_next(target: str | None) -> str:
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
+    return _with_device_cookie(_login())
+
+
+def _login():
     form = LoginForm()
     if form.validate_on_submit():
         address = request.remote_addr or "?"
-        minutes = services.minutes_locked(form.username.data.strip().lower(), address)
+        device = services.device_key(request.cookies.get(services.DEVICE_COOKIE), address)
+        username = form.username.data.strip().lower()
+        minutes = services.minutes_locked(username, device, address)
         if minutes:
             form.username.errors.append(_(
                 "Too many failed logins. Logins for this name or from this device are "
                 "refused for %(minutes)s more minutes.", minutes=minutes))
             return invalid("auth/login.html", form=form)
-        services.slow_down(form.username.data.strip().lower(), address)
-        user = services.authenticate(form.username.data, form.password.data, address)
+        services.slow_down(username, device, address)
+        user = services.authenticate(form.username.data, form.password.data, address, device)
         if user is None:
             form.password.errors.append(_("Wrong user name or password."))
             return invalid("auth/login.html", form=form)
@@ -40,6 +46,18 @@ def login():
     if form.is_submitted():
         return invalid("auth/login.html", form=form)
     return render("auth/login.html", form=form)
+
+
+def _with_device_cookie(response):
+    """The login page gives the browser a device cookie (kept a year), so that failed
+    logins count per device rather than per address (app/auth/services.py)."""
+    response = make_response(response)
+    token = request.cookies.get(services.DEVICE_COOKIE)
+    if not (token and services.DEVICE_TOKEN.fullmatch(token)):
+        response.set_cookie(services.DEVICE_COOKIE, services.new_device_token(),
+                            max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
+                            secure=request.is_secure)
+    return response
 
 
 def _stay_logged_in() -> None:

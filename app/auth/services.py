@@ -13,6 +13,8 @@ admin's "end sessions" bump it (``end_sessions``), which ends every session and
 remember-me cookie of the account at once, wherever they were copied to."""
 import functools
 import os
+import re
+import secrets
 import time
 from datetime import timedelta
 
@@ -20,7 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from app.core.extensions import db
 from app.models import LoginAttempt, User, utcnow
@@ -80,43 +82,73 @@ def password_matches(user: User, password: str) -> bool:
         return False
 
 
-def recent_failures(username: str, address: str) -> tuple[int, object]:
-    """Failures in the window for this user name or this address, and the latest one."""
-    since = utcnow() - timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
-    row = db.session.execute(
-        select(func.count(), func.max(LoginAttempt.at)).where(
-            LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False),
-            or_(LoginAttempt.username == username.lower(), LoginAttempt.address == address))
-    ).one()
+# Failed logins are counted three ways, each with its own limit, so that one person's
+# typos on the shared office laptop lock only their own account while a guesser is still
+# stopped: per account (LOGIN_LOCK_AFTER, from any device), per device (the browser's
+# DEVICE_COOKIE, set by the login page; LOGIN_DEVICE_LOCK_AFTER, over any accounts) and
+# per address (LOGIN_ADDRESS_LOCK_AFTER: a guesser who drops or renews the cookie).
+# Attempts sent without the cookie count as one device per address. Each count slows the
+# answers for its last LOGIN_LOCK_AFTER - LOGIN_SLOW_AFTER failures before its lock.
+DEVICE_COOKIE = "kepai_device"
+DEVICE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_device_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def device_key(token: str | None, address: str) -> str:
+    """What an attempt counts against as its device: the cookie's token when it is one,
+    else the address (attempts without a cookie share one device per address)."""
+    return token if token and DEVICE_TOKEN.fullmatch(token) else f"@{address}"[:64]
+
+
+def _failures(where, since) -> tuple[int, object]:
+    row = db.session.execute(select(func.count(), func.max(LoginAttempt.at)).where(
+        LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False), where)).one()
     return row[0], row[1]
 
 
-def minutes_locked(username: str, address: str) -> int:
-    """How many minutes logins stay refused for this name or address (0: not locked)."""
-    failures, latest = recent_failures(username, address)
-    if failures < current_app.config["LOGIN_LOCK_AFTER"]:
-        return 0
+def recent_failures(username: str, device: str, address: str) -> list[tuple[int, object, int]]:
+    """(failures in the window, the latest, the limit) per account, device and address."""
+    config = current_app.config
+    since = utcnow() - timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
+    return [(*_failures(LoginAttempt.username == username.lower(), since), config["LOGIN_LOCK_AFTER"]),
+            (*_failures(LoginAttempt.device == device, since), config["LOGIN_DEVICE_LOCK_AFTER"]),
+            (*_failures(LoginAttempt.address == address, since), config["LOGIN_ADDRESS_LOCK_AFTER"])]
+
+
+def minutes_locked(username: str, device: str, address: str) -> int:
+    """How many minutes logins stay refused for this account, device or address (0: not
+    locked)."""
     window = timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
-    remaining = latest + window - utcnow()
-    return max(1, int(remaining.total_seconds() // 60) + 1)
+    minutes = 0
+    for failures, latest, limit in recent_failures(username, device, address):
+        if failures >= limit:
+            remaining = latest + window - utcnow()
+            minutes = max(minutes, 1, int(remaining.total_seconds() // 60) + 1)
+    return minutes
 
 
-def slow_down(username: str, address: str) -> None:
+def slow_down(username: str, device: str, address: str) -> None:
     """After a few failures, answer each attempt more slowly, to make guessing costly."""
-    failures, _ = recent_failures(username, address)
-    extra = failures - current_app.config["LOGIN_SLOW_AFTER"] + 1
+    config = current_app.config
+    margin = config["LOGIN_LOCK_AFTER"] - config["LOGIN_SLOW_AFTER"]
+    extra = max(failures - (limit - margin) + 1
+                for failures, _latest, limit in recent_failures(username, device, address))
     if extra > 0:
-        time.sleep(current_app.config["LOGIN_SLOW_SECONDS"] * extra)
+        time.sleep(config["LOGIN_SLOW_SECONDS"] * extra)
 
 
-def authenticate(username: str, password: str, address: str) -> User | None:
+def authenticate(username: str, password: str, address: str, device: str = "") -> User | None:
     """The active user with this name and password, or None; the attempt is recorded."""
     username = username.strip().lower()
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:  # as slow as a wrong password, so names cannot be probed
         password_matches(User(password_hash=_DUMMY_HASH), password)
     ok = bool(user and user.active and password_matches(user, password))
-    db.session.add(LoginAttempt(username=username, address=address, succeeded=ok))
+    db.session.add(LoginAttempt(username=username, address=address, device=device or "",
+                                succeeded=ok))
     if ok:
         user.last_login_at = utcnow()
         if hasher.check_needs_rehash(user.password_hash):

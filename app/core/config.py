@@ -28,7 +28,9 @@ DEFAULTS = {
     "PAGE_SIZE": 25,
     "ANSWER_CACHE": True,        # remember list counts and drop-downs until data changes (app/core/cache.py)
     "LOGIN_SLOW_AFTER": 3,       # failures in the window before each answer is slowed
-    "LOGIN_LOCK_AFTER": 5,       # failures in the window before logins are refused
+    "LOGIN_LOCK_AFTER": 5,       # failures in the window before an account's logins are refused
+    "LOGIN_DEVICE_LOCK_AFTER": 10,   # failures from one device, any accounts, before it is refused
+    "LOGIN_ADDRESS_LOCK_AFTER": 30,  # the same from one address (a guesser dropping the cookie)
     "LOGIN_WINDOW_MINUTES": 15,
     "LOGIN_SLOW_SECONDS": 1.0,
     "SYNC_AUTO": True,           # a running node syncs by itself when it has an upstream

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import abort, current_app, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy import update as sql_update
 
 from app.core import attachments, cache
@@ -109,6 +109,20 @@ def history(record) -> list[AuditEntry]:
 def matching(q: str, *columns):
     """A condition: any of the columns contains the text ``q`` (LIKE, escaped)."""
     return or_(*(column.contains(q, autoescape=True) for column in columns))
+
+
+MAX_WORDS = 8
+
+
+def search_words(q: str) -> list[str]:
+    """The words of a search, split at spaces (full-width ones too), each once, at most
+    MAX_WORDS: a record matches when it contains every one of them."""
+    return list(dict.fromkeys((q or "").split()))[:MAX_WORDS]
+
+
+def matching_all(q: str, *columns):
+    """A condition: each word of ``q`` is in one of the columns (not necessarily the same)."""
+    return and_(*(matching(word, *columns) for word in search_words(q) or [q]))
 
 
 def node_filter() -> str | None:

@@ -49,10 +49,13 @@ class LoginAttempt(Base):
     __table_args__ = (
         Index("ix_login_attempt_username_at", "username", "at"),
         Index("ix_login_attempt_address_at", "address", "at"),
+        Index("ix_login_attempt_device_at", "device", "at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(80))
     address: Mapped[str] = mapped_column(String(64))
+    # The browser's device cookie (app/auth/services.py), or "" when it sent none.
+    device: Mapped[str] = mapped_column(String(64), default="", server_default="")
     succeeded: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

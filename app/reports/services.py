@@ -207,7 +207,7 @@ def _share(part, whole):
 # ---------------------------------------------------------------- services (visits)
 
 SERVICE_COLUMNS = (("visits", _l("Visits"), "int"), ("service_days", _l("Service days"), "int"),
-                   ("hours", _l("Hours"), "float"),
+                   ("hours", _l("Service hours"), "float"),
                    ("commissioners", _l("Active commissioners"), "int"),
                    ("villages", _l("Villages reached"), "int"),
                    ("targets", _l("Service targets reached"), "int"),

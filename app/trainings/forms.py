@@ -16,13 +16,13 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from app.core import choices
 from app.trainings.vocab import ATTACHMENT_KINDS, CATEGORIES, MODES, STATUSES
-from app.web.forms import TrimmedStringField, phone_number
+from app.web.forms import TrimmedStringField, field_labels, phone_number
 
 
 class TrainingForm(FlaskForm):
-    title = TrimmedStringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    title = TrimmedStringField(_l("Training topic"), validators=[InputRequired(), Length(max=200)])
     held_on = DateField(_l("Date"), validators=[InputRequired()])
-    hours = FloatField(_l("Hours"), validators=[InputRequired()])
+    hours = FloatField(_l("Training hours"), validators=[InputRequired()])
     mode = SelectField(_l("Mode"), choices=choices.options(MODES), default="offline")
     village_id = SelectField(_l("Gacha / village"), validators=[Optional()])
     place_text = TrimmedStringField(_l("Place (when not a village)"),
@@ -103,3 +103,15 @@ class LinkForm(FlaskForm):
 class SheetUploadForm(FlaskForm):
     file = FileField(_l("Filled sign-in sheet (.xlsx or .csv)"),
                      validators=[FileRequired(_l("Choose the filled sign-in sheet."))])
+
+
+def history_labels() -> dict:
+    """A session's history by the labels of its forms (the session, its head counts)."""
+    return {**field_labels(TrainingForm), **field_labels(CountsForm),
+            "head_counts": _l("Head counts by category")}
+
+
+def attendee_history_labels() -> dict:
+    """An attendee's history by the labels of its form, and its links."""
+    return {**field_labels(AttendeeForm), "training": _l("Training session"),
+            "target": _l("Linked service target")}

@@ -10,14 +10,14 @@ from app.core import attachments, records, spreadsheet
 from app.core.security import can, get_or_404, require
 from app.models import Attachment, Training
 from app.trainings import bp, export, figures, listing, services, vocab
-from app.trainings.forms import AttachmentForm, AttendeeForm, CountsForm, TrainingForm
+from app.trainings.forms import AttachmentForm, AttendeeForm, CountsForm, TrainingForm, history_labels
 from app.web import options
-from app.web.forms import DeleteForm, field_labels
+from app.web.forms import DeleteForm
 from app.web.htmx import render
 from app.web.pages import RecordPages, page_number
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-VOCAB = {"mode": vocab.MODES, "status": vocab.STATUSES}
+VOCAB = {"mode": vocab.MODES, "status": vocab.STATUSES, "head_counts": vocab.CATEGORIES}
 
 
 def _form(training=None) -> TrainingForm:
@@ -95,7 +95,7 @@ def _detail(training, status=200, attendee_form=None, counts_form=None, attachme
                   attendee_form=attendee_form, counts_form=counts_form,
                   attachment_form=attachment_form or AttachmentForm(formdata=None),
                   attachments=attachments.for_record(training), problems=problems or [],
-                  history=records.history(training), vocab=vocab, labels=field_labels(TrainingForm),
+                  history=records.history(training), vocab=vocab, labels=history_labels(),
                   history_vocab=VOCAB, present=attachments.present,
                   roster_labels=_roster_labels())
 

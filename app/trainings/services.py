@@ -82,7 +82,7 @@ def conditions(args: dict):
     stmt = scoped(Training, deleted=args.get("show") == "deleted")
     q = (args.get("q") or "").strip()
     if q:
-        stmt = stmt.where(records.matching(q, Training.title, Training.content))
+        stmt = stmt.where(records.matching_all(q, Training.title, Training.content))
     if args.get("date_from"):
         stmt = stmt.where(Training.held_on >= date.fromisoformat(args["date_from"]))
     if args.get("date_to"):

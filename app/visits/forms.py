@@ -17,7 +17,13 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.visits import services, vocab
-from app.web.forms import MultiCheckboxField, TextTimeField, TrimmedStringField, not_in_future
+from app.web.forms import (
+    MultiCheckboxField,
+    TextTimeField,
+    TrimmedStringField,
+    field_labels,
+    not_in_future,
+)
 
 TEXT = services.LIMITS
 
@@ -30,7 +36,8 @@ class VisitForm(FlaskForm):
     visited_on = DateField(_l("Date"), validators=[InputRequired(), not_in_future])
     start_time = TextTimeField(_l("Start time"), validators=[Optional()])
     end_time = TextTimeField(_l("End time"), validators=[Optional()])
-    hours = FloatField(_l("Hours"), validators=[Optional(), NumberRange(0, 24, _l("Hours must be between 0 and 24."))])
+    hours = FloatField(_l("Service hours"), validators=[
+        Optional(), NumberRange(0, 24, _l("Hours must be between 0 and 24."))])
     commissioner_ids = SelectMultipleField(_l("Commissioners"), validate_choice=False)
     target_ids = SelectMultipleField(_l("Service targets"), validate_choice=False)
     station_id = SelectField(_l("Station"), validate_choice=False, validators=[Optional()])
@@ -90,3 +97,11 @@ class ReviewForm(FlaskForm):
             self.review_comment.errors = [*self.review_comment.errors, _l("Say what the issues are.")]
             valid = False
         return valid
+
+
+def history_labels() -> dict:
+    """A visit's history by its form's labels, and the fields its number and review set."""
+    return {**field_labels(VisitForm), "number": _l("Number"),
+            "commissioners": _l("Commissioners"), "targets": _l("Service targets"),
+            "review_state": _l("Review"), "review_comment": _l("Reviewer's comment"),
+            "reviewed_at": _l("Reviewed on")}

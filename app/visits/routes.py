@@ -8,8 +8,8 @@ from app.core import attachments, records
 from app.core.security import can, require
 from app.models.base import new_id
 from app.visits import bp, export, listing, options, services, vocab
-from app.visits.forms import ReviewForm, VisitForm
-from app.web.forms import DeleteForm, field_labels
+from app.visits.forms import ReviewForm, VisitForm, history_labels
+from app.web.forms import DeleteForm
 from app.web.htmx import invalid, render
 from app.web.options import OptionList
 
@@ -136,10 +136,7 @@ def detail(record_id):
 
 def _detail(visit, review_form) -> dict:
     """What the visit's page shows: the visit, its people, photos and history."""
-    labels = {**field_labels(VisitForm), "number": _("Number"), "owner_node": _("Node"),
-              "commissioners": _("Commissioners"), "targets": _("Service targets"),
-              "review_state": _("Review"), "review_comment": _("Reviewer's comment"),
-              "reviewed_at": _("Reviewed on")}
+    labels = history_labels()
     return {"visit": visit, "people": services.people_of(visit),
             "photos": attachments.for_record(visit), "present": attachments.present,
             "history": records.history(visit), "vocab": vocab, "history_vocab": VOCAB,

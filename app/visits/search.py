@@ -22,9 +22,10 @@ two in step.
 """
 import sqlite3
 
-from sqlalchemy import event, or_, text
+from sqlalchemy import and_, event, or_, text
 from sqlalchemy.engine import Engine
 
+from app.core import records
 from app.models import Visit
 
 BODY = "{t}.problem || ' ' || {t}.action || ' ' || {t}.result"
@@ -159,24 +160,44 @@ def _is_pair(q: str) -> bool:
     return len(q) == 2 and q.isalnum()
 
 
-def fts_ids(q: str):
-    """SQLite: a select of the ids of visits whose text contains ``q``, from an index."""
+def words(q: str) -> list[str]:
+    """The words of a search (split at spaces); a visit matches when its text contains
+    each of them."""
+    return records.search_words(q) or [q]
+
+
+def _word_ids(q: str, n: int) -> tuple[str, dict]:
+    """SQLite: the SQL of the ids of visits whose text contains the word ``q``, from an
+    index, with its parameters (named after ``n``, the word's place in the search)."""
     if len(q) >= 3:  # the trigram index answers MATCH for three characters or more
-        sub = text("SELECT visit_id FROM visit_fts WHERE visit_fts MATCH :fts") \
-            .bindparams(fts="body:" + _fts_phrase(q))
-    elif _is_pair(q):  # two characters, most Chinese words: the pairs index
-        sub = text("SELECT visit_id FROM visit_fts_pairs WHERE visit_fts_pairs MATCH :fts") \
-            .bindparams(fts="pairs:" + _fts_phrase(q.lower()))
-    else:  # one character, or a pair with a space or a sign in it: a scan of the text
-        sub = text("SELECT visit_id FROM visit_fts WHERE instr(body, :q) > 0").bindparams(q=q)
+        return (f"SELECT visit_id FROM visit_fts WHERE visit_fts MATCH :fts{n}",
+                {f"fts{n}": "body:" + _fts_phrase(q)})
+    if _is_pair(q):  # two characters, most Chinese words: the pairs index
+        return (f"SELECT visit_id FROM visit_fts_pairs WHERE visit_fts_pairs MATCH :fts{n}",
+                {f"fts{n}": "pairs:" + _fts_phrase(q.lower())})
+    # one character, or a pair with a sign in it: a scan of the text
+    return f"SELECT visit_id FROM visit_fts WHERE instr(body, :q{n}) > 0", {f"q{n}": q}
+
+
+def fts_ids(q: str):
+    """SQLite: a select of the ids of visits whose text contains every word of ``q``,
+    from the indexes (one look-up a word, the sets intersected)."""
+    parts = [_word_ids(word, n) for n, word in enumerate(words(q))]
+    params = {key: value for _sql, bound in parts for key, value in bound.items()}
+    sub = text(" INTERSECT ".join(sql for sql, _bound in parts)).bindparams(**params)
     return sub.columns(visit_id=Visit.id.type)
 
 
 def condition(q: str, dialect: str, visit_id=Visit.id):
-    """A where-condition: the visit's problem, action or result contains ``q``. On
-    SQLite ``visit_id`` may be an expression of the id (see listing.filtered)."""
+    """A where-condition: the visit's problem, action or result contains every word of
+    ``q``. On SQLite ``visit_id`` may be an expression of the id (see listing.filtered)."""
     if dialect == "sqlite":
         return visit_id.in_(fts_ids(q))
+    return and_(*(_pg_condition(word) for word in words(q)))
+
+
+def _pg_condition(q: str):
+    """PostgreSQL: the visit's text contains the word ``q`` (an index answers)."""
     if len(q) == 2 and not any(c.isspace() for c in q):
         return text(f"kepai_pairs({BODY.format(t='visit')}) @> ARRAY[CAST(:pair AS text)]") \
             .bindparams(pair=q.lower())

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from app.core import choices, security
 from app.core.node import this_node
+from app.web import history
 from app.web.htmx import wants_fragment
 from app.web.options import option_tags
 
@@ -26,7 +27,8 @@ def configure(app):
     app.jinja_env.globals.update(
         can=security.can, shown_phone=security.shown_phone,
         shown_id_number=security.shown_id_number, choices=choices, wants_fragment=wants_fragment,
-        writable=security.writable, option_tags=option_tags, audit_cell=audit_cell)
+        writable=security.writable, option_tags=option_tags, audit_cell=audit_cell,
+        history_label=history.label, history_shown=history.shown)
     app.jinja_env.filters["label"] = lambda code, vocabulary: vocabulary.get(code, code or "")
     app.jinja_env.filters["options"] = lambda items, value="id", text="name": [
         (getattr(item, value), getattr(item, text)) for item in items]
@@ -56,6 +58,10 @@ def audit_value(value, vocabulary=None) -> str:
         return _("No")
     if isinstance(value, list):
         return "、".join(audit_value(v, vocabulary) for v in value)
+    if isinstance(value, dict):  # head counts: {"farmer": 10, "village_secretary": 2}
+        parts = [f"{audit_value(k, vocabulary)} {audit_value(v)}" for k, v in value.items()
+                 if v not in (None, "", 0)]
+        return "、".join(parts) or "—"
     if vocabulary and value in vocabulary:
         return str(vocabulary[value])
     if vocabulary and isinstance(value, str) and all(code in vocabulary for code in value.split()):
