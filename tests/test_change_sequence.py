@@ -104,3 +104,27 @@ def test_an_open_transaction_does_not_hold_up_other_writers(app):
     with app.app_context():
         seen = [c["fields"]["name"] for c in changes_since("1501", after, 100)["changes"]]
     assert seen == ["快", "慢"]
+
+
+def test_a_rolled_back_savepoint_takes_its_change_log_rows_with_it(app):
+    """Rows wait for the commit; a savepoint rolled back (one operation of a push
+    refused) and a session closed without committing leave none behind."""
+    after = _last_seq(app)
+    with app.app_context():
+        g.actor = "test"
+        savepoint = db.session.begin_nested()
+        db.session.add(Commissioner(name="退", owner_node="150121-01"))
+        db.session.flush()
+        savepoint.rollback()
+        savepoint = db.session.begin_nested()
+        db.session.add(Commissioner(name="留", owner_node="150121-01"))
+        db.session.flush()
+        savepoint.commit()
+        db.session.commit()
+        db.session.add(Commissioner(name="关", owner_node="150121-01"))
+        db.session.flush()
+        db.session.close()
+        db.session.add(Commissioner(name="后", owner_node="150121-01"))
+        db.session.commit()
+        seen = [c["fields"]["name"] for c in changes_since("1501", after, 100)["changes"]]
+    assert seen == ["留", "后"]

@@ -103,8 +103,14 @@ def _changes(obj, new: bool) -> dict:
 
 
 def _label(session, model, key) -> str | None:
-    """The name of the record a foreign key points at, for the audit trail."""
-    return str(session.get(model, key)) if key else None
+    """The name of the record a foreign key points at, for the audit trail. A writer
+    that has the records at hand already (sync applying a batch or a page) offers them
+    as ``session.info["record_lookup"](model, id)``: no query per key."""
+    if not key:
+        return None
+    lookup = session.info.get("record_lookup")
+    found = lookup(model, key) if lookup else None
+    return str(found if found is not None else session.get(model, key))
 
 
 def _fk_changes(obj) -> dict:
@@ -239,8 +245,12 @@ def _stamp_and_collect(session, flush_context, instances):
             continue
         fields = None
         if isinstance(obj, Synced):
-            fields = changed_fields(obj, new)
-            _check_authority(session, obj, fields, new)
+            # A change adopted from upstream (applying_sync with its stamps kept) has no
+            # outbox entry and no version to bump: what it changed is not needed.
+            adopted = session.info.get("applying_sync") and session.info.get("keep_stamps")
+            fields = None if adopted else changed_fields(obj, new)
+            if fields is not None:
+                _check_authority(session, obj, fields, new)
             if not session.info.get("keep_stamps"):
                 if new:
                     obj.version = 1
@@ -349,6 +359,13 @@ def _forget_changes(session, previous_transaction):
     if kept:
         session.info["change_log"] = kept
     else:
+        session.info.pop("change_log", None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_unnumbered(session, transaction):
+    """A transaction closed without committing (``Session.close``) leaves nothing queued."""
+    if transaction.parent is None:
         session.info.pop("change_log", None)
 
 

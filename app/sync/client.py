@@ -298,11 +298,13 @@ def _record_results(ops: list, results: dict, run: SyncRun, upstream_code: str) 
     which is then recorded here too), now or, for a repeat, the first time."""
     _adopting_from(upstream_code)
     try:
+        entries = {e.op_id: e for e in db.session.scalars(select(OutboxEntry).where(
+            OutboxEntry.op_id.in_([op["op_id"] for op in ops if op["op_id"] in results])))}
         for op in ops:
             result = results.get(op["op_id"])
             if result is None:
                 continue  # no answer: stays in the outbox for the next run
-            entry = db.session.scalar(select(OutboxEntry).where(OutboxEntry.op_id == op["op_id"]))
+            entry = entries.get(op["op_id"])
             if entry is None:
                 continue
             status = result.get("status")
@@ -467,6 +469,7 @@ def pull(link: Link, run: SyncRun, settings_id: int, upstream_code: str) -> None
         finally:
             _clear_flags()
             db.session.info.pop("sync_page", None)
+            db.session.info.pop("record_lookup", None)
         PROGRESS.figures = _figures(run)
         if not page.get("more"):
             return
@@ -507,6 +510,11 @@ class Page:
                 SyncConflict.record_id.in_(ids), SyncConflict.resolved_at.is_(None))):
             self.conflicts.setdefault((conflict.record_type, conflict.record_id), []).append(conflict)
 
+    def lookup(self, model, record_id: str):
+        """A record the page has at hand (for the audit's labels), or None."""
+        record = self.records.get(record_id)
+        return record if isinstance(record, model) else None
+
     def related(self, target, ids: list) -> list:
         found = [self.records.get(i) for i in ids]
         if all(isinstance(r, target) for r in found):
@@ -520,7 +528,7 @@ def apply_page(changes: list, upstream_code: str) -> int:
     own answer brings the merge); only fields that differ are written, a collection only
     when its ids differ; a conflict the upstream no longer has open is settled."""
     page = Page(changes)
-    db.session.info["sync_page"] = page
+    db.session.info.update(sync_page=page, record_lookup=page.lookup)
     changed = 0
     for change in changes:
         key = (change.get("type"), change.get("id"))

@@ -8,7 +8,8 @@ stored result.
 """
 import logging
 
-from sqlalchemy import delete, literal, select, union_all
+from sqlalchemy import String, any_, bindparam, delete, literal, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -66,7 +67,7 @@ def apply_batch(node_code: str, ops: list) -> list[dict]:
         db.session.rollback()
         results, later = [None] * len(ops), range(len(ops))
     finally:
-        for key in ("keep_stamps", "sync_source", "sync_batch"):
+        for key in ("keep_stamps", "sync_source", "sync_batch", "record_lookup"):
             db.session.info.pop(key, None)
     for index in later:
         results[index] = apply_operation(node_code, ops[index], savepoint=batched)
@@ -120,7 +121,8 @@ class Batch:
                     stale.append(old.op_id)
                 fresh.append(index)
         self._prefetch([ops[i] for i in fresh])
-        db.session.info.update(keep_stamps=True, sync_source=self.node, sync_batch=self)
+        db.session.info.update(keep_stamps=True, sync_source=self.node, sync_batch=self,
+                               record_lookup=self.lookup)
         done = []
         for index in fresh:
             op = ops[index]
@@ -170,21 +172,28 @@ class Batch:
                     refs.setdefault(target, set()).add(ref_id)
         for model, ids in by_type.items():
             wanted = [selectinload(getattr(model, key)) for key in registry.collections(model)]
-            for record in db.session.scalars(select(model).where(model.id.in_(ids)).options(*wanted)):
+            for record in db.session.scalars(select(model).where(among(model.id, ids)).options(*wanted)):
                 self.records[record.id] = record
         for target, ids in refs.items():
-            found = {r.id: r for r in db.session.scalars(select(target).where(target.id.in_(ids)))}
+            found = {r.id: r for r in db.session.scalars(select(target).where(among(target.id, ids)))}
             self.targets[target] = found
         unknown = {i for ids in by_type.values() for i in ids if i not in self.records}
         unknown |= {i for target, ids in refs.items() for i in ids if i not in self.targets[target]}
         if unknown:
             parts = [select(literal(name).label("type"), model.id.label("id"))
-                     .where(model.id.in_(unknown)) for name, model in registry.types().items()]
+                     .where(among(model.id, unknown)) for name, model in registry.types().items()]
             self.taken = {row.id: row.type for row in db.session.execute(union_all(*parts))}
 
     def find(self, model, record_id: str):
         record = self.records.get(record_id)
         return record if isinstance(record, model) else None
+
+    def lookup(self, model, record_id: str):
+        """A record the batch has at hand (for the audit's labels), or None."""
+        record = self.records.get(record_id)
+        if isinstance(record, model):
+            return record
+        return self.targets.get(model, {}).get(record_id)
 
     def holder(self, record_id: str) -> str | None:
         return self.made.get(record_id) or self.taken.get(record_id)
@@ -369,6 +378,15 @@ def _check_targets(target, ids: list, key: str, node_code: str, batch: "Batch | 
                                           "outside the pushing node", field=key)
 
 
+def among(column, ids):
+    """``column IN ids`` for a long list: one array parameter on PostgreSQL (a list of
+    500 ids is not compiled into 500 parameters, once per type of a union)."""
+    ids = list(ids)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(String), unique=True))
+    return column.in_(ids)
+
+
 def type_holding(record_id: str) -> str | None:
     """The type of the synced record with this id, if there is one (ids are unique
     across every type)."""
@@ -489,7 +507,7 @@ def changes_since(node_code: str, after: int, limit: int) -> dict:
     for record_type, ids in by_type.items():  # a query per type, collections included
         model = registry.model(record_type)
         wanted = [selectinload(getattr(model, key)) for key in registry.collections(model)]
-        for record in db.session.scalars(select(model).where(model.id.in_(ids)).options(*wanted)):
+        for record in db.session.scalars(select(model).where(among(model.id, ids)).options(*wanted)):
             records[(record_type, record.id)] = record
     open_ = set(db.session.execute(select(SyncConflict.record_type, SyncConflict.record_id).where(
         SyncConflict.record_id.in_([i for _, i in latest]), SyncConflict.resolved_at.is_(None))).all())
