@@ -4,6 +4,10 @@ who/when stamps and sync outbox entry, all in the same transaction as the record
 
 Services only change records and commit; they never write audit or outbox rows.
 """
+import itertools
+import os
+import threading
+import uuid
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -15,7 +19,7 @@ from werkzeug.exceptions import Forbidden
 
 from app.core import authority
 from app.models.audit import AuditEntry, ChangeLogEntry, OutboxEntry
-from app.models.base import Audited, Synced, new_id, utcnow
+from app.models.base import Audited, Synced, utcnow
 
 
 def current_actor() -> str:
@@ -99,8 +103,14 @@ def _changes(obj, new: bool) -> dict:
 
 
 def _label(session, model, key) -> str | None:
-    """The name of the record a foreign key points at, for the audit trail."""
-    return str(session.get(model, key)) if key else None
+    """The name of the record a foreign key points at, for the audit trail. A writer
+    that has the records at hand already (sync applying a batch or a page) offers them
+    as ``session.info["record_lookup"](model, id)``: no query per key."""
+    if not key:
+        return None
+    lookup = session.info.get("record_lookup")
+    found = lookup(model, key) if lookup else None
+    return str(found if found is not None else session.get(model, key))
 
 
 def _fk_changes(obj) -> dict:
@@ -153,6 +163,26 @@ def changed_fields(obj, new: bool) -> list[str]:
         if rel.direction.name == "MANYTOONE" and state.attrs[rel.key].history.has_changes():
             changed.extend(c.key for c in rel.local_columns if c.key not in changed)
     return changed
+
+
+_op_ids = threading.local()
+
+
+def new_op_id() -> str:
+    """A new operation id (36 characters, as a UUID): a random prefix drawn once per
+    process and thread, then a counter. As unique as a random UUID between processes,
+    and the operations of one batch share most of their id, which gzip takes in a few
+    bytes (a random UUID costs about 20 bytes per operation on the wire)."""
+    state = getattr(_op_ids, "state", None)
+    if state is None or state[0] != os.getpid():
+        state = _op_ids.state = (os.getpid(), uuid.uuid4().hex[:20], itertools.count())
+    return f"{state[1]}-{next(state[2]):015x}"
+
+
+def outbox_changed(action: str, fields: list[str]) -> list[str]:
+    """What an operation's ``changed`` lists: nothing for a create, which sets every
+    field (docs/sync-protocol.md)."""
+    return [] if action == "create" else fields
 
 
 def _action(obj, changes: dict, new: bool) -> str:
@@ -215,8 +245,12 @@ def _stamp_and_collect(session, flush_context, instances):
             continue
         fields = None
         if isinstance(obj, Synced):
-            fields = changed_fields(obj, new)
-            _check_authority(session, obj, fields, new)
+            # A change adopted from upstream (applying_sync with its stamps kept) has no
+            # outbox entry and no version to bump: what it changed is not needed.
+            adopted = session.info.get("applying_sync") and session.info.get("keep_stamps")
+            fields = None if adopted else changed_fields(obj, new)
+            if fields is not None:
+                _check_authority(session, obj, fields, new)
             if not session.info.get("keep_stamps"):
                 if new:
                     obj.version = 1
@@ -276,9 +310,9 @@ def _write_audit_and_outbox(session, flush_context):
         if not session.info.get("applying_sync"):
             base = getattr(obj, "_sync_base_version", obj.version - 1)
             outbox.append({
-                "op_id": new_id(), "record_type": _record_type(obj), "record_id": obj.id,
+                "op_id": new_op_id(), "record_type": _record_type(obj), "record_id": obj.id,
                 "action": action, "base_version": base, "version": obj.version,
-                "changed": fields, "fields": record_fields(obj), "created_at": at,
+                "changed": outbox_changed(action, fields), "fields": record_fields(obj), "created_at": at,
                 "resolves_conflict": (_record_type(obj), obj.id) in session.info.get("resolving", ()),
                 "rejected_at": None, "reject_reason": None})
     connection = session.connection()
@@ -286,11 +320,69 @@ def _write_audit_and_outbox(session, flush_context):
     if outbox:
         connection.execute(OutboxEntry.__table__.insert(), outbox)
     if changelog:
-        if connection.dialect.name == "postgresql":
-            # Serialise change-log writers until commit, so that sequence order is commit
-            # order and a reader never skips a row committed late with a lower number.
-            connection.execute(text("SELECT pg_advisory_xact_lock(7402301)"))
-        connection.execute(ChangeLogEntry.__table__.insert(), changelog)
+        log_changes(session, changelog)
+
+
+# The change log is numbered in commit order, and numbered last --------------------------
+#
+# A downstream node pulls ``change_log`` rows by ``seq > checkpoint``, so a row may never
+# become visible after a row with a higher number. Rows are therefore not inserted when
+# their records are flushed but kept with the transaction, and inserted in the commit's
+# own last step: on PostgreSQL under a transaction-level advisory lock taken just then
+# and released by the COMMIT right after, so numbering is serialised for the moment of
+# that insert and commit, never for a whole push. SQLite serialises writers anyway. A
+# savepoint rolled back takes its rows with it.
+
+CHANGE_LOG_LOCK = 7402301
+
+
+def log_changes(session, rows: list[dict]) -> None:
+    """Queue change-log rows, to be numbered and inserted when the transaction commits."""
+    tag = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault("change_log", []).extend((tag, row) for row in rows)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_changes(session, previous_transaction):
+    """A rolled-back (sub)transaction's change-log rows go with it."""
+    queued = session.info.get("change_log")
+    if not queued:
+        return
+
+    def inside(tag) -> bool:
+        while tag is not None:
+            if tag is previous_transaction:
+                return True
+            tag = tag.parent
+        return False
+    kept = [(tag, row) for tag, row in queued if not inside(tag)]
+    if kept:
+        session.info["change_log"] = kept
+    else:
+        session.info.pop("change_log", None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_unnumbered(session, transaction):
+    """A transaction closed without committing (``Session.close``) leaves nothing queued."""
+    if transaction.parent is None:
+        session.info.pop("change_log", None)
+
+
+@event.listens_for(Session, "before_commit")
+def _number_changes(session):
+    """The commit's last step: flush what is left, then number and insert the queued
+    change-log rows (under the advisory lock on PostgreSQL, held until the COMMIT)."""
+    if session.in_nested_transaction():
+        return  # a savepoint released: its rows wait for the real commit
+    session.flush()
+    queued = session.info.pop("change_log", None)
+    if not queued:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK})
+    connection.execute(ChangeLogEntry.__table__.insert(), [row for _, row in queued])
 
 
 @event.listens_for(Session, "after_rollback")

@@ -15,16 +15,14 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from app.core.extensions import db
-from app.core.history import record_fields
+from app.core.history import new_op_id, record_fields
 from app.core.version import __version__
 from app.models import OutboxEntry, SyncConflict, SyncRun, Upstream, utcnow
-from app.models.base import new_id
 from app.sync import registry, wire
 from app.sync.pacing import ChunkPacer
-from app.sync.server import resolve_conflicts
 
 RUN_LOCK = threading.Lock()  # one sync at a time in this process
 TOKEN_FILE = "upstream_token"
@@ -178,17 +176,24 @@ def _clear_flags():
 def adopt(state: dict) -> bool:
     """Make the local record what the upstream says it is (no outbox entry: it came
     from there). Returns whether anything changed here (False also for a type this
-    program does not know)."""
+    program does not know). Within a pulled page (``Page``) the records come from the
+    page's reads and are flushed with the page."""
     model = registry.model(state.get("type", ""))
     if model is None:
         return False
-    record = db.session.get(model, state["id"])
+    page = db.session.info.get("sync_page")
+    record = page.records.get(state["id"]) if page else db.session.get(model, state["id"])
+    if record is not None and not isinstance(record, model):
+        record = db.session.get(model, state["id"])
+    related = page.related if page else None
     fields = state["fields"]
     if record is None:
         record = model(id=state["id"])
-        registry.assign(record, fields)
+        registry.assign(record, fields, related=related)
         record.field_versions = {k: state["version"] for k in registry.fields_of(model)}
         db.session.add(record)
+        if page:
+            page.records[record.id] = record
         changed = True
     else:
         before = record_fields(record)
@@ -200,11 +205,12 @@ def adopt(state: dict) -> bool:
         # that is only the upstream's stamp for this node's own push.
         keys = differs + [k for k in ("updated_at", "updated_by")
                           if differs and not str(fields.get("updated_by", "")).startswith("sync:")]
-        registry.assign(record, fields, keys)
+        registry.assign(record, fields, keys, related=related)
         record.field_versions = {**(record.field_versions or {}),
                                  **{k: state["version"] for k in differs}}
     record.version = state["version"]
-    db.session.flush()
+    if page is None or inspect(record).pending:
+        db.session.flush()  # a new record at once: what comes after may reference it
     return changed
 
 
@@ -292,11 +298,13 @@ def _record_results(ops: list, results: dict, run: SyncRun, upstream_code: str) 
     which is then recorded here too), now or, for a repeat, the first time."""
     _adopting_from(upstream_code)
     try:
+        entries = {e.op_id: e for e in db.session.scalars(select(OutboxEntry).where(
+            OutboxEntry.op_id.in_([op["op_id"] for op in ops if op["op_id"] in results])))}
         for op in ops:
             result = results.get(op["op_id"])
             if result is None:
                 continue  # no answer: stays in the outbox for the next run
-            entry = db.session.scalar(select(OutboxEntry).where(OutboxEntry.op_id == op["op_id"]))
+            entry = entries.get(op["op_id"])
             if entry is None:
                 continue
             status = result.get("status")
@@ -361,9 +369,9 @@ def enqueue_all() -> int:
                                          .execution_options(yield_per=1000)):
             if (record_type, record.id) in waiting:
                 continue
-            rows.append({"op_id": new_id(), "record_type": record_type, "record_id": record.id,
+            rows.append({"op_id": new_op_id(), "record_type": record_type, "record_id": record.id,
                          "action": "create", "base_version": record.version - 1,
-                         "version": record.version, "changed": registry.fields_of(model),
+                         "version": record.version, "changed": [],
                          "fields": record_fields(record), "created_at": utcnow(),
                          "resolves_conflict": False})
             if len(rows) >= 2000:
@@ -451,25 +459,90 @@ def pull(link: Link, run: SyncRun, settings_id: int, upstream_code: str) -> None
     while True:
         settings = db.session.get(Upstream, settings_id)
         page = link.call("GET", "/changes", after=settings.pull_checkpoint, limit=wire.PULL_LIMIT)
-        changes = page.get("changes", [])
+        changes = [c for c in page.get("changes", []) if isinstance(c, dict)]
         _adopting_from(upstream_code)
         try:
-            for change in changes:
-                if _has_pending(change["type"], change["id"]):
-                    continue  # our own edit goes up first; its answer brings the merge
-                if change["version"] >= _local_version(change["type"], change["id"]):
-                    if adopt(change):
-                        run.pulled += 1
-                if not change.get("conflict_open"):
-                    resolve_conflicts(change["type"], change["id"], f"sync:{upstream_code}")
+            run.pulled += apply_page(changes, upstream_code)
             settings = db.session.get(Upstream, settings_id)
             settings.pull_checkpoint = int(page.get("next", settings.pull_checkpoint))
             db.session.commit()
         finally:
             _clear_flags()
+            db.session.info.pop("sync_page", None)
+            db.session.info.pop("record_lookup", None)
         PROGRESS.figures = _figures(run)
         if not page.get("more"):
             return
+
+
+class Page:
+    """What applying one pulled page needs, read with a query each: the page's records
+    (with their collections) and the records their collections name, per type; the
+    records with an unsent local edit; the open conflicts."""
+
+    def __init__(self, changes: list):
+        from sqlalchemy.orm import selectinload
+        by_type: dict[type, set] = {}
+        linked: dict[type, set] = {}
+        for change in changes:
+            model = registry.model(change.get("type", ""))
+            if model is None:
+                continue
+            by_type.setdefault(model, set()).add(change["id"])
+            fields = change.get("fields") or {}
+            for key, target in registry.collections(model).items():
+                if isinstance(fields.get(key), list):
+                    linked.setdefault(target, set()).update(fields[key])
+        self.records: dict[str, object] = {}
+        for model, ids in by_type.items():
+            wanted = [selectinload(getattr(model, key)) for key in registry.collections(model)]
+            for record in db.session.scalars(select(model).where(model.id.in_(ids)).options(*wanted)):
+                self.records[record.id] = record
+        for target, ids in linked.items():
+            for record in db.session.scalars(select(target).where(target.id.in_(ids - set(self.records)))):
+                self.records[record.id] = record
+        ids = [c["id"] for c in changes]
+        self.pending = set(db.session.execute(select(OutboxEntry.record_type, OutboxEntry.record_id)
+                                              .where(OutboxEntry.rejected_at.is_(None),
+                                                     OutboxEntry.record_id.in_(ids))).all())
+        self.conflicts: dict[tuple, list] = {}
+        for conflict in db.session.scalars(select(SyncConflict).where(
+                SyncConflict.record_id.in_(ids), SyncConflict.resolved_at.is_(None))):
+            self.conflicts.setdefault((conflict.record_type, conflict.record_id), []).append(conflict)
+
+    def lookup(self, model, record_id: str):
+        """A record the page has at hand (for the audit's labels), or None."""
+        record = self.records.get(record_id)
+        return record if isinstance(record, model) else None
+
+    def related(self, target, ids: list) -> list:
+        found = [self.records.get(i) for i in ids]
+        if all(isinstance(r, target) for r in found):
+            return found
+        return db.session.query(target).filter(target.id.in_(ids)).all()
+
+
+def apply_page(changes: list, upstream_code: str) -> int:
+    """Apply one pulled page (in the caller's transaction); returns how many records it
+    changed here. A change to a record with an unsent local edit is skipped (the edit's
+    own answer brings the merge); only fields that differ are written, a collection only
+    when its ids differ; a conflict the upstream no longer has open is settled."""
+    page = Page(changes)
+    db.session.info.update(sync_page=page, record_lookup=page.lookup)
+    changed = 0
+    for change in changes:
+        key = (change.get("type"), change.get("id"))
+        if key in page.pending:
+            continue  # our own edit goes up first; its answer brings the merge
+        record = page.records.get(change["id"])
+        if change["version"] >= (record.version if record is not None else 0):
+            if adopt(change):
+                changed += 1
+        if not change.get("conflict_open"):
+            for conflict in page.conflicts.pop(key, []):
+                conflict.resolved_at, conflict.resolved_by = utcnow(), f"sync:{upstream_code}"
+    db.session.flush()
+    return changed
 
 
 def report(link: Link) -> None:

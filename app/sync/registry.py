@@ -55,20 +55,30 @@ def fields_of(model_class) -> list[str]:
     return list(_fields(model_class))
 
 
-def assign(record, fields: dict, keys=None) -> None:
+def assign(record, fields: dict, keys=None, related=None) -> None:
     """Set the given sync fields (all known ones in ``fields`` by default) on a record;
-    collections are given as id lists."""
+    collections are given as id lists. ``related(model, ids)`` gives a collection's
+    records when they are at hand already (a query otherwise). A collection whose ids
+    are those it holds is not touched."""
     model_class = type(record)
-    related = collections(model_class)
+    linked = collections(model_class)
     known = set(fields_of(model_class)) | {"created_at", "updated_at", "created_by",
                                            "updated_by", "origin_node"}
     for key in (keys if keys is not None else fields):
         if key not in known or key not in fields:
             continue
-        if key in related:
-            ids = fields[key] or []
-            target = related[key]
-            found = db.session.query(target).filter(target.id.in_(ids)).all() if ids else []
+        if key in linked:
+            ids = sorted(set(fields[key] or []))
+            target = linked[key]
+            state = inspect(record)
+            if state.persistent and sorted(o.id for o in getattr(record, key)) == ids:
+                continue
+            if not ids:
+                found = []
+            elif related is not None:
+                found = related(target, ids)
+            else:
+                found = db.session.query(target).filter(target.id.in_(ids)).all()
             setattr(record, key, sorted(found, key=lambda o: o.id))
         else:
             setattr(record, key, decode(model_class, key, fields[key]))

@@ -8,12 +8,14 @@ stored result.
 """
 import logging
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import String, any_, bindparam, delete, literal, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.core import authority
 from app.core.extensions import db
-from app.core.history import record_fields
+from app.core.history import log_changes, record_fields
 from app.core.node import ancestors, subtree
 from app.models import AppliedOperation, ChangeLogEntry, SyncConflict, utcnow
 from app.sync import registry, values
@@ -45,17 +47,175 @@ def refuse(code: str, reason: str, **detail) -> Refusal:
 
 
 def apply_batch(node_code: str, ops: list) -> list[dict]:
-    """Apply each operation on its own; one bad operation never blocks the rest.
+    """Apply a batch set-wise, each operation still with its own result: one bad
+    operation never blocks the rest (``Batch``).
 
-    On PostgreSQL the batch is one transaction with a savepoint per operation (a failed
-    operation rolls back alone; a crash loses the whole batch, never half of one). On
-    SQLite, where a transaction holding the write lock would stall every page, each
-    operation commits on its own."""
+    The set-wise step reads what it needs with a query per type, then writes every
+    record, link and bookkeeping row with a statement per table, in one transaction.
+    What it cannot settle alone (a second operation on a record of the batch, a
+    resolution) and, should one of its statements fail, the whole batch, are applied one
+    by one: on PostgreSQL in one transaction with a savepoint each (a failed operation
+    rolls back alone; a crash loses them all, never half of one), on SQLite, where a
+    transaction holding the write lock would stall every page, each on its own."""
     batched = db.session.get_bind().dialect.name == "postgresql"
-    results = [apply_operation(node_code, op, savepoint=batched) for op in ops]
+    results: list = [None] * len(ops)
+    try:
+        later = Batch(node_code, ops, results).apply()
+    except Exception:  # noqa: BLE001 - a failed bulk statement: the batch goes one by one
+        log.warning("sync: set-wise apply of %d operations from %s failed; applying them "
+                    "one by one", len(ops), node_code, exc_info=True)
+        db.session.rollback()
+        results, later = [None] * len(ops), range(len(ops))
+    finally:
+        for key in ("keep_stamps", "sync_source", "sync_batch", "record_lookup"):
+            db.session.info.pop(key, None)
+    for index in later:
+        results[index] = apply_operation(node_code, ops[index], savepoint=batched)
     if batched:
         db.session.commit()
     return results
+
+
+class Batch:
+    """One push applied set-wise. ``apply`` settles every operation it can and returns
+    the indexes of those to apply one by one afterwards, in order."""
+
+    def __init__(self, node_code: str, ops: list, results: list):
+        self.node, self.ops, self.results = node_code, ops, results
+        self.records: dict[str, object] = {}      # id -> record (existing, or made here)
+        self.made: dict[str, str] = {}            # id -> type, of records this batch creates
+        self.taken: dict[str, str] = {}           # id -> type, of ids held by another type
+        self.targets: dict[type, dict] = {}       # referenced model -> {id: record}
+
+    def apply(self) -> list[int]:
+        ops, results = self.ops, self.results
+        later, touched, seen_ops, todo = [], set(), set(), []
+        for index, op in enumerate(ops):
+            problem = malformed(op)
+            if problem:
+                op_id = op.get("op_id") if isinstance(op, dict) else None
+                results[index] = refuse("malformed", problem).answer(
+                    op_id if isinstance(op_id, str) else None)
+            elif op["op_id"] in seen_ops or op["id"] in touched or op["action"] == "resolve" \
+                    or op.get("resolves"):
+                later.append(index)  # after what comes before it here has been written
+                touched.add(op["id"])
+            else:
+                todo.append(index)
+                touched.add(op["id"])
+            if isinstance(op, dict) and isinstance(op.get("op_id"), str):
+                seen_ops.add(op["op_id"])
+        if not todo:
+            return later
+        digests = {i: digest(ops[i]) for i in todo}
+        stored = {a.op_id: a for a in db.session.scalars(select(AppliedOperation).where(
+            AppliedOperation.node_code == self.node,
+            AppliedOperation.op_id.in_([ops[i]["op_id"] for i in todo])))}
+        stale, fresh = [], []
+        for index in todo:
+            old = stored.get(ops[index]["op_id"])
+            if old is not None and (old.digest != digests[index] or old.result.get("status") in FINAL):
+                results[index] = _repeat(old, digests[index])
+            else:
+                if old is not None:  # a refusal stored by an older version: look again
+                    stale.append(old.op_id)
+                fresh.append(index)
+        self._prefetch([ops[i] for i in fresh])
+        db.session.info.update(keep_stamps=True, sync_source=self.node, sync_batch=self,
+                               record_lookup=self.lookup)
+        done = []
+        for index in fresh:
+            op = ops[index]
+            try:
+                done.append((index, *_apply(self.node, op, self)))
+            except Refusal as refusal:
+                results[index] = refusal.answer(op["op_id"])
+        if stale:
+            db.session.execute(delete(AppliedOperation).where(
+                AppliedOperation.node_code == self.node, AppliedOperation.op_id.in_(stale)))
+        db.session.flush()  # every record, link, audit, outbox and change-log row
+        claims, at = [], utcnow()
+        for index, result, record, ignored_keys in done:
+            ignored = sorted(k for k in ignored_keys
+                             if record_fields(record).get(k) != ops[index]["fields"].get(k))
+            if ignored:  # the sender's copy differs in fields it may not write: send it ours
+                result = {**result, **state(record), "ignored": ignored}
+            results[index] = result
+            claims.append({"node_code": self.node, "op_id": ops[index]["op_id"],
+                           "digest": digests[index], "result": result, "applied_at": at})
+        if claims:
+            db.session.connection().execute(AppliedOperation.__table__.insert(), claims)
+        db.session.commit()
+        return later
+
+    def _prefetch(self, ops: list) -> None:
+        """The batch's records, the records they reference and which other ids are
+        taken: a query per type, and one for the ids found nowhere."""
+        by_type: dict[type, set] = {}
+        refs: dict[type, set] = {}
+        for op in ops:
+            model = registry.model(op["type"])
+            if model is None or not values.is_uuid(op["id"]):
+                continue
+            by_type.setdefault(model, set()).add(op["id"])
+            fields = op["fields"]
+            for key, target in authority.references(model).items():
+                value = fields.get(key)
+                for ref_id in (value if isinstance(value, list) else [value]):
+                    if isinstance(ref_id, str) and values.is_uuid(ref_id):
+                        refs.setdefault(target, set()).add(ref_id)
+            typed = authority.TYPED_REFERENCES.get(model.__tablename__)
+            if typed:
+                target = registry.model(fields.get(typed[0]) or "")
+                ref_id = fields.get(typed[1])
+                if target is not None and isinstance(ref_id, str):
+                    refs.setdefault(target, set()).add(ref_id)
+        for model, ids in by_type.items():
+            wanted = [selectinload(getattr(model, key)) for key in registry.collections(model)]
+            for record in db.session.scalars(select(model).where(among(model.id, ids)).options(*wanted)):
+                self.records[record.id] = record
+        for target, ids in refs.items():
+            found = {r.id: r for r in db.session.scalars(select(target).where(among(target.id, ids)))}
+            self.targets[target] = found
+        unknown = {i for ids in by_type.values() for i in ids if i not in self.records}
+        unknown |= {i for target, ids in refs.items() for i in ids if i not in self.targets[target]}
+        if unknown:
+            parts = [select(literal(name).label("type"), model.id.label("id"))
+                     .where(among(model.id, unknown)) for name, model in registry.types().items()]
+            self.taken = {row.id: row.type for row in db.session.execute(union_all(*parts))}
+
+    def find(self, model, record_id: str):
+        record = self.records.get(record_id)
+        return record if isinstance(record, model) else None
+
+    def lookup(self, model, record_id: str):
+        """A record the batch has at hand (for the audit's labels), or None."""
+        record = self.records.get(record_id)
+        if isinstance(record, model):
+            return record
+        return self.targets.get(model, {}).get(record_id)
+
+    def holder(self, record_id: str) -> str | None:
+        return self.made.get(record_id) or self.taken.get(record_id)
+
+    def owners(self, target, ids: list) -> dict:
+        found = self.targets.get(target, {})
+        owners = {i: found[i].owner_node for i in ids if i in found}
+        for i in ids:
+            record = self.records.get(i)
+            if i not in owners and isinstance(record, target) and i in self.made:
+                owners[i] = record.owner_node
+        return owners
+
+    def related(self, target, ids: list) -> list:
+        """The records of a many-to-many list, as the prefetch found them."""
+        found = self.targets.get(target, {})
+        return [found.get(i) or self.records[i] for i in ids
+                if i in found or isinstance(self.records.get(i), target)]
+
+    def made_here(self, record) -> None:
+        self.records[record.id] = record
+        self.made[record.id] = record.__tablename__
 
 
 def apply_operation(node_code: str, op, savepoint: bool = False) -> dict:
@@ -82,7 +242,13 @@ def apply_operation(node_code: str, op, savepoint: bool = False) -> dict:
                                  result={})
         db.session.add(claim)
         db.session.flush()
-        result = _apply(node_code, op)
+        result, record, authored_above = _apply(node_code, op)
+        if authored_above:
+            db.session.flush()
+            ignored = sorted(k for k in authored_above
+                             if record_fields(record).get(k) != op["fields"].get(k))
+            if ignored:  # the sender's copy differs in fields it may not write: send it ours
+                result = {**result, **state(record), "ignored": ignored}
         claim.result = result
         if transaction is not None:
             db.session.flush()
@@ -127,16 +293,18 @@ def _repeat(stored: AppliedOperation, op_digest: str) -> dict:
     return {**stored.result, "status": "duplicate", "first_status": stored.result.get("status")}
 
 
-def _apply(node_code: str, op: dict) -> dict:
+def _apply(node_code: str, op: dict, batch: "Batch | None" = None):
+    """Apply one operation: (result, record, fields it may not write). With a ``batch``,
+    what it reads comes from the batch's prefetch and nothing is flushed here."""
     model = registry.model(op["type"])
     if model is None:
         raise refuse("unknown_type", f"unknown record type {op['type']}")
     if not values.is_uuid(op["id"]):
         raise refuse("bad_id", "the record id is not a UUID")
     fields = op["fields"]
-    record = db.session.get(model, op["id"])
+    record = batch.find(model, op["id"]) if batch else db.session.get(model, op["id"])
     if record is None:
-        other = type_holding(op["id"])
+        other = batch.holder(op["id"]) if batch else type_holding(op["id"])
         if other is not None:
             raise refuse("id_taken", f"the id is already used by a record of type {other}",
                          ref_type=other)
@@ -151,28 +319,24 @@ def _apply(node_code: str, op: dict) -> dict:
         db.session.info.update(keep_stamps=True, sync_source=node_code)
         resolve_conflicts(op["type"], record.id, f"sync:{node_code}")
         note_change(record, node_code)
-        return {"op_id": op["op_id"], "status": "applied", **state(record)}
+        return {"op_id": op["op_id"], "status": "applied", **state(record)}, record, []
     keys = list(registry.fields_of(model)) if op["action"] == "create" else list(op["changed"])
     if op["action"] in ("delete", "restore"):
         keys.append("deleted_at")
     keys = [k for k in dict.fromkeys(keys) if k in fields]
     authored_above = [k for k in keys if not authority.writable_by(model, k, node_code)]
     keys = [k for k in keys if k not in authored_above]
-    check(model, fields, keys + [k for k in TIMES if k in fields], node_code)
+    check(model, fields, keys + [k for k in TIMES if k in fields], node_code, batch)
     db.session.info.update(keep_stamps=True, sync_source=node_code)
     if op["action"] == "create":
         result = _create(model, record, op, keys, node_code)
+        record = batch.find(model, op["id"]) if batch else db.session.get(model, op["id"])
     else:
         result = _change(record, op, keys, node_code)
-    record = db.session.get(model, op["id"])
-    here = record_fields(record)
-    ignored = sorted(k for k in authored_above if here.get(k) != fields.get(k))
-    if ignored:  # the sender's copy differs in fields it may not write: send it ours
-        result = {**result, **state(record), "ignored": ignored}
-    return result
+    return result, record, authored_above
 
 
-def check(model, fields: dict, keys: list[str], node_code: str) -> None:
+def check(model, fields: dict, keys: list[str], node_code: str, batch: "Batch | None" = None) -> None:
     """Refuse values the model cannot hold, and references the node may not make; hold
     an operation whose referenced record has not arrived."""
     for key in keys:
@@ -183,22 +347,25 @@ def check(model, fields: dict, keys: list[str], node_code: str) -> None:
     for key in keys:
         if key in refs and fields[key]:
             ids = fields[key] if isinstance(fields[key], list) else [fields[key]]
-            _check_targets(refs[key], ids, key, node_code)
+            _check_targets(refs[key], ids, key, node_code, batch)
     typed = authority.TYPED_REFERENCES.get(model.__tablename__)
     if typed and (typed[0] in keys or typed[1] in keys):
         target = registry.model(fields.get(typed[0]) or "")
         if target is None:
             raise refuse("bad_value", f"{typed[0]} names no record type", field=typed[0])
-        _check_targets(target, [fields.get(typed[1])], typed[1], node_code)
+        _check_targets(target, [fields.get(typed[1])], typed[1], node_code, batch)
 
 
-def _check_targets(target, ids: list, key: str, node_code: str) -> None:
-    owners = dict(db.session.execute(select(target.id, target.owner_node)
-                                     .where(target.id.in_(ids))).all())
+def _check_targets(target, ids: list, key: str, node_code: str, batch: "Batch | None" = None) -> None:
+    if batch is not None:
+        owners = batch.owners(target, ids)
+    else:
+        owners = dict(db.session.execute(select(target.id, target.owner_node)
+                                         .where(target.id.in_(ids))).all())
     for ref_id in ids:
         owner = owners.get(ref_id)
         if owner is None:
-            other = type_holding(ref_id)
+            other = batch.holder(ref_id) if batch is not None else type_holding(ref_id)
             if other is not None:
                 raise refuse("bad_reference", f"{key} points at a {other}, not a "
                                               f"{target.__tablename__}", field=key)
@@ -209,6 +376,15 @@ def _check_targets(target, ids: list, key: str, node_code: str) -> None:
         if not authority.may_reference(owner, node_code):
             raise refuse("bad_reference", f"{key} references a record of node {owner}, "
                                           "outside the pushing node", field=key)
+
+
+def among(column, ids):
+    """``column IN ids`` for a long list: one array parameter on PostgreSQL (a list of
+    500 ids is not compiled into 500 parameters, once per type of a union)."""
+    ids = list(ids)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(String), unique=True))
+    return column.in_(ids)
 
 
 def type_holding(record_id: str) -> str | None:
@@ -231,6 +407,10 @@ def _stamp(record, op: dict, node_code: str, new: bool) -> None:
             and authority.within(origin, node_code) else node_code
 
 
+def _batch() -> "Batch | None":
+    return db.session.info.get("sync_batch")
+
+
 def _create(model, record, op, keys: list[str], node_code: str) -> dict:
     fields = op["fields"]
     if record is not None:
@@ -238,20 +418,26 @@ def _create(model, record, op, keys: list[str], node_code: str) -> dict:
         if all(current.get(k) == fields.get(k) for k in keys):
             return {"op_id": op["op_id"], "status": "applied", **state(record)}
         raise refuse("exists_different", "a record with this id exists with other content")
+    batch = _batch()
     record = model(id=op["id"])
-    registry.assign(record, fields, keys + [k for k in TIMES if k in fields])
+    registry.assign(record, fields, keys + [k for k in TIMES if k in fields],
+                    related=batch.related if batch else None)
     _stamp(record, op, node_code, new=True)
     record.version = op["version"]
     record.field_versions = {key: op["version"] for key in registry.fields_of(model)}
     record._sync_base_version = op["base_version"]
     db.session.add(record)
-    db.session.flush()
+    if batch is not None:
+        batch.made_here(record)
+    else:
+        db.session.flush()
     return {"op_id": op["op_id"], "status": "applied", "version": record.version}
 
 
 def _change(record, op: dict, changed: list[str], node_code: str) -> dict:
     """An update, delete or restore: apply what only the downstream changed, keep both
     values of what both changed (a conflict), never bring a deleted record back by an edit."""
+    batch = _batch()
     fields, base = op["fields"], op["base_version"]
     here = record_fields(record)
     since = {k for k, v in (record.field_versions or {}).items() if v > base}
@@ -266,20 +452,23 @@ def _change(record, op: dict, changed: list[str], node_code: str) -> dict:
     if to_apply:
         previous = record.version
         new_version = op["version"] if previous == base else previous + 1
-        registry.assign(record, fields, to_apply + [k for k in ("updated_at",) if k in fields])
+        registry.assign(record, fields, to_apply + [k for k in ("updated_at",) if k in fields],
+                        related=batch.related if batch else None)
         _stamp(record, op, node_code, new=False)
         record.version = new_version
         record.field_versions = {**(record.field_versions or {}),
                                  **{k: new_version for k in to_apply}}
         record._sync_base_version = previous
-        db.session.flush()
+        if batch is None:
+            db.session.flush()
     if op.get("resolves") and not deleted_here:
         resolve_conflicts(op["type"], record.id, f"sync:{node_code}")
     elif conflicting or deleted_here:
         values_ = {k: {"here": here.get(k), "there": fields.get(k)} for k in conflicting}
         db.session.add(SyncConflict(record_type=op["type"], record_id=record.id, fields=values_,
                                     deleted_there=False, other_node=node_code))
-        db.session.flush()
+        if batch is None:
+            db.session.flush()
         return {"op_id": op["op_id"], "status": "conflict", "conflict": values_,
                 "deleted_upstream": deleted_here, **state(record)}
     if record.version == op["version"]:  # applied as sent: the sender has this state already
@@ -311,14 +500,23 @@ def changes_since(node_code: str, after: int, limit: int) -> dict:
     latest = {}
     for seq, record_type, record_id in rows:
         latest[(record_type, record_id)] = seq
-    changes = []
-    for (record_type, record_id), seq in sorted(latest.items(), key=lambda item: item[1]):
+    records, by_type = {}, {}
+    for record_type, record_id in latest:
+        if registry.model(record_type) is not None:
+            by_type.setdefault(record_type, []).append(record_id)
+    for record_type, ids in by_type.items():  # a query per type, collections included
         model = registry.model(record_type)
-        record = db.session.get(model, record_id) if model else None
+        wanted = [selectinload(getattr(model, key)) for key in registry.collections(model)]
+        for record in db.session.scalars(select(model).where(among(model.id, ids)).options(*wanted)):
+            records[(record_type, record.id)] = record
+    open_ = set(db.session.execute(select(SyncConflict.record_type, SyncConflict.record_id).where(
+        SyncConflict.record_id.in_([i for _, i in latest]), SyncConflict.resolved_at.is_(None))).all())
+    changes = []
+    for key, seq in sorted(latest.items(), key=lambda item: item[1]):
+        record = records.get(key)
         if record is None:
             continue
-        changes.append({"seq": seq, **state(record),
-                        "conflict_open": open_conflict(record_type, record_id)})
+        changes.append({"seq": seq, **state(record), "conflict_open": key in open_})
     last = rows[-1][0] if rows else after
     return {"changes": changes, "next": last, "more": len(rows) == limit}
 
@@ -336,5 +534,6 @@ def resolve_conflicts(record_type: str, record_id: str, by: str) -> int:
 def note_change(record, source_node: str) -> None:
     """Put a record in the change sequence without changing it (e.g. a conflict settled
     with the values it already has), so that downstream nodes hear of it."""
-    db.session.add(ChangeLogEntry(record_type=record.__tablename__, record_id=record.id,
-                                  owner_node=record.owner_node, source_node=source_node))
+    log_changes(db.session(), [{"record_type": record.__tablename__, "record_id": record.id,
+                              "owner_node": record.owner_node, "source_node": source_node,
+                              "at": utcnow()}])

@@ -6,11 +6,10 @@ from flask import abort, current_app
 from sqlalchemy import inspect, select
 
 from app.core.extensions import db
-from app.core.history import record_fields
+from app.core.history import new_op_id, record_fields
 from app.core.node import this_node
 from app.core.security import get_or_404, scoped
 from app.models import OutboxEntry, SyncConflict, SyncRun, utcnow
-from app.models.base import new_id
 from app.sync import client, registry
 from app.sync.server import note_change
 
@@ -71,7 +70,7 @@ def _resend(entry: OutboxEntry) -> None:
     record = db.session.get(model, entry.record_id) if model else None
     if record is not None and entry.action != "resolve":
         entry.fields = record_fields(record)
-    entry.op_id = new_id()
+    entry.op_id = new_op_id()
     entry.rejected_at = entry.held_at = None
     entry.reject_reason, entry.problem = None, None
 

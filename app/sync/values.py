@@ -71,7 +71,7 @@ def problem(model, key: str, value) -> str | None:
         if not isinstance(value, list) or len(value) > MAX_IDS:
             return "must be a list of record ids"
         return None if all(is_uuid(v) for v in value) else "holds something that is not a record id"
-    column = inspect(model).columns.get(key)
+    column = _column(model, key)
     if column is None:
         return None
     if value is None:
@@ -111,6 +111,11 @@ def problem(model, key: str, value) -> str | None:
             return f"is longer than {kind.length} characters"
         return _vocabulary_problem(model.__tablename__, key, value)
     return None
+
+
+@functools.cache
+def _column(model, key: str):
+    return inspect(model).columns.get(key)
 
 
 def _counts_problem(record_type: str, key: str, value) -> str | None:
