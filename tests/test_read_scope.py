@@ -6,11 +6,12 @@ what a record that does not exist gets (a 404, or the role's refusal of the rout
 it does not.
 
 A commissioner reads their own visits, the agreements they are party to (parties and
-payouts too), the trainings they give (attendees too), their own commissioner record,
+payouts too), the trainings they give (attendees too), their own commissioner record and
+assessment sheets,
 the files of those, and the reference data forms need (places, stations and sites,
 service targets); every other record of the station is a 404. Station staff and admins
 read their station; league roles read their league's stations; nobody reads another
-node's records. One station and one league database serve the whole module."""
+node's records. A commissioner reads their own assessment sheet and no one else's. One station and one league database serve the whole module."""
 from datetime import date
 
 import pytest
@@ -23,6 +24,8 @@ from app.core.extensions import db
 from app.core.security import COMMISSIONER_READS, REFERENCE_DATA
 from app.models import (
     Agreement,
+    AssessmentScheme,
+    AssessmentSheet,
     AgreementParty,
     Attachment,
     Cluster,
@@ -51,13 +54,16 @@ ROLES = {  # user name: (role, database)
 BLUEPRINT_KINDS = {"visits": "visit", "agreements": "agreement", "trainings": "training",
                    "commissioners": "commissioner", "targets": "target", "places": "place",
                    "stations": "station", "stations.sites": "site", "teams": "team",
-                   "clusters": "cluster"}
+                   "clusters": "cluster", "assessments": "sheet"}
 CHILD_KINDS = {"payout_id": "payout", "attendee_id": "attendee"}
 REFERENCE_KINDS = {"target", "place", "station", "site"}
 FILE_KINDS = ("visit", "agreement", "training")  # whose files /files/<sha256> serves
-SKIPPED_ENDPOINTS = {"static", "clusters.detail", "clusters.edit", "clusters.delete"}
-# Clusters are published by the region (owned by ``15``): no node below owns one, and
-# every role reads them (tests/test_clusters.py).
+SKIPPED_ENDPOINTS = {"static", "clusters.detail", "clusters.edit", "clusters.delete",
+                     "goals.detail", "goals.edit", "goals.delete",
+                     "assessments.scheme", "assessments.edit_scheme"}
+# Clusters, plan targets and assessment schemes are published from above (owned by the
+# region or a league): no station owns one, and who reads them is tested with them
+# (tests/test_clusters.py, tests/test_goals.py, tests/test_assessment_schemes.py).
 
 
 def readable(role: str, kind: str, owner: str) -> bool:
@@ -73,10 +79,12 @@ def readable(role: str, kind: str, owner: str) -> bool:
 
 def test_the_declaration_names_the_reference_data_and_nothing_more():
     whole = {model for model, condition in COMMISSIONER_READS.items() if condition is None}
-    assert whole == set(REFERENCE_DATA) == {Place, Cluster, Station, Site, ServiceTarget}
+    assert whole == set(REFERENCE_DATA) | {AssessmentScheme}
+    assert set(REFERENCE_DATA) == {Place, Cluster, Station, Site, ServiceTarget}
     assert ServiceTeam not in COMMISSIONER_READS
     assert set(COMMISSIONER_READS) - whole == {Visit, Agreement, AgreementParty, Payout, Training,
-                                              TrainingAttendee, Commissioner, Attachment}
+                                              TrainingAttendee, Commissioner, Attachment,
+                                              AssessmentSheet}
 
 
 def _records(owner_node: str, label: str, number: int) -> dict:
@@ -102,7 +110,9 @@ def _records(owner_node: str, label: str, number: int) -> dict:
                           status="signed", owner_node=owner_node, counterpart_id=target.id)
     training = Training(title=f"培训-{label}", held_on=date(2026, 4, 1), hours=2,
                         owner_node=owner_node, trainers=[person])
-    db.session.add_all([site, team, visit, agreement, training])
+    sheet = AssessmentSheet(subject="commissioner", year=2026, commissioner_id=person.id,
+                            owner_node=owner_node)
+    db.session.add_all([site, team, visit, agreement, training, sheet])
     db.session.flush()
     party = AgreementParty(agreement_id=agreement.id, commissioner_id=person.id, share_bp=10000,
                            owner_node=owner_node)
@@ -111,7 +121,7 @@ def _records(owner_node: str, label: str, number: int) -> dict:
     attendee = TrainingAttendee(training_id=training.id, name=f"学员-{label}", owner_node=owner_node)
     ids = {"commissioner": person.id, "station": station.id, "place": village.id,
            "target": target.id, "site": site.id, "team": team.id, "visit": visit.id,
-           "agreement": agreement.id, "training": training.id}
+           "agreement": agreement.id, "training": training.id, "sheet": sheet.id}
     for kind in FILE_KINDS:
         sha = files.store(f"{label}-{kind}".encode())
         db.session.add(Attachment(record_type=kind, record_id=ids[kind], kind="photo", sha256=sha,

@@ -140,7 +140,10 @@ class Ask:
         length = params.child_length(self.scope.code)
         if length is None:
             return _const(self.scope.code)
-        return column if length == 0 else func.substr(column, 1, length)
+        # literal positions: PostgreSQL matches a GROUP BY to the select list by its text,
+        # and two bound parameters are two different expressions to it
+        return column if length == 0 else \
+            func.substr(column, literal_column("1"), literal_column(str(int(length))))
 
 
 def _const(text: str):
