@@ -11,7 +11,8 @@ assessment sheets,
 the files of those, and the reference data forms need (places, stations and sites,
 service targets); every other record of the station is a 404. Station staff and admins
 read their station; league roles read their league's stations; nobody reads another
-node's records. A commissioner reads their own assessment sheet and no one else's. One station and one league database serve the whole module."""
+node's records. A commissioner reads their own assessment sheet and no one else's.
+One station and one league database serve the whole module."""
 from datetime import date
 
 import pytest
@@ -24,9 +25,9 @@ from app.core.extensions import db
 from app.core.security import COMMISSIONER_READS, REFERENCE_DATA
 from app.models import (
     Agreement,
+    AgreementParty,
     AssessmentScheme,
     AssessmentSheet,
-    AgreementParty,
     Attachment,
     Cluster,
     Commissioner,
