@@ -64,12 +64,14 @@ def fresh_postgres(url: str, name: str, template: str | None = None) -> str:
 
 def node_env(folder, database_url: str | None = None) -> dict:
     """The environment of a node's processes: its instance folder (and database), no
-    automatic sync or backup, nothing of the test process's own settings."""
+    automatic sync or backup, nothing of the test process's own settings, and a patient
+    sync client (a loaded CI machine can take longer than a station's 30 s to answer;
+    no test here waits on a timeout)."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("KEPAI_") and k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
     env.update(KEPAI_INSTANCE=str(folder), FLASK_APP="wsgi", PYTHONUNBUFFERED="1",
                KEPAI_SQLITE_SYNCHRONOUS=os.environ.get("KEPAI_SQLITE_SYNCHRONOUS", "FULL"),
-               KEPAI_SYNC_AUTO="false", KEPAI_BACKUP_DAILY="false")
+               KEPAI_SYNC_AUTO="false", KEPAI_BACKUP_DAILY="false", KEPAI_SYNC_TIMEOUT="180")
     if database_url:
         env["DATABASE_URL"] = database_url
     return env

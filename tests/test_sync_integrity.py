@@ -504,3 +504,14 @@ def test_every_synced_field_has_the_declared_author(record_type):
         assert not authority.may_edit(model, field, STATION, OTHER)
     for field in authority.references(model):
         assert field in registry.fields_of(model)
+
+
+def test_a_sheets_proposed_grade_must_be_a_grade(shared):
+    """Assessment sheets are checked like every other record: a proposed grade that is
+    no grade is refused, the grade itself (the league's) would be ignored anyway."""
+    station, league, transport = shared
+    fields = {"subject": "commissioner", "year": 2026, "proposed_grade": "superb"}
+    (result,) = push(league, [create_op("assessment_sheet", str(uuid.uuid4()), fields)],
+                     token_of(station))
+    assert (result["status"], result["code"], result["field"]) == \
+        ("rejected", "bad_value", "proposed_grade")

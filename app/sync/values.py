@@ -30,7 +30,9 @@ def is_uuid(value) -> bool:
 def _vocabularies() -> dict[tuple[str, str], set[str]]:
     """{(record type, field): allowed codes} of the fields that hold a code."""
     from app.agreements import vocab as agreements
+    from app.assessments import vocab as assessments
     from app.core import choices
+    from app.goals import vocab as goals
     from app.trainings import vocab as trainings
     from app.visits import vocab as visits
     table = {
@@ -56,6 +58,12 @@ def _vocabularies() -> dict[tuple[str, str], set[str]]:
         ("agreement", "profit_basis"): agreements.BASES,
         ("agreement", "risk_basis"): agreements.BASES,
         ("payout", "kind"): agreements.PAYOUT_KINDS,
+        ("plan_target", "indicator"): goals.INDICATORS,
+        ("assessment_scheme", "subject"): assessments.SUBJECTS,
+        ("assessment_sheet", "subject"): assessments.SUBJECTS,
+        ("assessment_sheet", "proposed_grade"): assessments.GRADES,
+        ("assessment_sheet", "final_grade"): assessments.GRADES,
+        ("assessment_sheet", "review_state"): {"returned": "", "graded": ""},
     }
     return {key: set(codes) | {""} for key, codes in table.items()}
 

@@ -65,11 +65,6 @@ SQLITE_DDL = [
     f"DELETE FROM visit_fts_pairs WHERE rowid = {KEY.format(t='old')}; "
     "DELETE FROM visit_fts_key WHERE visit_id = old.id; END",
 ]
-SQLITE_DROP = ["DROP TRIGGER IF EXISTS visit_search_insert",
-               "DROP TRIGGER IF EXISTS visit_search_update",
-               "DROP TRIGGER IF EXISTS visit_search_delete",
-               "DROP TABLE IF EXISTS visit_fts_pairs", "DROP TABLE IF EXISTS visit_fts",
-               "DROP TABLE IF EXISTS visit_fts_key"]
 PG_COLUMNS = ("problem", "action", "result")
 
 PG_PAIRS_DDL = [
@@ -81,7 +76,6 @@ PG_PAIRS_DDL = [
     ") AS runs WHERE pair !~ '\\s' $$",
     f"CREATE INDEX IF NOT EXISTS ix_visit_pairs ON visit USING gin (kepai_pairs({BODY.format(t='visit')}))",
 ]
-PG_PAIRS_DROP = ["DROP INDEX IF EXISTS ix_visit_pairs", "DROP FUNCTION IF EXISTS kepai_pairs(text)"]
 
 
 def pairs(body: str | None) -> str:
@@ -121,17 +115,6 @@ def install(connection) -> None:
                 f"USING gin ({column} gin_trgm_ops)"))
         for statement in PG_PAIRS_DDL:
             connection.execute(text(statement))
-
-
-def uninstall(connection) -> None:
-    if connection.dialect.name == "sqlite":
-        for statement in SQLITE_DROP:
-            connection.execute(text(statement))
-    elif connection.dialect.name == "postgresql":
-        for statement in PG_PAIRS_DROP:
-            connection.execute(text(statement))
-        for column in PG_COLUMNS:
-            connection.execute(text(f"DROP INDEX IF EXISTS ix_visit_{column}_trgm"))
 
 
 def rebuild(connection) -> None:
