@@ -169,3 +169,27 @@ def test_league_home_lists_sheets_awaiting_review(nodes):
     page = client.get("/").get_data(as_text=True)
     awaiting = page.split('id="sheets-awaiting-review"')[1].split("</section>")[0]
     assert "待审甲" in awaiting and "已评乙" not in awaiting
+
+
+def test_grades_appear_on_the_commissioner_and_station_pages(app, login, world):
+    """A graded sheet (the league's grade, the region's subsidy) shows on the page of
+    whom it grades; a sheet not yet graded does not."""
+    with app.app_context():
+        g.actor = "test"
+        from app.models import AssessmentSheet
+        db.session.add_all([
+            AssessmentSheet(subject="commissioner", year=2025, submission=1, reviewed_submission=1,
+                            review_state="graded", final_grade="excellent",
+                            commissioner_id=world["wang"], owner_node=STATION),
+            AssessmentSheet(subject="commissioner", year=2026, submission=1,
+                            commissioner_id=world["wang"], owner_node=STATION),
+            AssessmentSheet(subject="station", year=2025, submission=1, reviewed_submission=1,
+                            review_state="graded", final_grade="excellent",
+                            subsidy_fen=15_000_000, station_id=world["station"],
+                            owner_node=STATION)])
+        db.session.commit()
+    client = login("staff")
+    page = client.get(f"/commissioners/{world['wang']}").get_data(as_text=True)
+    assert "年度考核" in page and "2025" in page and "优秀" in page and ">2026<" not in page
+    page = client.get(f"/stations/{world['station']}").get_data(as_text=True)
+    assert "年度绩效评估" in page and "150,000.00" in page

@@ -476,6 +476,22 @@ def own_sheets(user=None) -> list[AssessmentSheet]:
                               .order_by(AssessmentSheet.year.desc())).all()
 
 
+def graded(commissioner_id: str | None = None, station_id: str | None = None,
+           user=None) -> list[AssessmentSheet]:
+    """The graded sheets of one commissioner or one station that the user reads, newest
+    year first (for their pages: a grade comes from the league, a subsidy from the region)."""
+    stmt = scoped(AssessmentSheet, user).where(
+        AssessmentSheet.review_state == "graded",
+        AssessmentSheet.reviewed_submission == AssessmentSheet.submission)
+    if commissioner_id:
+        stmt = stmt.where(AssessmentSheet.subject == "commissioner",
+                          AssessmentSheet.commissioner_id == commissioner_id)
+    else:
+        stmt = stmt.where(AssessmentSheet.subject == "station",
+                          AssessmentSheet.station_id == station_id)
+    return db.session.scalars(stmt.order_by(AssessmentSheet.year.desc())).all()
+
+
 def proposed_exits(user=None) -> list[AssessmentSheet]:
     """Sheets graded 不合格 whose commissioner has not exited: a person decides."""
     return db.session.scalars(

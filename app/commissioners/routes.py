@@ -3,6 +3,8 @@ the pickers' search."""
 from flask import request
 from flask_babel import gettext as _
 
+from app.assessments import services as assessments
+from app.assessments.vocab import GRADES
 from app.commissioners import bp, services
 from app.commissioners.forms import CommissionerForm
 from app.core import choices
@@ -53,7 +55,10 @@ def index():
 
 @bp.get("/<record_id>")
 def detail(record_id):
-    return pages.detail(pages.shown(record_id), vocab=VOCAB, labels=field_labels(CommissionerForm))
+    commissioner = pages.shown(record_id)
+    return pages.detail(commissioner, vocab=VOCAB, labels=field_labels(CommissionerForm),
+                        assessments=assessments.graded(commissioner_id=commissioner.id),
+                        grades=GRADES)
 
 
 @bp.get("/search")

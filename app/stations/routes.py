@@ -4,6 +4,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.assessments import services as assessments
+from app.assessments.vocab import GRADES
 from app.core import choices, records, spreadsheet
 from app.core.extensions import db
 from app.core.security import can
@@ -62,7 +64,8 @@ def detail(record_id):
                         vocab=VOCAB, labels=field_labels(StationForm),
                         sites=services.live_sites(station),
                         deleted_sites=services.deleted_sites(station) if can("restore_records") else [],
-                        commissioners=services.commissioners_of(station))
+                        commissioners=services.commissioners_of(station),
+                        assessments=assessments.graded(station_id=station.id), grades=GRADES)
 
 
 # The shared write pages (app/web/pages.py), each behind its permission.
