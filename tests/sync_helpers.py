@@ -6,14 +6,18 @@ import shutil
 import sqlite3
 import tempfile
 import urllib.parse
+import uuid
 
+import pytest
 from flask import g
 
 from app import create_app
 from app.auth.services import create_user
 from app.core.extensions import db
 from app.setup import initialise
-from app.sync import client, peers
+from app.sync import client, peers, wire
+from tests.node_processes import fresh_postgres, sibling_database
+from tests.settings import STATION
 
 BASE = "http://league.test"
 
@@ -134,3 +138,44 @@ class SlowLink:
             if len(self.chunks(sha)) in self.lose.get(sha, ()):
                 raise client.SyncError("upstream unreachable: connection reset")
         return answer
+
+
+def station_and_league(database: str, tmp_path, name: str):
+    """A station and its league (the league on PostgreSQL when ``database`` says so,
+    in a database named after the suite's), enrolled and linked; yields (station, league,
+    transport) and disposes of both."""
+    url = None
+    if database == "postgresql":
+        if not os.environ.get("TEST_DATABASE_URL"):
+            pytest.skip("PostgreSQL: set TEST_DATABASE_URL")
+        pg = os.environ["TEST_DATABASE_URL"]
+        url = fresh_postgres(pg, sibling_database(pg, name))
+    station = make_node(tmp_path, "station", "station", STATION, "土左旗工作站")
+    league = make_node(tmp_path, "league", "league", "1501", "呼和浩特市科技局", url=url)
+    transport = link(station, league)
+    yield station, league, transport
+    for app in (station, league):
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def push(league, ops, token):
+    """Ops pushed as a (hostile) station holding a valid token would push them."""
+    response = league.test_client().post(
+        "/api/sync/v1/push", data=wire.pack({"ops": ops}),
+        headers={"Authorization": f"Bearer {token}", "X-Kepai-Protocol": str(wire.PROTOCOL),
+                 "Content-Encoding": "gzip"})
+    assert response.status_code == 200, response.get_data()
+    return wire.unpack(response.get_data(), "gzip")["results"]
+
+
+def token_of(station):
+    with station.app_context():
+        return client.read_token()
+
+
+def create_op(record_type, record_id, fields, owner=STATION):
+    return {"op_id": str(uuid.uuid4()), "type": record_type, "id": record_id,
+            "action": "create", "base_version": 0, "version": 1,
+            "changed": sorted(fields), "fields": {"owner_node": owner, **fields}}

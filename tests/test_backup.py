@@ -230,9 +230,11 @@ def test_a_damaged_backup_is_refused(app, tmp_path, fresh_app):
         with pytest.raises(services.BackupError, match="missing or damaged"):
             services.verify(manifest["path"])
     database = os.path.join(manifest["path"], manifest["database"]["file"])
-    with open(database, "r+b") as f:
+    with open(database, "r+b") as f:  # 64 bytes flipped (zeros could land on a free page's zeros)
         f.seek(os.path.getsize(database) // 2)
-        f.write(b"\0" * 64)
+        middle = f.read(64)
+        f.seek(os.path.getsize(database) // 2)
+        f.write(bytes(b ^ 0xFF for b in middle))
     other = fresh_app()
     result = _restore(other, manifest["path"])
     assert result.exit_code == 1 and "checksum" in result.output

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import unquote
 
+import pytest
 from flask import g
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
@@ -212,3 +213,11 @@ def test_commissioner_list_exports_in_the_template_columns_and_imports_back(app,
 
 def test_a_new_book_is_not_needed_by_callers():
     assert isinstance(spreadsheet.new_book(), Workbook)
+
+
+@pytest.mark.parametrize("path, kind", [("/commissioners/", "individual"), ("/targets/", "coop")])
+def test_a_list_filtered_by_kind_links_its_export_with_the_filter(app, login, path, kind):
+    """The lists' own filter is called ``kind``, like nothing in the export's address."""
+    page = login("staff").get(path, query_string={"kind": kind})
+    assert page.status_code == 200
+    assert f"export.xlsx?kind={kind}" in page.get_data(as_text=True)

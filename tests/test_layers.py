@@ -139,3 +139,22 @@ def test_views_never_commit():
                    if module.split(".")[-1].endswith("routes")
                    and ".commit(" in open(path, encoding="utf-8").read())
     assert wrong == []
+
+
+def test_no_test_module_imports_another():
+    """Shared fixtures and helpers live in tests/settings.py, factories.py, sync_helpers.py,
+    node_processes.py and browser/helpers.py: a test module or conftest is never imported."""
+    tests = os.path.join(os.path.dirname(APP), "tests")
+    wrong = []
+    for top, _, names in os.walk(tests):
+        for name in names:
+            if name.endswith(".py"):
+                with open(os.path.join(top, name), encoding="utf-8") as f:
+                    tree = ast.parse(f.read())
+                for node in ast.walk(tree):
+                    module = node.module if isinstance(node, ast.ImportFrom) else None
+                    last = (module or "").rsplit(".", 1)[-1]
+                    if module and module.startswith("tests") and (
+                            last.startswith("test_") or last == "conftest"):
+                        wrong.append((name, module))
+    assert wrong == []

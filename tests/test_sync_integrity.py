@@ -2,7 +2,6 @@
 order, held operations that wait instead of being refused, resends that cannot lose an
 update, and a league that trusts nothing a station's token may not write. The league
 runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set."""
-import os
 import uuid
 from datetime import date, timedelta
 
@@ -25,42 +24,24 @@ from app.models import (
 )
 from app.models.shipped import shipped_id
 from app.sync import client, registry, server, services, wire
-from tests.node_processes import fresh_postgres, sibling_database
-from tests.sync_helpers import link, make_node, sync
+from tests.sync_helpers import create_op, push, station_and_league, sync, token_of
 
 STATION = "150121-01"
 OTHER = "150122-01"
 STAMPS = ("created_at", "updated_at", "created_by", "updated_by")
 
 
-def _pair(database, tmp_path, name):
-    url = None
-    if database == "postgresql":
-        if not os.environ.get("TEST_DATABASE_URL"):
-            pytest.skip("PostgreSQL: set TEST_DATABASE_URL")
-        pg = os.environ["TEST_DATABASE_URL"]
-        url = fresh_postgres(pg, sibling_database(pg, name))
-    station = make_node(tmp_path, "station", "station", STATION, "土左旗工作站")
-    league = make_node(tmp_path, "league", "league", "1501", "呼和浩特市科技局", url=url)
-    transport = link(station, league)
-    yield station, league, transport
-    for app in (station, league):
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def nodes(request, tmp_path):
     """A station and its league, new for each test."""
-    yield from _pair(request.param, tmp_path, "integrity")
+    yield from station_and_league(request.param, tmp_path, "integrity")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def shared(request, tmp_path_factory):
     """A station and its league shared by the tests of hostile pushes, which use new ids
     each and look only at what their own pushes did."""
-    yield from _pair(request.param, tmp_path_factory.mktemp("hostile"), "hostile")
+    yield from station_and_league(request.param, tmp_path_factory.mktemp("hostile"), "hostile")
 
 
 def add(app, *records):
@@ -88,27 +69,6 @@ def outbox(app):
     with app.app_context():
         return [(e.record_type, e.action, bool(e.held_at), bool(e.rejected_at), e.problem)
                 for e in db.session.scalars(select(OutboxEntry).order_by(OutboxEntry.seq))]
-
-
-def push(league, ops, token):
-    """Ops pushed as a (hostile) station holding a valid token would push them."""
-    response = league.test_client().post(
-        "/api/sync/v1/push", data=wire.pack({"ops": ops}),
-        headers={"Authorization": f"Bearer {token}", "X-Kepai-Protocol": str(wire.PROTOCOL),
-                 "Content-Encoding": "gzip"})
-    assert response.status_code == 200, response.get_data()
-    return wire.unpack(response.get_data(), "gzip")["results"]
-
-
-def token_of(station):
-    with station.app_context():
-        return client.read_token()
-
-
-def create_op(record_type, record_id, fields, owner=STATION):
-    return {"op_id": str(uuid.uuid4()), "type": record_type, "id": record_id,
-            "action": "create", "base_version": 0, "version": 1,
-            "changed": sorted(fields), "fields": {"owner_node": owner, **fields}}
 
 
 def training(**extra):

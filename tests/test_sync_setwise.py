@@ -10,12 +10,13 @@ from sqlalchemy import event, func, select
 
 from app.core.extensions import db
 from app.models import AppliedOperation, AuditEntry, ChangeLogEntry, Commissioner, Visit
-from tests.test_sync_integrity import STATION, _pair, create_op, push, token_of
+from tests.settings import STATION
+from tests.sync_helpers import create_op, push, station_and_league, token_of
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def pair(request, tmp_path_factory):
-    yield from _pair(request.param, tmp_path_factory.mktemp("setwise"), "setwise")
+    yield from station_and_league(request.param, tmp_path_factory.mktemp("setwise"), "setwise")
 
 
 class Statements:

@@ -99,12 +99,13 @@ LISTS = {"commissioners": ("科技特派员", commissioner_services.filtered),
          "targets": ("服务对象", target_services.filtered)}
 
 
-@bp.get("/<kind>/export.xlsx")
-def export(kind):
+@bp.get("/<list_kind>/export.xlsx")
+def export(list_kind):
     """The list (its filters, every page) in the columns of the import template:
-    edited, the file imports back (rows already recorded unchanged are skipped)."""
-    spec = _spec(kind)
-    what, filtered = LISTS[kind]
+    edited, the file imports back (rows already recorded unchanged are skipped). The
+    kind of list is ``list_kind``: the target list has a filter called ``kind``."""
+    spec = _spec(list_kind)
+    what, filtered = LISTS[list_kind]
     args = {k: v for k, v in request.args.items() if k != "show"}
     found = db.session.scalars(filtered(args)).all()
     data = spreadsheet.xlsx(spec.sheet, list_export.columns(spec), list_export.rows(spec, found))

@@ -4,15 +4,25 @@ instance folder, driven by Playwright through Debian's Chromium.
 Every page a test opens is watched: a request to anywhere but 127.0.0.1 is aborted and
 fails the test, and so does any console error or uncaught script error."""
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 
 import pytest
 
-from tests.browser.helpers import ADMIN, ADMIN_PASSWORD, CHROMIUM, CHROMIUM_ARGS, open_page
+from tests.browser.helpers import (
+    ADMIN,
+    ADMIN_PASSWORD,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    commissioner_account,
+    log_in,
+    open_page,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -110,3 +120,32 @@ def phone(browser, live_server):
     context.close()
     assert not watch.outside, f"requests to outside the program: {watch.outside}"
     assert not watch.errors, f"console errors: {watch.errors}"
+
+
+@pytest.fixture(scope="module")
+def station(browser, live_server):
+    """As the admin: two commissioners with logins, a village and a service target."""
+    context, page, _watch = open_page(browser, live_server, viewport={"width": 1280, "height": 900})
+    tag = uuid.uuid4().hex[:6]
+    log_in(page)
+    first, second = commissioner_account(page, tag + "a"), commissioner_account(page, tag + "b")
+    page.goto("/places/new?level=township")
+    page.fill("#name", f"白庙子镇{tag}")
+    page.locator("#parent_id").select_option(index=1)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/places/[0-9a-f-]{36}$"))
+    page.goto("/places/new?level=village")
+    page.fill("#name", f"讨思浩村{tag}")
+    page.locator("#parent_id").select_option(
+        page.locator("#parent_id option", has_text=f"白庙子镇{tag}").get_attribute("value"))
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/places/[0-9a-f-]{36}$"))
+    page.goto("/targets/new")
+    page.fill("#name", f"讨思浩肉羊合作社{tag}")
+    page.select_option("#kind", "coop")
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_url(re.compile(r"/targets/[0-9a-f-]{36}$"))
+    target_id = page.url.rsplit("/", 1)[1]
+    context.close()
+    return {"first": first, "second": second, "village": f"讨思浩村{tag}",
+            "target": f"讨思浩肉羊合作社{tag}", "target_id": target_id}

@@ -5,6 +5,8 @@ import os
 import re
 from urllib.parse import urlsplit
 
+from playwright.sync_api import expect
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
@@ -107,3 +109,22 @@ def commissioner_account(page, tag) -> str:
     page.click("main form button[type=submit]")
     page.wait_for_url(lambda url: "/users/new" not in url)
     return username
+
+
+SHORT = "/visits/new?form=short"
+DETAIL = re.compile(r"/visits/[0-9a-f-]{36}$")
+
+
+def fill_short_form(page, station, problem, visited_on):
+    """The short visit form filled for ``station`` (the visit_station fixture's)."""
+    page.goto(SHORT)
+    page.fill("#problem", problem)
+    page.fill("#visited_on", visited_on.isoformat())
+    page.fill("#start_time", "09:30")
+    page.select_option("#mode", "online")
+    village = page.locator("#village_id option", has_text=station["village"])
+    village_id = village.get_attribute("value")
+    page.select_option("#village_id", village_id)
+    page.select_option("#pick-targets", station["target_id"])  # htmx adds it to the chosen
+    expect(page.locator(f'#chosen-targets input[value="{station["target_id"]}"]')).to_be_checked()
+    return village_id

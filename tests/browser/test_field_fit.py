@@ -12,21 +12,13 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.helpers import log_in, open_page
-from tests.browser.test_visit_draft import DETAIL, SHORT, _fill_short_form
-from tests.browser.test_visit_draft import station as station_fixture  # noqa: F401 (the "station" fixture)
-from tests.browser.test_visits import PASSWORD
+from tests.browser.helpers import COMMISSIONER_PASSWORD as PASSWORD
+from tests.browser.helpers import DETAIL, SHORT, fill_short_form, log_in, open_page
 
 pytestmark = pytest.mark.browser
 FAILED = "未能连接工作站，内容已保存为草稿，请稍后重试"
 # what a request cut on purpose prints in the console (the browser, and htmx's own log)
 EXPECTED_WHEN_CUT = ("net::ERR_", "htmx:sendError", "htmx:afterRequest")
-
-
-@pytest.fixture(scope="module")
-def station(request):
-    """Two commissioners with logins, a village and a service target (test_visit_draft's)."""
-    return request.getfixturevalue("station_fixture")
 
 
 @pytest.fixture
@@ -76,7 +68,7 @@ def _posts(page, path="/visits/new"):
 def test_save_button_disabled_while_saving_then_the_visit_saves(phone_tab, station, tmp_path):
     page = phone_tab
     log_in(page, station["first"], PASSWORD)
-    _fill_short_form(page, station, f"母牛产后瘫痪 {uuid.uuid4().hex[:6]}", date.today())
+    fill_short_form(page, station, f"母牛产后瘫痪 {uuid.uuid4().hex[:6]}", date.today())
     page.set_input_files("#photos", files=[{"name": "cow.jpg", "mimeType": "image/jpeg",
                                             "buffer": _photo(800, 600)}])
     held = []
@@ -103,7 +95,7 @@ def test_a_save_that_finds_no_station_says_so_and_keeps_the_draft(phone_tab, sta
     page.expected = EXPECTED_WHEN_CUT
     log_in(page, station["first"], PASSWORD)
     problem = f"玉米螟虫害 {uuid.uuid4().hex[:6]}"
-    _fill_short_form(page, station, problem, date.today() - timedelta(days=1))
+    fill_short_form(page, station, problem, date.today() - timedelta(days=1))
     page.route("**/visits/new*", lambda route: route.abort("connectionrefused")
                if route.request.method == "POST" else route.continue_())
     button = page.locator("form.visit-form button[type=submit]")
@@ -134,7 +126,7 @@ def test_a_save_without_an_answer_in_time_says_so(phone_tab, station):
     page.expected = EXPECTED_WHEN_CUT + ("htmx:timeout",)
     log_in(page, station["first"], PASSWORD)
     problem = f"马铃薯晚疫病 {uuid.uuid4().hex[:6]}"
-    _fill_short_form(page, station, problem, date.today())
+    fill_short_form(page, station, problem, date.today())
     held = []
     page.route("**/visits/new*", lambda route: held.append(route)
                if route.request.method == "POST" else route.continue_())
@@ -168,7 +160,7 @@ def test_offline_banner_follows_the_phone(phone_tab, browser, station):
 def test_a_large_photo_travels_small_upright_with_its_date(phone_tab, station, orientation):
     page = phone_tab
     log_in(page, station["first"], PASSWORD)
-    _fill_short_form(page, station, f"羊只跛行 {uuid.uuid4().hex[:6]}", date.today())
+    fill_short_form(page, station, f"羊只跛行 {uuid.uuid4().hex[:6]}", date.today())
     original = _photo(4000, 3000, orientation=orientation)
     assert len(original) > 2_500_000
     page.set_input_files("#photos", files=[{"name": "IMG_0001.JPG", "mimeType": "image/jpeg",
@@ -193,7 +185,7 @@ def test_a_large_photo_travels_small_upright_with_its_date(phone_tab, station, o
 def test_an_over_limit_file_is_refused_on_the_page_by_name(phone_tab, station, tmp_path):
     page = phone_tab
     log_in(page, station["first"], PASSWORD)
-    _fill_short_form(page, station, f"奶牛乳房炎 {uuid.uuid4().hex[:6]}", date.today())
+    fill_short_form(page, station, f"奶牛乳房炎 {uuid.uuid4().hex[:6]}", date.today())
     huge = tmp_path / "huge.heic"  # not made smaller by the browser: sent as chosen
     with open(huge, "wb") as f:
         f.truncate(21 * 1024 * 1024)

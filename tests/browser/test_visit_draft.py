@@ -9,11 +9,9 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import COMMISSIONER_PASSWORD, commissioner_account, log_in, open_page
+from tests.browser.helpers import COMMISSIONER_PASSWORD, DETAIL, SHORT, fill_short_form, log_in, open_page
 
 pytestmark = pytest.mark.browser
-SHORT = "/visits/new?form=short"
-DETAIL = re.compile(r"/visits/[0-9a-f-]{36}$")
 RESTORED = re.compile(r"已恢复 \d{1,2}月\d{1,2}日 \d\d:\d\d 未保存的草稿。\s*照片需重新选择。")
 
 
@@ -49,35 +47,6 @@ def phone_context(browser, live_server):
     assert not phone.watch.errors, f"console errors: {phone.watch.errors}"
 
 
-@pytest.fixture(scope="module")
-def station(browser, live_server):
-    """As the admin: two commissioners with logins, a village and a service target."""
-    context, page, _watch = open_page(browser, live_server, viewport={"width": 1280, "height": 900})
-    tag = uuid.uuid4().hex[:6]
-    log_in(page)
-    first, second = commissioner_account(page, tag + "a"), commissioner_account(page, tag + "b")
-    page.goto("/places/new?level=township")
-    page.fill("#name", f"白庙子镇{tag}")
-    page.locator("#parent_id").select_option(index=1)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(re.compile(r"/places/[0-9a-f-]{36}$"))
-    page.goto("/places/new?level=village")
-    page.fill("#name", f"讨思浩村{tag}")
-    page.locator("#parent_id").select_option(
-        page.locator("#parent_id option", has_text=f"白庙子镇{tag}").get_attribute("value"))
-    page.click("main form button[type=submit]")
-    page.wait_for_url(re.compile(r"/places/[0-9a-f-]{36}$"))
-    page.goto("/targets/new")
-    page.fill("#name", f"讨思浩肉羊合作社{tag}")
-    page.select_option("#kind", "coop")
-    page.click("form.stacked button[type=submit]")
-    page.wait_for_url(re.compile(r"/targets/[0-9a-f-]{36}$"))
-    target_id = page.url.rsplit("/", 1)[1]
-    context.close()
-    return {"first": first, "second": second, "village": f"讨思浩村{tag}",
-            "target": f"讨思浩肉羊合作社{tag}", "target_id": target_id}
-
-
 def _log_out(page):
     page.locator(".usermenu summary").click()
     page.locator(".usermenu form button[type=submit]").click()
@@ -99,27 +68,13 @@ def _wait_for_draft(phone, text):
             && localStorage[k].includes(text))""", arg=text)
 
 
-def _fill_short_form(page, station, problem, visited_on):
-    page.goto(SHORT)
-    page.fill("#problem", problem)
-    page.fill("#visited_on", visited_on.isoformat())
-    page.fill("#start_time", "09:30")
-    page.select_option("#mode", "online")
-    village = page.locator("#village_id option", has_text=station["village"])
-    village_id = village.get_attribute("value")
-    page.select_option("#village_id", village_id)
-    page.select_option("#pick-targets", station["target_id"])  # htmx adds it to the chosen
-    expect(page.locator(f'#chosen-targets input[value="{station["target_id"]}"]')).to_be_checked()
-    return village_id
-
-
 def test_draft_survives_a_closed_tab_and_goes_once_saved(phone_context, station):
     phone, tag = phone_context, uuid.uuid4().hex[:6]
     page = phone.page
     log_in(page, station["first"], COMMISSIONER_PASSWORD)
     visited_on = date.today() - timedelta(days=2)
     problem = f"羔羊腹泻，精神沉郁 草稿{tag}\n第二行"
-    village_id = _fill_short_form(page, station, problem, visited_on)
+    village_id = fill_short_form(page, station, problem, visited_on)
     page.fill("#action", "口服补液盐")
     _wait_for_draft(phone, "口服补液盐")
     [(key, draft)] = phone.drafts().items()
