@@ -16,10 +16,10 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
-from app.core import files
+from app.core import files, history
 from app.core.extensions import db
 from app.models import AppliedOperation, Commissioner, OutboxEntry, Upstream
-from app.sync import client, server, wire
+from app.sync import client, rows, server, wire
 from tests.factories import count
 from tests.sync_helpers import sync
 
@@ -64,8 +64,10 @@ def test_a_failing_outbox_insert_rolls_the_record_back(nodes, monkeypatch):
     assert count(station, Commissioner) == 0 and count(station, OutboxEntry) == 0
 
 
-@pytest.mark.parametrize("fail_at", [1, 37, 120])
+@pytest.mark.parametrize("fail_at", [1, 37, 120, "audit"])
 def test_a_pull_failing_mid_page_loses_nothing(nodes, monkeypatch, fail_at):
+    """Power lost while a page is applied: at the n-th change, or after the page's
+    UPDATEs ran and before their audit entries were written."""
     station, league, transport = nodes
     ids = create(station, 150)
     sync(station, transport)
@@ -74,15 +76,27 @@ def test_a_pull_failing_mid_page_loses_nothing(nodes, monkeypatch, fail_at):
         for c in db.session.scalars(select(Commissioner)):
             c.specialty = "盟里改过"
         db.session.commit()
-    real_adopt = client.adopt
+    real_adopt, real_take = client.adopt, rows.Adoption.take
     calls = {"n": 0}
 
-    def adopt_until(state):
+    def fail_at_call():
         calls["n"] += 1
         if calls["n"] == fail_at:
             raise OSError("the station lost power here")
+
+    def adopt_until(state):
+        fail_at_call()
         return real_adopt(state)
+
+    def take_until(adoption, model, current, change):
+        fail_at_call()
+        return real_take(adoption, model, current, change)
+    def audit_fails(session, adopted):
+        raise OSError("the station lost power here")
     monkeypatch.setattr(client, "adopt", adopt_until)
+    monkeypatch.setattr(rows.Adoption, "take", take_until)
+    if fail_at == "audit":
+        monkeypatch.setattr(rows, "write_adopted", audit_fails)
     with pytest.raises(OSError):
         sync(station, transport)
     with station.app_context():
@@ -91,6 +105,8 @@ def test_a_pull_failing_mid_page_loses_nothing(nodes, monkeypatch, fail_at):
                                     .where(Commissioner.specialty == "盟里改过"))
         assert changed == 0  # the page was applied whole or not at all
     monkeypatch.setattr(client, "adopt", real_adopt)
+    monkeypatch.setattr(rows.Adoption, "take", real_take)
+    monkeypatch.setattr(rows, "write_adopted", history.write_adopted)
     sync(station, transport)
     with station.app_context():
         db.session.remove()

@@ -41,14 +41,14 @@ def _node_code() -> str:
     return node.code if node else ""
 
 
-def _plain(value):
+def plain(value):
     """A value as the audit (JSON) keeps it."""
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, Audited):
         return str(value)
     return value
@@ -82,7 +82,7 @@ def _changes(obj, new: bool) -> dict:
             old = hist.deleted[0] if hist.deleted else None
             value = hist.added[0] if hist.added else None
             if value is not None or not new:
-                changes[rel.key] = [None if new else _plain(old), _plain(value)]
+                changes[rel.key] = [None if new else plain(old), plain(value)]
     for attr in mapper.column_attrs:
         key = attr.key
         if key in skip or key in fk_columns or key == "id":
@@ -92,15 +92,29 @@ def _changes(obj, new: bool) -> dict:
             value = getattr(obj, key)
             if value in (None, "", False) or key == "deleted_at":
                 continue
-            changes[key] = [None, "***" if key in hidden else _plain(value)]
+            changes[key] = [None, "***" if key in hidden else plain(value)]
         elif hist.has_changes():
             old = hist.deleted[0] if hist.deleted else None
             value = hist.added[0] if hist.added else None
             if old == value:
                 continue
-            changes[key] = ["***", "***"] if key in hidden else [_plain(old), _plain(value)]
+            changes[key] = ["***", "***"] if key in hidden else [plain(old), plain(value)]
     return changes
 
+
+
+def column_changes(model, before: dict, after: dict) -> dict:
+    """{column: [old, new]} as ``_changes`` reports an existing record's plain columns
+    (neither foreign keys nor collections) going from ``before`` to ``after`` (both by
+    attribute key): for writers that update rows without the ORM (sync's ``Adoption``)."""
+    hidden, skip = model.__audit_hidden__, model.__audit_skip__
+    changes = {}
+    for key, value in after.items():
+        old = before.get(key)
+        if key in skip or key == "id" or old == value:
+            continue
+        changes[key] = ["***", "***"] if key in hidden else [plain(old), plain(value)]
+    return changes
 
 def _label(session, model, key) -> str | None:
     """The name of the record a foreign key points at, for the audit trail. A writer
@@ -207,9 +221,9 @@ def record_fields(obj) -> dict:
         if isinstance(value, list):
             fields[key] = sorted(o.id for o in value)
         else:
-            fields[key] = _plain(value)
+            fields[key] = plain(value)
     for key in ("created_at", "updated_at", "created_by", "updated_by", "origin_node"):
-        fields[key] = _plain(getattr(obj, key))
+        fields[key] = plain(getattr(obj, key))
     return fields
 
 
@@ -322,6 +336,24 @@ def _write_audit_and_outbox(session, flush_context):
     if changelog:
         log_changes(session, changelog)
 
+
+
+def write_adopted(session, adopted: list[dict]) -> None:
+    """The audit entries and change-log rows of changes adopted from upstream and
+    written as rows (``record_type``, ``record_id``, ``version``, ``changes``,
+    ``owner_node`` each): what ``_write_audit_and_outbox`` writes for the same changes
+    made through the ORM (no outbox entry: they came from there)."""
+    if not adopted:
+        return
+    actor, node, at = current_actor(), _node_code(), utcnow()
+    source = session.info.get("sync_source") or node
+    session.connection().execute(AuditEntry.__table__.insert(), [
+        {"record_type": a["record_type"], "record_id": a["record_id"], "version": a["version"],
+         "action": _action(None, a["changes"], False), "changes": a["changes"],
+         "actor": actor, "node": node, "at": at} for a in adopted])
+    log_changes(session, [{"record_type": a["record_type"], "record_id": a["record_id"],
+                           "owner_node": a["owner_node"], "source_node": source, "at": at}
+                          for a in adopted])
 
 # The change log is numbered in commit order, and numbered last --------------------------
 #

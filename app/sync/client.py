@@ -21,7 +21,7 @@ from app.core.extensions import db
 from app.core.history import new_op_id, record_fields
 from app.core.version import __version__
 from app.models import OutboxEntry, SyncConflict, SyncRun, Upstream, utcnow
-from app.sync import registry, wire
+from app.sync import registry, rows, wire
 from app.sync.pacing import ChunkPacer
 
 RUN_LOCK = threading.Lock()  # one sync at a time in this process
@@ -477,41 +477,61 @@ def pull(link: Link, run: SyncRun, settings_id: int, upstream_code: str) -> None
 
 class Page:
     """What applying one pulled page needs, read with a query each: the page's records
-    (with their collections) and the records their collections name, per type; the
-    records with an unsent local edit; the open conflicts."""
+    in their wire form (``rows.wire_states``, a query per type and collection), the
+    records with an unsent local edit, the open conflicts."""
+
+    def __init__(self, changes: list):
+        by_type: dict[type, set] = {}
+        for change in changes:
+            model = registry.model(change.get("type", ""))
+            if model is not None:
+                by_type.setdefault(model, set()).add(change["id"])
+        self.states: dict[str, tuple] = {}
+        for model, ids in by_type.items():
+            for record_id, current in rows.wire_states(model, ids, to_write=True).items():
+                self.states[record_id] = (model, current)
+        ids = [c["id"] for c in changes]
+        self.pending = set(db.session.execute(select(OutboxEntry.record_type, OutboxEntry.record_id)
+                                              .where(OutboxEntry.rejected_at.is_(None),
+                                                     rows.among(OutboxEntry.record_id, ids))).all())
+        self.conflicts: dict[tuple, list] = {}
+        for conflict in db.session.scalars(select(SyncConflict).where(
+                rows.among(SyncConflict.record_id, ids), SyncConflict.resolved_at.is_(None))):
+            self.conflicts.setdefault((conflict.record_type, conflict.record_id), []).append(conflict)
+
+    def version(self, change: dict) -> int:
+        """The local version of the change's record (0 when there is none here)."""
+        found = self.states.get(change["id"])
+        return found[1]["version"] if found else 0
+
+
+class Objects:
+    """The ORM objects for the changes ``Adoption`` cannot write as rows (creates, and
+    changes to foreign keys or collections): the records with their collections and the
+    records those collections name, a query per type."""
 
     def __init__(self, changes: list):
         from sqlalchemy.orm import selectinload
         by_type: dict[type, set] = {}
         linked: dict[type, set] = {}
         for change in changes:
-            model = registry.model(change.get("type", ""))
-            if model is None:
-                continue
+            model = registry.model(change["type"])
             by_type.setdefault(model, set()).add(change["id"])
-            fields = change.get("fields") or {}
             for key, target in registry.collections(model).items():
-                if isinstance(fields.get(key), list):
-                    linked.setdefault(target, set()).update(fields[key])
+                if isinstance(change["fields"].get(key), list):
+                    linked.setdefault(target, set()).update(change["fields"][key])
         self.records: dict[str, object] = {}
         for model, ids in by_type.items():
             wanted = [selectinload(getattr(model, key)) for key in registry.collections(model)]
-            for record in db.session.scalars(select(model).where(model.id.in_(ids)).options(*wanted)):
+            for record in db.session.scalars(select(model).where(rows.among(model.id, ids)).options(*wanted)):
                 self.records[record.id] = record
         for target, ids in linked.items():
-            for record in db.session.scalars(select(target).where(target.id.in_(ids - set(self.records)))):
+            for record in db.session.scalars(select(target).where(
+                    rows.among(target.id, ids - set(self.records)))):
                 self.records[record.id] = record
-        ids = [c["id"] for c in changes]
-        self.pending = set(db.session.execute(select(OutboxEntry.record_type, OutboxEntry.record_id)
-                                              .where(OutboxEntry.rejected_at.is_(None),
-                                                     OutboxEntry.record_id.in_(ids))).all())
-        self.conflicts: dict[tuple, list] = {}
-        for conflict in db.session.scalars(select(SyncConflict).where(
-                SyncConflict.record_id.in_(ids), SyncConflict.resolved_at.is_(None))):
-            self.conflicts.setdefault((conflict.record_type, conflict.record_id), []).append(conflict)
 
     def lookup(self, model, record_id: str):
-        """A record the page has at hand (for the audit's labels), or None."""
+        """A record at hand (for the audit's labels), or None."""
         record = self.records.get(record_id)
         return record if isinstance(record, model) else None
 
@@ -526,21 +546,31 @@ def apply_page(changes: list, upstream_code: str) -> int:
     """Apply one pulled page (in the caller's transaction); returns how many records it
     changed here. A change to a record with an unsent local edit is skipped (the edit's
     own answer brings the merge); only fields that differ are written, a collection only
-    when its ids differ; a conflict the upstream no longer has open is settled."""
+    when its ids differ; a conflict the upstream no longer has open is settled. Changes
+    to plain columns are written as rows (``rows.Adoption``), the rest through the ORM."""
     page = Page(changes)
-    db.session.info.update(sync_page=page, record_lookup=page.lookup)
+    adoption, by_orm = rows.Adoption(), []
     changed = 0
     for change in changes:
         key = (change.get("type"), change.get("id"))
-        if key in page.pending:
+        model = registry.model(change.get("type", ""))
+        if key in page.pending or model is None:
             continue  # our own edit goes up first; its answer brings the merge
-        record = page.records.get(change["id"])
-        if change["version"] >= (record.version if record is not None else 0):
-            if adopt(change):
-                changed += 1
+        if change["version"] >= page.version(change):
+            found = page.states.get(change["id"])
+            taken = adoption.take(model, found[1], change) if found and found[0] is model else None
+            if taken is None:
+                by_orm.append(change)
+            changed += bool(taken)
         if not change.get("conflict_open"):
             for conflict in page.conflicts.pop(key, []):
                 conflict.resolved_at, conflict.resolved_by = utcnow(), f"sync:{upstream_code}"
+    adoption.write()
+    if by_orm:
+        objects = Objects(by_orm)
+        db.session.info.update(sync_page=objects, record_lookup=objects.lookup)
+        for change in by_orm:
+            changed += adopt(change)
     db.session.flush()
     return changed
 

@@ -34,16 +34,24 @@ def collections(model_class) -> dict[str, type]:
             if r.secondary is not None}
 
 
+@functools.cache
+def _parsers(model_class) -> dict:
+    """{column key: how a JSON string becomes its value} for the date and time columns."""
+    parsers = {}
+    for column_key, column in inspect(model_class).columns.items():
+        if isinstance(column.type, DateTime):
+            parsers[column_key] = datetime.fromisoformat
+        elif isinstance(column.type, Date):
+            parsers[column_key] = date.fromisoformat
+    return parsers
+
+
 def decode(model_class, key: str, value):
     """A field's value from the wire (JSON) as the model's column takes it."""
-    column = inspect(model_class).columns.get(key)
-    if value is None or column is None:
+    parse = _parsers(model_class).get(key)
+    if parse is None or not isinstance(value, str):
         return value
-    if isinstance(column.type, DateTime) and isinstance(value, str):
-        return datetime.fromisoformat(value)
-    if isinstance(column.type, Date) and isinstance(value, str):
-        return date.fromisoformat(value)
-    return value
+    return parse(value)
 
 
 @functools.cache

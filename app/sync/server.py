@@ -8,8 +8,7 @@ stored result.
 """
 import logging
 
-from sqlalchemy import String, any_, bindparam, delete, literal, select, union_all
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import delete, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -19,6 +18,7 @@ from app.core.history import log_changes, record_fields
 from app.core.node import ancestors, subtree
 from app.models import AppliedOperation, ChangeLogEntry, SyncConflict, utcnow
 from app.sync import registry, values
+from app.sync.rows import among, wire_states
 from app.sync.wire import digest, malformed
 
 log = logging.getLogger(__name__)
@@ -378,15 +378,6 @@ def _check_targets(target, ids: list, key: str, node_code: str, batch: "Batch | 
                                           "outside the pushing node", field=key)
 
 
-def among(column, ids):
-    """``column IN ids`` for a long list: one array parameter on PostgreSQL (a list of
-    500 ids is not compiled into 500 parameters, once per type of a union)."""
-    ids = list(ids)
-    if db.session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, ids, type_=ARRAY(String), unique=True))
-    return column.in_(ids)
-
-
 def type_holding(record_id: str) -> str | None:
     """The type of the synced record with this id, if there is one (ids are unique
     across every type)."""
@@ -500,23 +491,23 @@ def changes_since(node_code: str, after: int, limit: int) -> dict:
     latest = {}
     for seq, record_type, record_id in rows:
         latest[(record_type, record_id)] = seq
-    records, by_type = {}, {}
+    by_type = {}
     for record_type, record_id in latest:
         if registry.model(record_type) is not None:
             by_type.setdefault(record_type, []).append(record_id)
-    for record_type, ids in by_type.items():  # a query per type, collections included
-        model = registry.model(record_type)
-        wanted = [selectinload(getattr(model, key)) for key in registry.collections(model)]
-        for record in db.session.scalars(select(model).where(among(model.id, ids)).options(*wanted)):
-            records[(record_type, record.id)] = record
+    states = {}
+    for record_type, ids in by_type.items():  # a query per type and collection
+        for record_id, current in wire_states(registry.model(record_type), ids).items():
+            states[(record_type, record_id)] = current
     open_ = set(db.session.execute(select(SyncConflict.record_type, SyncConflict.record_id).where(
-        SyncConflict.record_id.in_([i for _, i in latest]), SyncConflict.resolved_at.is_(None))).all())
+        among(SyncConflict.record_id, [i for _, i in latest]), SyncConflict.resolved_at.is_(None))).all())
     changes = []
     for key, seq in sorted(latest.items(), key=lambda item: item[1]):
-        record = records.get(key)
-        if record is None:
+        current = states.get(key)
+        if current is None:
             continue
-        changes.append({"seq": seq, **state(record), "conflict_open": key in open_})
+        changes.append({"seq": seq, "type": key[0], "id": key[1], "version": current["version"],
+                        "fields": current["fields"], "conflict_open": key in open_})
     last = rows[-1][0] if rows else after
     return {"changes": changes, "next": last, "more": len(rows) == limit}
 
