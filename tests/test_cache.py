@@ -75,3 +75,55 @@ def test_a_newer_generation_drops_the_older_answers():
     assert answers.get((1, "count")) is None and answers.get((2, "count"))[1] == 11
     answers.put((1, "late"), 9)  # worked out by a request that began before the write
     assert answers.get((1, "late")) is None
+
+
+def _ask_at_once(app, key, compute, how_many: int) -> list:
+    """``how_many`` threads (each a request of its own) ask ``remembered(key, compute)`` at
+    once; their answers."""
+    import threading
+    answers, start = [], threading.Barrier(how_many)
+
+    def ask():
+        with app.test_request_context():
+            g.data_generation = 7  # no write happens here: the generation stays
+            start.wait()
+            answers.append(cache.remembered(key, compute))
+
+    threads = [threading.Thread(target=ask) for _ in range(how_many)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    return answers
+
+
+def test_one_request_works_an_answer_out_while_the_others_wait_for_it(app):
+    import time
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.3)
+        return len(calls)
+
+    assert _ask_at_once(app, ("slow",), slow, 4) == [1, 1, 1, 1]
+    assert len(calls) == 1
+
+
+def test_an_answer_past_its_time_is_given_while_one_request_works_it_out_again(app, monkeypatch):
+    import time
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.3)
+        return len(calls)
+
+    with app.test_request_context():
+        g.data_generation = 7
+        assert cache.remembered(("slow",), slow) == 1
+    monkeypatch.setattr(cache, "KEEP_SECONDS", 0.0)  # every answer is now past its time
+    # one request works it out again (2); the others, meanwhile, get the answer it replaces
+    assert sorted(_ask_at_once(app, ("slow",), slow, 4)) == [1, 1, 1, 2]
+    assert len(calls) == 2
+    assert not app.extensions["answers"]._working  # nothing left behind
