@@ -38,8 +38,10 @@ class OptionsSelect(widgets.Select):
             if key in self.validation_attrs and key not in kwargs:
                 kwargs[key] = getattr(flags, key)
         chosen = list(field.data or ()) if self.multiple else field.data
-        return Markup(f"<select {widgets.html_params(name=field.name, **kwargs)}>"
-                      f"{option_tags(field.choices, chosen)}</select>")
+        tags = str(option_tags(field.choices, chosen))
+        if chosen == "":  # the blank choice chosen, as WTForms marks it
+            tags = tags.replace('<option value="">', '<option value="" selected>', 1)
+        return Markup(f"<select {widgets.html_params(name=field.name, **kwargs)}>{tags}</select>")
 
 
 class OptionsSelectField(SelectField):
