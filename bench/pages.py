@@ -247,7 +247,7 @@ class MemoryWatch(threading.Thread):
         self.pid, self.peak_anon, self.done = pid, 0, threading.Event()
 
     def run(self):
-        while not self.done.wait(0.25):
+        while not self.done.wait(0.05):
             self.peak_anon = max(self.peak_anon, memory(self.pid).get("RssAnon", 0))
 
 
