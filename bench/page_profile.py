@@ -1,8 +1,10 @@
 """Where a page's time goes, in-process: the pages of bench/pages.py served by the Flask
 test client on the benchmark's county dataset (made by bench/pages.py), one request at a
-time. For each page: the median time of a request, the SQL statements it runs and their
-time. With ``--profile NAME`` also the cProfile of that page's requests (top functions by
-cumulative time) and, with ``--sql``, each statement with its time.
+time. For each page: the median time of a request, its median CPU time (what this process
+spent: on a shared machine the steadier figure, and the one the ratio to the login page's
+is taken of), the SQL statements it runs and their time. With ``--profile NAME`` also the
+cProfile of that page's requests (top functions by cumulative time) and, with ``--sql``,
+each statement with its time.
 
     .venv/bin/python bench/page_profile.py [--pages training] [--runs 15]
     .venv/bin/python bench/page_profile.py --profile "training session" --sql
@@ -77,29 +79,30 @@ def main():
     event.listen(engine, "before_cursor_execute", statements.before)
     event.listen(engine, "after_cursor_execute", statements.after)
 
-    print(f"{'page':34} {'status':>6} {'ms p50':>7} {'ms min':>7} {'stmts':>6} {'sql ms':>7} {'bytes':>7}")
+    print(f"{'page':34} {'status':>6} {'ms p50':>7} {'cpu ms':>7} {'stmts':>6} {'sql ms':>7} {'bytes':>7}")
     login = None
     for name, path, user in pages:
         client = clients[user]
         client.get(path)  # warm: remembered answers, compiled statements
-        times, counts, sql = [], [], []
+        times, cpu, counts, sql = [], [], [], []
         profile = cProfile.Profile() if options.profile else None
         for _ in range(options.runs):
             statements.log.clear()
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             if profile:
                 profile.enable()
             answer = client.get(path)
             if profile:
                 profile.disable()
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
             counts.append(len(statements.log))
             sql.append(sum(t for t, _s in statements.log))
-        median = statistics.median(times) * 1000
-        login = login or median
-        print(f"{name:34} {answer.status_code:6} {median:7.1f} {min(times) * 1000:7.1f} "
+        median, cpu_ms = statistics.median(times) * 1000, statistics.median(cpu) * 1000
+        login = login or cpu_ms
+        print(f"{name:34} {answer.status_code:6} {median:7.1f} {cpu_ms:7.1f} "
               f"{statistics.median(counts):6.0f} {statistics.median(sql) * 1000:7.1f} "
-              f"{len(answer.data):7}  ({median / login:.1f}x login)")
+              f"{len(answer.data):7}  ({cpu_ms / login:.1f}x login's cpu)")
         if profile:
             if options.sql:
                 for seconds, statement in statements.log:
