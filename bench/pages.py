@@ -4,12 +4,15 @@ Builds (once) an instance folder of its own under /tmp with ``flask seed-demo --
 county``, serves it with waitress on 127.0.0.1, logs several clients in through the login
 form (threads + urllib, a cookie jar each), has them request every page in PAGES in
 random order for a number of rounds, and prints p50 and p95 of each page next to the
-login page's, as ratios. A script, not a test: it asserts nothing.
+login page's, as ratios, then the server process's memory (/proc/<pid>/status: RssAnon, the
+Python heap, apart from RssFile, the memory-mapped database; VmHWM, the peak of the two, and
+the highest RssAnon seen while the clients ran). A script, not a test: it asserts nothing.
 
     .venv/bin/python bench/pages.py [--clients 4] [--rounds 20] [--fresh] [--instance DIR]
 
-To add a page: append ``(name, path)`` to PAGES; a path may use the ``{keys}`` that
-``sample_ids()`` finds in the database.
+To add a page: append ``(name, path)`` to PAGES, or ``(name, path, "commissioner")`` for a
+page seen as the demo commissioner (each client logs in as both); a path may use the
+``{keys}`` that ``sample_ids()`` finds in the database.
 """
 import argparse
 import http.cookiejar
@@ -29,6 +32,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INSTANCE = "/tmp/kepai-bench"
 USER, PASSWORD = "demo-staff", "kepai-demo-1"
+USERS = {"staff": (USER, PASSWORD), "commissioner": ("demo-commissioner", PASSWORD)}
 LOGIN = ("login page", "/login")
 PAGES = [
     ("visit list", "/visits/"),
@@ -56,6 +60,32 @@ PAGES = [
     ("agreement list, searched", "/agreements/?q=玉米"),
     ("agreement detail", "/agreements/{agreement}"),
     ("commissioner with agreements", "/commissioners/{party}"),
+    # the station's other everyday pages (the menu's; reports are measured by bench/reports)
+    ("home, commissioner", "/", "commissioner"),
+    ("my visits (commissioner)", "/visits/", "commissioner"),
+    ("new visit (commissioner)", "/visits/new", "commissioner"),
+    ("visit edit form", "/visits/{visit}/edit"),
+    ("new training form", "/trainings/new"),
+    ("new agreement form", "/agreements/new"),
+    ("commissioner list", "/commissioners/"),
+    ("commissioner list, searched", "/commissioners/?q={commissioner_name}"),
+    ("commissioner, busiest visitor", "/commissioners/{commissioner}"),
+    ("commissioner picker search", "/commissioners/search?q={commissioner_name}"),
+    ("target list", "/targets/"),
+    ("target list, searched", "/targets/?q={target_name}"),
+    ("target detail", "/targets/{target}"),
+    ("target picker search", "/targets/search?q={target_name}"),
+    ("place list", "/places/"),
+    ("village detail", "/places/{village}"),
+    ("station list", "/stations/"),
+    ("station detail", "/stations/{station}"),
+    ("team list", "/teams/"),
+    ("team detail", "/teams/{team}"),
+    ("cluster list", "/clusters/"),
+    ("plan targets", "/goals/"),
+    ("assessment", "/assessments/"),
+    ("assessment (commissioner)", "/assessments/", "commissioner"),
+    ("sync page", "/sync/"),
 ]
 
 
@@ -112,11 +142,20 @@ def sample_ids() -> dict:
         party = one("SELECT commissioner_id FROM agreement_party GROUP BY commissioner_id "
                     "ORDER BY count(*) DESC LIMIT 1")[0]
         year = one("SELECT max(signed_on) FROM agreement")[0][:4]
+        commissioner_name = one(f"SELECT name FROM commissioner WHERE id = '{busiest}'")[0]
+        target_name = one(f"SELECT name FROM service_target WHERE id = '{target}'")[0]
+        village = one("SELECT village_id FROM service_target GROUP BY village_id "
+                      "ORDER BY count(*) DESC LIMIT 1")[0]
+        station = one("SELECT station_id FROM visit GROUP BY station_id "
+                      "ORDER BY count(*) DESC LIMIT 1")[0]
+        team = one("SELECT id FROM service_team ORDER BY name LIMIT 1")[0]
     year_ago = f"{int(latest[:4]) - 1}{latest[4:]}"
     return {"visits": count, "deep_cursor": f"{deep[0]}~{deep[1]}",
             "commissioner": busiest, "quiet_commissioner": quiet, "target": target, "visit": visit,
             "year_ago": year_ago,
-            "training": training, "agreement": agreement, "party": party, "year": year}
+            "training": training, "agreement": agreement, "party": party, "year": year,
+            "commissioner_name": commissioner_name, "target_name": target_name,
+            "village": village, "station": station, "team": team}
 
 
 def free_port() -> int:
@@ -144,31 +183,32 @@ def serve(env, threads: int):
             time.sleep(0.2)
 
 
-def logged_in(base: str):
-    """An opener with its own cookie jar, logged in through the form."""
+def logged_in(base: str, user: str = "staff"):
+    """An opener with its own cookie jar, logged in through the form as USERS[user]."""
     opener = urllib.request.build_opener(
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     page = opener.open(base + "/login", timeout=30).read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    fields = {"username": USER, "password": PASSWORD}
+    username, password = USERS[user]
+    fields = {"username": username, "password": password}
     if token:
         fields["csrf_token"] = token.group(1)
     response = opener.open(base + "/login", urllib.parse.urlencode(fields).encode(), timeout=30)
     if "/login" in response.geturl():
-        sys.exit("could not log in as " + USER)
+        sys.exit("could not log in as " + username)
     return opener
 
 
 def client(base: str, paths: list, rounds: int, seed: int, times: dict, lock, errors: list):
-    user = logged_in(base)
-    anonymous = urllib.request.build_opener(
+    openers = {user: logged_in(base, user) for user in {user for _n, _p, user in paths if user}}
+    openers[None] = urllib.request.build_opener(  # the login page, anonymous
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     rng = random.Random(seed)
     for _ in range(rounds):
         order = list(paths)
         rng.shuffle(order)
-        for name, path in order:
-            opener = anonymous if (name, path) == LOGIN else user
+        for name, path, user in order:
+            opener = openers[user]
             started = time.perf_counter()
             try:
                 with opener.open(base + path, timeout=60) as response:
@@ -182,6 +222,37 @@ def client(base: str, paths: list, rounds: int, seed: int, times: dict, lock, er
                 errors.append(f"{name}: status {status}")
             with lock:
                 times.setdefault(name, []).append(elapsed)
+
+
+def memory(pid: int) -> dict:
+    """The process's memory lines from /proc/<pid>/status, in kB (Linux only)."""
+    figures = {}
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                key, _sep, value = line.partition(":")
+                if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem"):
+                    figures[key] = int(value.split()[0])
+    except OSError:
+        pass
+    return figures
+
+
+class MemoryWatch(threading.Thread):
+    """Samples the server's RssAnon while the clients run: VmHWM gives only the peak of
+    anonymous and mapped memory together."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak_anon, self.done = pid, 0, threading.Event()
+
+    def run(self):
+        while not self.done.wait(0.05):
+            self.peak_anon = max(self.peak_anon, memory(self.pid).get("RssAnon", 0))
+
+
+def mib(kb: int) -> str:
+    return f"{kb / 1024:.0f} MiB"
 
 
 def percentile(values: list, p: float) -> float:
@@ -211,13 +282,17 @@ def main():
         env["KEPAI_ANSWER_CACHE"] = "false"
     prepare(env, options.fresh)
     ids = sample_ids()
-    paths = [LOGIN] + [(name, urllib.parse.quote(path.format(**ids), safe="/?&=~%"))
-                       for name, path in PAGES if options.pages in name]
+    paths = [(*LOGIN, None)] + [(name, urllib.parse.quote(path.format(**ids), safe="/?&=~%"),
+                                 user[0] if user else "staff")
+                                for name, path, *user in PAGES if options.pages in name]
     server, base = serve(env, options.threads)
     try:
-        warm = logged_in(base)
-        for _name, path in paths:
-            warm.open(base + path, timeout=60).read()
+        warm = {user: logged_in(base, user) for user in USERS}
+        for _name, path, user in paths:
+            warm[user or "staff"].open(base + path, timeout=60).read()
+        warmed = memory(server.pid)
+        watch = MemoryWatch(server.pid)
+        watch.start()
         times, lock, errors = {}, threading.Lock(), []
         workers = [threading.Thread(target=client, args=(base, paths, options.rounds, n, times,
                                                          lock, errors))
@@ -228,6 +303,8 @@ def main():
         for worker in workers:
             worker.join()
         wall = time.monotonic() - started
+        watch.done.set()
+        after = memory(server.pid)
     finally:
         server.terminate()
         try:
@@ -239,7 +316,7 @@ def main():
           f"waitress {options.threads} threads; {sum(map(len, times.values()))} requests "
           f"in {wall:.1f} s; answer cache {'off' if options.no_cache else 'on'}")
     print(f"{'page':32} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'p50/login':>10} {'p95/login':>10}")
-    for name, _path in paths:
+    for name, _path, _user in paths:
         values = times.get(name, [])
         if not values:
             print(f"{name:32} no successful requests")
@@ -247,6 +324,12 @@ def main():
         p50, p95 = percentile(values, 50), percentile(values, 95)
         print(f"{name:32} {len(values):4} {p50 * 1000:8.1f} {p95 * 1000:8.1f} "
               f"{p50 / login50:10.1f} {p95 / login95:10.1f}")
+    if after:
+        print(f"\nwaitress process memory, after warming every page once: RssAnon "
+              f"{mib(warmed['RssAnon'])}, RssFile {mib(warmed['RssFile'])}; after the run: "
+              f"RssAnon {mib(after['RssAnon'])} (highest seen {mib(max(watch.peak_anon, after['RssAnon']))}), "
+              f"RssFile {mib(after['RssFile'])} (the mapped database and libraries), "
+              f"VmRSS {mib(after['VmRSS'])}, VmHWM (peak RSS) {mib(after['VmHWM'])}")
     if errors:
         print(f"\n{len(errors)} errors, e.g. {errors[:3]}")
 

@@ -373,3 +373,38 @@ def test_services_refuse_a_weak_password_whoever_calls_them(app):
                                  commissioner_id=None, active=True, new_password="1234567890")
         db.session.rollback()
     assert services.password_matches(_user(app, "staff"), PASSWORD)
+
+
+def test_passwords_are_hashed_one_at_a_time(monkeypatch):
+    """Argon2 takes 64 MiB for each password it checks or hashes: logins at once take
+    turns (services.HASHES_AT_ONCE), so a station's memory does not grow with them."""
+    import threading
+    import time
+
+    from app.models import User
+
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def slow(*_args):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return True
+
+    class Hasher:  # what argon2's does, slowly, counting how many at once
+        verify = hash = staticmethod(slow)
+
+    monkeypatch.setattr(services, "hasher", Hasher())
+    user = User(password_hash="$argon2id$whatever")
+    threads = [threading.Thread(target=services.password_matches, args=(user, PASSWORD))
+               for _ in range(4)] + [threading.Thread(target=services.hash_password, args=(PASSWORD,))
+                                     for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert most[0] == services.HASHES_AT_ONCE == 1

@@ -75,3 +75,92 @@ def test_a_newer_generation_drops_the_older_answers():
     assert answers.get((1, "count")) is None and answers.get((2, "count"))[1] == 11
     answers.put((1, "late"), 9)  # worked out by a request that began before the write
     assert answers.get((1, "late")) is None
+
+
+def _ask_at_once(app, key, compute, how_many: int) -> list:
+    """``how_many`` threads (each a request of its own) ask ``remembered(key, compute)`` at
+    once; their answers."""
+    import threading
+    answers, start = [], threading.Barrier(how_many)
+
+    def ask():
+        with app.test_request_context():
+            g.data_generation = 7  # no write happens here: the generation stays
+            start.wait()
+            answers.append(cache.remembered(key, compute))
+
+    threads = [threading.Thread(target=ask) for _ in range(how_many)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    return answers
+
+
+def test_one_request_works_an_answer_out_while_the_others_wait_for_it(app):
+    import time
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.3)
+        return len(calls)
+
+    assert _ask_at_once(app, ("slow",), slow, 4) == [1, 1, 1, 1]
+    assert len(calls) == 1
+
+
+def test_an_answer_past_its_time_is_given_while_one_request_works_it_out_again(app, monkeypatch):
+    import time
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.3)
+        return len(calls)
+
+    with app.test_request_context():
+        g.data_generation = 7
+        assert cache.remembered(("slow",), slow) == 1
+    monkeypatch.setattr(cache, "KEEP_SECONDS", 0.0)  # every answer is now past its time
+    # one request works it out again (2); the others, meanwhile, get the answer it replaces
+    assert sorted(_ask_at_once(app, ("slow",), slow, 4)) == [1, 1, 1, 2]
+    assert len(calls) == 2
+    assert not app.extensions["answers"]._working  # nothing left behind
+
+
+def test_an_options_select_marks_the_chosen_ones_as_wtforms_would(app):
+    """OptionsSelectField: the option tags rendered once, the chosen ones marked, the
+    same choices WTForms renders an option at a time otherwise; a blank option in front
+    keeps the list's tags."""
+    from wtforms import Form, SelectField, SelectMultipleField
+
+    from app.web.forms import OptionsSelectField, OptionsSelectMultipleField
+
+    people = OptionList([("a1", "<李>"), ("b2", "张"), ("c3", "王")])
+    choices = [("", "—")] + people
+    assert isinstance(choices, OptionList) and choices == [("", "—"), ("a1", "<李>"), ("b2", "张"), ("c3", "王")]
+    assert choices.tags == '<option value="">—</option>' + people.tags
+
+    class Fast(Form):
+        one = OptionsSelectField("One")
+        many = OptionsSelectMultipleField("Many")
+
+    class Plain(Form):
+        one = SelectField("One")
+        many = SelectMultipleField("Many")
+
+    for data in ({"one": "b2", "many": ["a1", "c3"]}, {"one": "", "many": []}):
+        fast, plain = Fast(data=data), Plain(data=data)
+        for form in (fast, plain):
+            form.one.choices, form.many.choices = choices, people
+        for name in ("one", "many"):
+            chosen = lambda html: [tag for tag in html.split("<option")[1:] if "selected" in tag]  # noqa: E731
+            fast_html, plain_html = str(fast[name](size=3)), str(plain[name](size=3))
+            assert fast_html.startswith(f'<select id="{name}"') and 'size="3"' in fast_html
+            assert len(chosen(fast_html)) == len(chosen(plain_html)) == (
+                len(data["many"]) if name == "many" else 1)  # "" marks the blank choice
+            for value in data["many"] if name == "many" else [data["one"]]:
+                assert f'<option value="{value}" selected>' in fast_html
+        assert "&lt;李&gt;" in str(fast.one()) and "<李>" not in str(fast.one())
+        assert 'multiple' in str(fast.many())

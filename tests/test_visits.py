@@ -460,3 +460,23 @@ def test_edit_sent_without_the_time_fields_keeps_the_times(app, login, world):
     response = client.post(f"/visits/{visit_id}/edit", data={**data, "visited_on": ""})
     assert response.status_code == 422  # invalid, and the page with the times renders
     assert 'value="09:00"' in response.get_data(as_text=True)
+
+
+def test_the_last_village_is_of_the_newest_visit_the_user_still_sees(app, login, world, monkeypatch):
+    """The new-visit form's village: of the user's newest visit among those they see, even
+    when their newest ones (as many as it looks at first) are no longer theirs to see."""
+    from app.visits import services
+    monkeypatch.setattr(services, "LAST_VILLAGE_LOOK", 1)
+    wang = login("wang")
+    for village, problem in ((world["v1"], "王的第一条"), (world["v2"], "王的第二条")):
+        short = {"visited_on": date.today().isoformat(), "commissioner_ids": [world["wang"]],
+                 "village_id": village, "mode": "onsite", "problem": problem}
+        assert wang.post("/visits/new?form=short", data=short).status_code == 302
+    assert f'<option selected value="{world["v2"]}"' in wang.get("/visits/new").get_data(as_text=True)
+    with app.app_context():  # the newest visit wang made becomes li's alone
+        g.actor = "test"
+        newest = db.session.scalar(select(Visit).where(Visit.problem == "王的第二条"))
+        newest.commissioners = [db.session.get(Commissioner, world["li"])]
+        db.session.commit()
+    page = wang.get("/visits/new").get_data(as_text=True)
+    assert f'<option selected value="{world["v1"]}"' in page

@@ -9,7 +9,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from app.agreements import vocab
 from app.core.choices import options
 from app.core.money import MoneyError, format_percent, format_yuan, parse_percent, parse_yuan
-from app.web.forms import TrimmedStringField, field_labels, not_in_future
+from app.web.forms import OptionsSelectField, TrimmedStringField, field_labels, not_in_future
 
 PARTY_ROWS = 4
 
@@ -50,7 +50,7 @@ class PercentField(_ExactField):
 
 
 class PartyForm(Form):
-    commissioner_id = SelectField(_l("Commissioner"), validators=[Optional()])
+    commissioner_id = OptionsSelectField(_l("Commissioner"), validators=[Optional()])
     share_bp = PercentField(_l("Share (per cent)"), validators=[Optional()])
 
 
@@ -59,7 +59,7 @@ class AgreementForm(FlaskForm):
     title = TrimmedStringField(_l("Agreement title"), validators=[InputRequired(), Length(max=200)])
     parties = FieldList(FormField(PartyForm), label=_l("Commissioner parties"),
                         min_entries=PARTY_ROWS, max_entries=12)
-    counterpart_id = SelectField(_l("Service target (counterpart)"), validators=[InputRequired()])
+    counterpart_id = OptionsSelectField(_l("Service target (counterpart)"), validators=[InputRequired()])
     form = SelectField(_l("Form"), choices=options(vocab.FORMS))
     valuation_fen = YuanField(_l("Valuation (yuan)"), validators=[Optional()])
     stake_bp = PercentField(_l("Stake (per cent)"), validators=[Optional()])
@@ -74,7 +74,7 @@ class AgreementForm(FlaskForm):
     signed_on = DateField(_l("Signed on"), validators=[Optional(), not_in_future])
     starts_on = DateField(_l("Starts on"), validators=[Optional()])
     ends_on = DateField(_l("Ends on"), validators=[Optional()])
-    cluster_id = SelectField(_l("Industry cluster"), validators=[Optional()])
+    cluster_id = OptionsSelectField(_l("Industry cluster"), validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
 
     def party_rows(self) -> tuple[list[tuple[str, int]], list[str]]:

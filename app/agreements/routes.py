@@ -15,10 +15,9 @@ from app.agreements.forms import (
     payout_history_labels,
 )
 from app.core import attachments, records, spreadsheet
-from app.core.extensions import db
 from app.core.money import format_percent, format_yuan
-from app.core.security import get_or_404, require, scoped
-from app.models import Agreement, ServiceTarget
+from app.core.security import get_or_404, require
+from app.models import Agreement
 from app.web import options
 from app.web.forms import DeleteForm
 from app.web.htmx import invalid, render
@@ -92,8 +91,7 @@ def _form(agreement=None) -> AgreementForm:
     commissioners = [("", "—")] + options.commissioners()
     for row in form.parties:
         row.form.commissioner_id.choices = commissioners
-    targets = db.session.scalars(scoped(ServiceTarget).order_by(ServiceTarget.name)).all()
-    form.counterpart_id.choices = [("", "—")] + [(t.id, t.name) for t in targets]
+    form.counterpart_id.choices = [("", "—")] + options.service_targets()
     form.cluster_id.choices = [("", "—")] + options.clusters()
     return form
 

@@ -12,6 +12,13 @@ made around the program (a bulk load straight into the database).
 Keys must hold everything an answer depends on besides the data: who reads when the
 answer is scoped to them (``security.reading_scope()``: the node, and a commissioner's
 own id, since a commissioner reads less than their node), the filters of a count.
+
+One request at a time works an answer out: the others asking for the same key meanwhile
+wait for it instead of doing the same work beside it (waitress threads share one
+interpreter lock, so eight requests working out the home page's year figures at once each
+took eight times as long, and held eight copies of what it reads). An answer only older
+than ``KEEP_SECONDS`` (no write since) is still given to the others while one request
+works it out again.
 """
 import threading
 import time
@@ -25,6 +32,7 @@ from app.core.extensions import db
 from app.models import AuditEntry
 
 KEEP_SECONDS = 60.0
+WAIT_SECONDS = 30.0  # the longest a request waits for another's working out, then does it too
 SIZE = 256  # answers kept per app; the least recently used go first
 
 
@@ -37,14 +45,33 @@ class Answers:
         self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
         self._generation = None
+        self._working: dict = {}  # key: [lock held while one request works it out, users]
 
-    def get(self, key):
+    def get(self, key, stale: bool = False):
+        """The (time, value) kept for ``key``, or None; one older than KEEP_SECONDS only
+        with ``stale``."""
         with self._lock:
             item = self._items.get(key)
-            if item is None or time.monotonic() - item[0] > KEEP_SECONDS:
+            if item is None or (not stale and time.monotonic() - item[0] > KEEP_SECONDS):
                 return None
             self._items.move_to_end(key)
             return item
+
+    def working_on(self, key, wait: bool = True) -> "_Working":
+        """``with answers.working_on(key) as mine:`` holds the lock of ``key``'s working
+        out (one lock for all the requests asking at once); with ``wait=False`` it does
+        not wait for it, and ``mine`` says whether it holds it."""
+        with self._lock:
+            entry = self._working.setdefault(key, [threading.Lock(), 0])
+            entry[1] += 1
+            return _Working(self, key, entry[0], wait)
+
+    def _done_with(self, key) -> None:
+        with self._lock:
+            entry = self._working[key]
+            entry[1] -= 1
+            if not entry[1]:
+                del self._working[key]
 
     def put(self, key, value) -> None:
         with self._lock:
@@ -61,6 +88,21 @@ class Answers:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+
+class _Working:
+    def __init__(self, answers: Answers, key, lock: threading.Lock, wait: bool):
+        self.answers, self.key, self.lock, self.wait, self.held = answers, key, lock, wait, False
+
+    def __enter__(self) -> bool:
+        self.held = self.lock.acquire(timeout=WAIT_SECONDS) if self.wait \
+            else self.lock.acquire(blocking=False)
+        return self.held
+
+    def __exit__(self, *exc) -> None:
+        if self.held:
+            self.lock.release()
+        self.answers._done_with(self.key)
 
 
 def init_app(app) -> None:
@@ -85,8 +127,15 @@ def remembered(key: tuple, compute):
     item = answers.get(full_key)
     if item is not None:
         return item[1]
-    value = compute()
-    answers.put(full_key, value)
+    old = answers.get(full_key, stale=True)
+    with answers.working_on(full_key, wait=old is None) as mine:
+        if not mine and old is not None:  # another request works it out again: the old one
+            return old[1]
+        item = answers.get(full_key)  # worked out while this one waited
+        if item is not None:
+            return item[1]
+        value = compute()
+        answers.put(full_key, value)
     return value
 
 

@@ -13,8 +13,8 @@ A commissioner also sees their latest assessment sheet; a station its proposed e
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.orm import aliased, selectinload
 
 from app.assessments import services as assessments
 from app.core.extensions import db
@@ -80,12 +80,16 @@ def _count(stmt) -> int:
 
 
 def my_visit_counts(user, today: date) -> dict:
-    """{"month": n, "year": n}: the user's own live visits in this month and year."""
-    mine = scoped(Visit, user).where(_mine(user.commissioner_id or ""))
-    return {"month": _count(mine.where(Visit.visited_on >= today.replace(day=1),
-                                       Visit.visited_on <= today)),
-            "year": _count(mine.where(Visit.visited_on >= date(today.year, 1, 1),
-                                      Visit.visited_on <= today))}
+    """{"month": n, "year": n}: the user's own live visits in this month and year (one
+    query: the month's are counted among the year's)."""
+    year = scoped(Visit, user).where(_mine(user.commissioner_id or ""),
+                                     Visit.visited_on >= date(today.year, 1, 1),
+                                     Visit.visited_on <= today)
+    days = year.with_only_columns(Visit.visited_on).subquery()
+    in_month = case((days.c.visited_on >= today.replace(day=1), 1), else_=0)
+    total, month = db.session.execute(select(func.count(), func.sum(in_month))
+                                      .select_from(days)).one()
+    return {"month": month or 0, "year": total or 0}
 
 
 def _followed_up():
@@ -98,35 +102,65 @@ def _followed_up():
                   .where(first.c.visit_id == Visit.id, later.visited_on > Visit.visited_on))
 
 
-def follow_ups_due(user, today: date, limit: int = SHOWN) -> tuple[int, list[Visit]]:
+def follow_ups_due_ids(user, today: date, limit: int = SHOWN) -> tuple[int, list[str]]:
     """The user's visits whose follow-up is due within ``FOLLOW_UP_DAYS`` or overdue and
-    not yet done, earliest first: (how many in all, the first ``limit``)."""
+    not yet done, earliest first: (how many in all, the ids of the first ``limit``). One
+    query: the due ones are read once, for the count and the first lines both."""
     stmt = scoped(Visit, user).where(
         _mine(user.commissioner_id or ""), Visit.follow_up.is_(True),
         Visit.follow_up_on.is_not(None),
         Visit.follow_up_on <= today + timedelta(days=FOLLOW_UP_DAYS), ~_followed_up())
-    count = _count(stmt)
-    items = db.session.scalars(stmt.order_by(Visit.follow_up_on, Visit.number).limit(limit)).all() \
-        if count else []
-    return count, items
+    ids = db.session.scalars(stmt.with_only_columns(Visit.id)
+                             .order_by(Visit.follow_up_on, Visit.number)).all()
+    return len(ids), list(ids[:limit])
 
 
-def trainings_past_their_date(user, today: date, limit: int = SHOWN) -> tuple[int, list]:
-    """Sessions still marked planned whose date has passed: held (record it) or cancelled."""
+def by_ids(model, ids: list[str], *options) -> list:
+    """The records of ``ids`` in that order (a home page's few lines, whose ids were
+    remembered), loaded with ``options``."""
+    if not ids:
+        return []
+    found = {record.id: record for record in db.session.scalars(
+        select(model).where(model.id.in_(ids)).options(*options))}
+    return [found[i] for i in ids if i in found]
+
+
+def follow_ups_due(user, today: date, limit: int = SHOWN) -> tuple[int, list[Visit]]:
+    """As ``follow_ups_due_ids``, with the visits themselves and their service targets."""
+    count, ids = follow_ups_due_ids(user, today, limit)
+    return count, by_ids(Visit, ids, selectinload(Visit.targets))
+
+
+def late_training_ids(user, today: date, limit: int = SHOWN) -> tuple[int, list[str]]:
+    """Sessions still marked planned whose date has passed (held: record it; or
+    cancelled), earliest first: (how many in all, the ids of the first ``limit``)."""
     stmt = scoped(Training, user).where(Training.status == "planned", Training.held_on < today)
     count = db.session.scalar(select(func.count()).select_from(
         stmt.with_only_columns(Training.id).subquery())) or 0
-    items = db.session.scalars(stmt.order_by(Training.held_on).limit(limit)).all() if count else []
-    return count, items
+    ids = db.session.scalars(stmt.with_only_columns(Training.id).order_by(Training.held_on)
+                             .limit(limit)).all() if count else []
+    return count, list(ids)
+
+
+def trainings_past_their_date(user, today: date, limit: int = SHOWN) -> tuple[int, list]:
+    count, ids = late_training_ids(user, today, limit)
+    return count, by_ids(Training, ids)
+
+
+def issue_visit_ids(user, limit: int = SHOWN) -> tuple[int, list[str]]:
+    """Visits the league's review marked as having issues, latest first: (how many in
+    all, the ids of the first ``limit``)."""
+    stmt = scoped(Visit, user).where(Visit.review_state == "has_issues")
+    count = _count(stmt)
+    ids = db.session.scalars(stmt.with_only_columns(Visit.id)
+                             .order_by(Visit.visited_on.desc(), Visit.number.desc())
+                             .limit(limit)).all() if count else []
+    return count, list(ids)
 
 
 def visits_with_issues(user, limit: int = SHOWN) -> tuple[int, list[Visit]]:
-    """Visits the league's review marked as having issues, latest first."""
-    stmt = scoped(Visit, user).where(Visit.review_state == "has_issues")
-    count = _count(stmt)
-    items = db.session.scalars(stmt.order_by(Visit.visited_on.desc(), Visit.number.desc())
-                               .limit(limit)).all() if count else []
-    return count, items
+    count, ids = issue_visit_ids(user, limit)
+    return count, by_ids(Visit, ids)
 
 
 def downstream_nodes() -> list:

@@ -3,6 +3,7 @@ from datetime import date
 from flask import current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.agreements.listing import attention as agreement_attention
 from app.assessments.vocab import GRADES, STATUSES
@@ -11,7 +12,7 @@ from app.core.extensions import db
 from app.core.node import this_node
 from app.core.security import local_url, reading_scope, scoped
 from app.main import bp, overview
-from app.models import Commissioner, ServiceTarget, Station
+from app.models import Commissioner, ServiceTarget, Station, Training, Visit
 from app.web.htmx import render
 
 
@@ -26,9 +27,13 @@ def home():
     counts = cache.remembered(("home-counts", *reading_scope()), compute)
     node = this_node()
     if current_user.role == "commissioner":
-        return render("main/home_commissioner.html", counts=counts,
-                      visits=overview.my_visit_counts(current_user, today),
-                      follow_ups=overview.follow_ups_due(current_user, today), today=today,
+        visits, (due, due_ids) = cache.remembered(
+            ("home-commissioner", *reading_scope(), today),
+            lambda: (overview.my_visit_counts(current_user, today),
+                     overview.follow_ups_due_ids(current_user, today)))
+        return render("main/home_commissioner.html", counts=counts, visits=visits,
+                      follow_ups=(due, overview.by_ids(Visit, due_ids, selectinload(Visit.targets))),
+                      today=today,
                       sheet=overview.my_sheet(current_user), sheet_states=STATUSES,
                       grades=GRADES)
     figures = cache.remembered(("home-figures", *reading_scope(), today),
@@ -38,10 +43,14 @@ def home():
                       nodes=overview.downstream_nodes(),
                       by_node=overview.figures_by_node(current_user, today),
                       awaiting=overview.sheets_awaiting_review(current_user))
+    (late, late_ids), (issues, issue_ids) = cache.remembered(
+        ("home-lines", *reading_scope(), today),
+        lambda: (overview.late_training_ids(current_user, today),
+                 overview.issue_visit_ids(current_user)))
     return render("main/home.html", counts=counts, figures=figures, today=today,
                   agreement_attention=agreement_attention(),
-                  late_trainings=overview.trainings_past_their_date(current_user, today),
-                  issues=overview.visits_with_issues(current_user),
+                  late_trainings=(late, overview.by_ids(Training, late_ids)),
+                  issues=(issues, overview.by_ids(Visit, issue_ids)),
                   exits=overview.proposed_exits(current_user))
 
 

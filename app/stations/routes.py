@@ -65,6 +65,7 @@ def detail(record_id):
                         sites=services.live_sites(station),
                         deleted_sites=services.deleted_sites(station) if can("restore_records") else [],
                         commissioners=services.commissioners_of(station),
+                        status_labels={code: str(text) for code, text in choices.COMMISSIONER_STATUSES.items()},
                         assessments=assessments.graded(station_id=station.id), grades=GRADES)
 
 

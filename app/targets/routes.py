@@ -2,10 +2,11 @@
 and the pickers' search."""
 from flask import request
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from app.core import choices
 from app.core.security import can
-from app.models import ServiceTarget
+from app.models import Place, ServiceTarget
 from app.targets import bp, services
 from app.targets.forms import TargetForm
 from app.web import options
@@ -39,8 +40,8 @@ pages = RecordPages(
 @bp.get("/")
 def index():
     args = pages.filter_args(FILTERS)
-    return pages.list(services.filtered(args), args, villages=options.villages(),
-                      townships=options.townships())
+    found = services.filtered(args).options(selectinload(ServiceTarget.village).selectinload(Place.parent))
+    return pages.list(found, args, villages=options.villages(), townships=options.townships())
 
 
 @bp.get("/search")

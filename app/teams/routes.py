@@ -3,6 +3,7 @@
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from app.core import spreadsheet
 from app.core.extensions import db
@@ -40,7 +41,9 @@ pages = RecordPages(
 @bp.get("/")
 def index():
     args = pages.filter_args(FILTERS)
-    return pages.list(services.filtered(args), args, clusters=options.clusters())
+    found = services.filtered(args).options(selectinload(ServiceTeam.cluster), selectinload(ServiceTeam.leader),
+                                            selectinload(ServiceTeam.members))
+    return pages.list(found, args, clusters=options.clusters())
 
 
 @bp.get("/export.xlsx")

@@ -9,14 +9,19 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.core import choices
 from app.trainings.vocab import ATTACHMENT_KINDS, CATEGORIES, MODES, STATUSES
-from app.web.forms import TrimmedStringField, field_labels, phone_number
+from app.web.forms import (
+    OptionsSelectField,
+    OptionsSelectMultipleField,
+    TrimmedStringField,
+    field_labels,
+    phone_number,
+)
 
 
 class TrainingForm(FlaskForm):
@@ -24,14 +29,14 @@ class TrainingForm(FlaskForm):
     held_on = DateField(_l("Date"), validators=[InputRequired()])
     hours = FloatField(_l("Training hours"), validators=[InputRequired()])
     mode = SelectField(_l("Mode"), choices=choices.options(MODES), default="offline")
-    village_id = SelectField(_l("Gacha / village"), validators=[Optional()])
+    village_id = OptionsSelectField(_l("Gacha / village"), validators=[Optional()])
     place_text = TrimmedStringField(_l("Place (when not a village)"),
                                     validators=[Optional(), Length(max=200)])
-    station_id = SelectField(_l("Organising station"), validators=[Optional()])
-    trainer_ids = SelectMultipleField(_l("Trainers (commissioners)"), validators=[Optional()])
+    station_id = OptionsSelectField(_l("Organising station"), validators=[Optional()])
+    trainer_ids = OptionsSelectMultipleField(_l("Trainers (commissioners)"), validators=[Optional()])
     outside_trainers = TrimmedStringField(_l("Outside trainers"),
                                           validators=[Optional(), Length(max=300)])
-    cluster_id = SelectField(_l("Industry cluster"), validators=[Optional()])
+    cluster_id = OptionsSelectField(_l("Industry cluster"), validators=[Optional()])
     content = TextAreaField(_l("Content"), validators=[Optional(), Length(max=5000)])
     trainer_of_trainers = BooleanField(_l("Trainer-of-trainers session (level by level)"))
     status = SelectField(_l("Status"), choices=choices.options(STATUSES), default="planned")
@@ -75,7 +80,7 @@ class AttendeeForm(FlaskForm):
     sex = SelectField(_l("Sex"), choices=choices.options(choices.SEXES, blank="—"),
                       validators=[Optional()])
     ethnicity = TrimmedStringField(_l("Ethnicity"), validators=[Optional(), Length(max=20)])
-    village_id = SelectField(_l("Gacha / village"), validators=[Optional()])
+    village_id = OptionsSelectField(_l("Gacha / village"), validators=[Optional()])
     village_text = TrimmedStringField(_l("Village (when not in the list)"),
                                       validators=[Optional(), Length(max=100)])
     phone = TrimmedStringField(_l("Phone"), validators=[Optional(), phone_number])

@@ -75,7 +75,7 @@ def export_list(fmt):
 
 def _detail(training, status=200, attendee_form=None, counts_form=None, attachment_form=None,
             problems=None):
-    roster = services.attendees(training)
+    roster = listing.roster(training.id)
     shown = figures.from_roster(roster)
     differ = figures.disagreements(shown, training)
     if not shown.source:

@@ -4,8 +4,11 @@ from datetime import date, time
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField, TimeField, widgets
+from markupsafe import Markup
+from wtforms import SelectField, SelectMultipleField, StringField, TimeField, widgets
 from wtforms.validators import ValidationError
+
+from app.web.options import OptionList, option_tags
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -16,6 +19,39 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+class OptionsSelect(widgets.Select):
+    """A select whose choices are an ``options.OptionList``: its option tags as rendered
+    once (app/web/options.py), the chosen ones marked per view; other choices are
+    rendered an option at a time, as WTForms does (900 service targets that way took
+    30 ms a form)."""
+
+    def __call__(self, field, **kwargs):
+        if not isinstance(field.choices, OptionList):
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        if self.multiple:
+            kwargs["multiple"] = True
+        flags = getattr(field, "flags", {})
+        for key in dir(flags):
+            if key in self.validation_attrs and key not in kwargs:
+                kwargs[key] = getattr(flags, key)
+        chosen = list(field.data or ()) if self.multiple else field.data
+        tags = str(option_tags(field.choices, chosen))
+        if chosen == "":  # the blank choice chosen, as WTForms marks it
+            tags = tags.replace('<option value="">', '<option value="" selected>', 1)
+        return Markup(f"<select {widgets.html_params(name=field.name, **kwargs)}>{tags}</select>")
+
+
+class OptionsSelectField(SelectField):
+    """A SelectField shown through ``OptionsSelect`` (choices from app/web/options.py)."""
+
+    widget = OptionsSelect()
+
+
+class OptionsSelectMultipleField(SelectMultipleField):
+    widget = OptionsSelect(multiple=True)
 
 
 class DeleteForm(FlaskForm):

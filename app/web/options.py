@@ -7,8 +7,10 @@ the pairs), and ``option_tags`` marks the chosen one per view. A fixed vocabular
 dict of code: translated label) is rendered once per language.
 
 The lists every form and filter offers live here, once: ``clusters``, ``stations``,
-``commissioners``, ``villages`` and ``townships`` of what the user reads, remembered until
-the data changes. A field's choices are ``[("", "—")] + options.villages()``; a filter
+``commissioners``, ``villages``, ``townships`` and ``service_targets`` of what the user
+reads, remembered until the data changes. A form's select shows them through
+``app/web/forms.py``'s ``OptionsSelectField`` (the tags as rendered here, not an option at
+a time). A field's choices are ``[("", "—")] + options.villages()``; a filter
 takes the OptionList as it is. An area's own lists (a picker's labels, the counties a
 node may choose) stay in the area.
 """
@@ -22,7 +24,7 @@ from app.core import cache
 from app.core.database import rows_at_once
 from app.core.extensions import db
 from app.core.security import reading_scope, scoped
-from app.models import Cluster, Commissioner, Place, Station
+from app.models import Cluster, Commissioner, Place, ServiceTarget, Station
 
 _VOCABULARIES: dict = {}  # (id of a vocabulary dict, locale): OptionList
 
@@ -34,6 +36,14 @@ class OptionList(list):
         super().__init__((str(value), str(text)) for value, text in pairs)
         self.tags = "".join(f'<option value="{escape(value)}">{escape(text)}</option>'
                             for value, text in self)
+
+    def __radd__(self, other) -> "OptionList":
+        """``[("", "—")] + options.villages()``: still an OptionList, only the few pairs in
+        front rendered anew."""
+        joined = OptionList(other)
+        joined.extend(self)
+        joined.tags += self.tags
+        return joined
 
     def without(self, values) -> "OptionList":
         """These options but those whose value is in ``values`` (itself when none is)."""
@@ -55,15 +65,17 @@ def vocabulary_options(vocabulary: Mapping) -> OptionList:
 
 def option_tags(options, selected=None) -> Markup:
     """The ``<option>`` tags of ``options`` (an OptionList, a vocabulary dict or any
-    (value, text) pairs), the one whose value is ``selected`` marked so."""
+    (value, text) pairs), the one whose value is ``selected`` marked so (each of them,
+    when ``selected`` is a list, tuple or set)."""
     if isinstance(options, Mapping):
         options = vocabulary_options(options)
     elif not isinstance(options, OptionList):
         options = OptionList(options)
     tags = options.tags
-    if selected:
-        chosen = f'<option value="{escape(str(selected))}">'
-        tags = tags.replace(chosen, chosen[:-1] + " selected>", 1)
+    for value in selected if isinstance(selected, (list, tuple, set)) else (selected,):
+        if value or value == 0:
+            chosen = f'<option value="{escape(str(value))}">'
+            tags = tags.replace(chosen, chosen[:-1] + " selected>", 1)
     return Markup(tags)
 
 
@@ -107,6 +119,12 @@ def villages() -> OptionList:
         .join(_TOWNSHIP, _TOWNSHIP.id == Place.parent_id, isouter=True)
         .where(Place.level == "village"),
         label=lambda row: f"{row[2]} {row[1]}" if row[2] else row[1], by_label=True))
+
+
+def service_targets() -> OptionList:
+    """(id, name) of the service targets, by name (a counterpart, a roster's link)."""
+    return remembered("service-targets", lambda: _pairs(scoped(ServiceTarget).with_only_columns(
+        ServiceTarget.id, ServiceTarget.name).order_by(ServiceTarget.name, ServiceTarget.id)))
 
 
 def townships() -> OptionList:

@@ -29,13 +29,27 @@ def configure(app):
         shown_id_number=security.shown_id_number, choices=choices, wants_fragment=wants_fragment,
         writable=security.writable, option_tags=option_tags, audit_cell=audit_cell,
         history_label=history.label, history_shown=history.shown)
-    app.jinja_env.filters["label"] = lambda code, vocabulary: vocabulary.get(code, code or "")
+    app.jinja_env.filters["label"] = label
     app.jinja_env.filters["options"] = lambda items, value="id", text="name": [
         (getattr(item, value), getattr(item, text)) for item in items]
 
     @app.context_processor
     def node_context():
         return {"node": this_node(), "locale": select_locale()}
+
+
+def label(code, vocabulary) -> str:
+    """A vocabulary's label for ``code`` (the code itself when it has none), translated
+    once per request and code: a list of 25 rows asks for the same few labels 25 times,
+    and each lazy label went through Flask-Babel's lookup again."""
+    memo = g.get("kepai_labels")
+    if memo is None:
+        memo = g.kepai_labels = {}
+    key = (id(vocabulary), code)
+    text = memo.get(key)
+    if text is None:
+        text = memo[key] = str(vocabulary.get(code, code or ""))
+    return text
 
 
 def _translations():
