@@ -50,7 +50,8 @@ def test_staff_prepare_and_submit_a_sheet(app, world, login):
     before = audits(app)
     for bad in ({"entered-satisfaction": "abc"}, {"entered-satisfaction": "101"},
                 {"entered-summary": "11"}, {"self_score": "-1"}, {"proposed_grade": "wizard"},
-                {"entered-press": "1.234"}):
+                {"entered-press": "1.234"}, {"entered-press": "1,5"},
+                {"entered-satisfaction": "9，5"}):
         response = client.post(f"/assessments/sheets/{sheet_id}", data={**GOOD, **bad})
         assert response.status_code == 422, bad
         assert 'aria-invalid="true"' in response.get_data(as_text=True) or \

@@ -4,6 +4,8 @@ frozen snapshot), the commissioner's comment, the league's review, proposed exit
 
 Every write goes through app/core/records.py, so the field declaration of
 app/models/assessment.py (station text, league grade) is enforced on every path."""
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -330,11 +332,23 @@ def open_sheet(commissioner: Commissioner, year: int) -> AssessmentSheet:
         "scheme_edition": scheme.edition if scheme else 0}, owner_node=commissioner.owner_node)
 
 
+# A comma in a number only groups thousands ("1,234", "12,345.5"); full-width forms are
+# taken as their ASCII ones (NFKC: "１２，３４５．５", "９５％").
+THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
+
+
 def parse_entered(indicator: dict, text: str):
-    """(decimal text or None, message or None) for what was typed for an indicator."""
-    text = (text or "").strip().replace("，", ".").replace("％", "").replace("%", "")
+    """(decimal text or None, message or None) for what was typed for an indicator. A
+    comma is a thousands separator or nothing: "1,5" is refused, never read as 1.5
+    (nor as 15)."""
+    text = unicodedata.normalize("NFKC", text or "").strip().replace("%", "").strip()
     if not text:
         return None, None
+    if "," in text:
+        if not THOUSANDS.fullmatch(text):
+            return None, _l("A comma may only separate thousands (1,234): write a decimal "
+                            "with a point, such as 12.5.")
+        text = text.replace(",", "")
     number = scoring.dec(text)
     if number is None or not text.replace(".", "", 1).isdigit():
         return None, _l("Enter a number of 0 or more, such as 12 or 12.5.")
