@@ -12,7 +12,8 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from app.assessments import figures, scoring
 from app.assessments.vocab import GRADES, MONEY_FIGURES
@@ -482,6 +483,23 @@ def to_review(year: int | None, user=None):
         stmt = stmt.where(AssessmentSheet.year == year)
     return db.session.scalars(stmt.order_by(AssessmentSheet.year.desc(),
                                             AssessmentSheet.submitted_at)).all()
+
+
+# A sheet awaits review (``AssessmentSheet.status`` "submitted") when it was submitted
+# and the league's last review, if any, was of an earlier submission.
+AWAITING_REVIEW = and_(AssessmentSheet.submission > 0, or_(
+    AssessmentSheet.reviewed_submission != AssessmentSheet.submission,
+    AssessmentSheet.review_state.not_in(("returned", "graded"))))
+
+
+def awaiting_review(user=None) -> list[AssessmentSheet]:
+    """The sheets of the user's subtree that wait for a grade, in one query (whom each
+    grades loaded with it), in the review list's order."""
+    return db.session.scalars(
+        scoped(AssessmentSheet, user).where(AWAITING_REVIEW)
+        .options(joinedload(AssessmentSheet.commissioner), joinedload(AssessmentSheet.station))
+        .order_by(AssessmentSheet.year.desc(), AssessmentSheet.submitted_at,
+                  AssessmentSheet.id)).all()
 
 
 def own_sheets(user=None) -> list[AssessmentSheet]:
