@@ -219,7 +219,7 @@ def test_sheets_awaiting_review_are_read_in_one_query_as_their_status_says(app, 
                                        commissioner_id=world["far"], owner_node="150122-01"))
         db.session.commit()
         every = db.session.scalars(select(AssessmentSheet)).all()
-        expected = sorted((s.id for s in every if s.status == "submitted" and s.owner_node == STATION))
+        expected = sorted(s.id for s in every if s.status == "submitted" and s.owner_node == STATION)
         assert 0 < len(expected) < n
         db.session.remove()
         reviewer = db.session.scalar(select(User).where(User.username == "reviewer"))
