@@ -6,6 +6,8 @@ the commissioner among proposed exits."""
 import re
 from datetime import date
 
+import pytest
+
 from flask import g
 from sqlalchemy import func, select
 
@@ -280,3 +282,18 @@ def test_a_commissioner_reads_the_evidence_files_of_their_own_sheet_only(app, wo
     with app.app_context():
         assert db.session.scalar(select(func.count(Attachment.id)).where(
             Attachment.record_id == own_sheet)) == 1
+
+
+@pytest.mark.parametrize("page", ["/assessments/{year}", "/assessments/{year}/stations"])
+def test_a_years_list_heads_with_its_export_its_neighbours_and_its_scheme(app, world, login, page):
+    """The commissioners' and the workstations' lists share their head: Excel export and
+    the years either side of the same list, and the scheme that scores the year (or the
+    warning that none does)."""
+    client = login("staff")
+    for year, scheme in ((2025, True), (2020, False)):
+        url = page.format(year=year)
+        html = client.get(url).get_data(as_text=True)
+        assert f'href="{url}?format=xlsx"' in html
+        assert f'href="{page.format(year=year - 1)}"' in html and f'href="{page.format(year=year + 1)}"' in html
+        assert ("示范）</a> (" in html) == scheme  # the shipped scheme's name, and its edition
+        assert ("本年度没有适用的考核方案" in html) == (not scheme)

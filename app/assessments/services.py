@@ -278,19 +278,6 @@ def station_rows(year: int, user=None) -> tuple[AssessmentScheme | None, list[Ev
                                  subject="station")
 
 
-def open_station_sheet(station: Station, year: int) -> AssessmentSheet:
-    """The station's evaluation sheet for the year, made (a draft) if there is none."""
-    sheet = db.session.scalar(node_scoped(AssessmentSheet).where(
-        AssessmentSheet.station_id == station.id, AssessmentSheet.year == year))
-    if sheet is not None:
-        return sheet
-    scheme = scheme_for("station", year)
-    return records.create(AssessmentSheet(), {
-        "subject": "station", "year": year, "station_id": station.id,
-        "scheme_id": scheme.id if scheme else None,
-        "scheme_edition": scheme.edition if scheme else 0}, owner_node=station.owner_node)
-
-
 SUBSIDY_WORDS = "对评估优秀的基层工作站按年度给予不低于 15 万元后补助支持"
 
 
@@ -320,17 +307,20 @@ def record_subsidy(sheet: AssessmentSheet, fen: int) -> AssessmentSheet:
 
 # ---------------------------------------------------------------- the station's part
 
-def open_sheet(commissioner: Commissioner, year: int) -> AssessmentSheet:
-    """The commissioner's sheet for the year, made (a draft) if there is none yet."""
+def open_sheet(who: Commissioner | Station, year: int) -> AssessmentSheet:
+    """The year's sheet of a commissioner, or evaluation of a station, made (a draft,
+    owned by their node, with the scheme that scores it now) if there is none yet."""
+    subject = "station" if isinstance(who, Station) else "commissioner"
+    column = AssessmentSheet.station_id if subject == "station" else AssessmentSheet.commissioner_id
     sheet = db.session.scalar(node_scoped(AssessmentSheet).where(
-        AssessmentSheet.commissioner_id == commissioner.id, AssessmentSheet.year == year))
+        column == who.id, AssessmentSheet.year == year))
     if sheet is not None:
         return sheet
-    scheme = scheme_for("commissioner", year)
+    scheme = scheme_for(subject, year)
     return records.create(AssessmentSheet(), {
-        "subject": "commissioner", "year": year, "commissioner_id": commissioner.id,
+        "subject": subject, "year": year, column.key: who.id,
         "scheme_id": scheme.id if scheme else None,
-        "scheme_edition": scheme.edition if scheme else 0}, owner_node=commissioner.owner_node)
+        "scheme_edition": scheme.edition if scheme else 0}, owner_node=who.owner_node)
 
 
 # A comma in a number only groups thousands ("1,234", "12,345.5"); full-width forms are
