@@ -7,7 +7,6 @@ import re
 from datetime import date
 
 import pytest
-
 from flask import g
 from sqlalchemy import func, select
 
