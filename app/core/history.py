@@ -41,14 +41,14 @@ def _node_code() -> str:
     return node.code if node else ""
 
 
-def plain(value):
+def _plain(value):
     """A value as the audit (JSON) keeps it."""
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
+        return [_plain(v) for v in value]
     if isinstance(value, Audited):
         return str(value)
     return value
@@ -82,7 +82,7 @@ def _changes(obj, new: bool) -> dict:
             old = hist.deleted[0] if hist.deleted else None
             value = hist.added[0] if hist.added else None
             if value is not None or not new:
-                changes[rel.key] = [None if new else plain(old), plain(value)]
+                changes[rel.key] = [None if new else _plain(old), _plain(value)]
     for attr in mapper.column_attrs:
         key = attr.key
         if key in skip or key in fk_columns or key == "id":
@@ -92,13 +92,13 @@ def _changes(obj, new: bool) -> dict:
             value = getattr(obj, key)
             if value in (None, "", False) or key == "deleted_at":
                 continue
-            changes[key] = [None, "***" if key in hidden else plain(value)]
+            changes[key] = [None, "***" if key in hidden else _plain(value)]
         elif hist.has_changes():
             old = hist.deleted[0] if hist.deleted else None
             value = hist.added[0] if hist.added else None
             if old == value:
                 continue
-            changes[key] = ["***", "***"] if key in hidden else [plain(old), plain(value)]
+            changes[key] = ["***", "***"] if key in hidden else [_plain(old), _plain(value)]
     return changes
 
 
@@ -207,9 +207,9 @@ def record_fields(obj) -> dict:
         if isinstance(value, list):
             fields[key] = sorted(o.id for o in value)
         else:
-            fields[key] = plain(value)
+            fields[key] = _plain(value)
     for key in ("created_at", "updated_at", "created_by", "updated_by", "origin_node"):
-        fields[key] = plain(getattr(obj, key))
+        fields[key] = _plain(getattr(obj, key))
     return fields
 
 

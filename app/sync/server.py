@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from app.core import authority
 from app.core.extensions import db
-from app.core.history import log_changes, plain, record_fields
+from app.core.history import log_changes, record_fields
 from app.core.node import ancestors, subtree
 from app.models import AppliedOperation, ChangeLogEntry, SyncConflict, utcnow
 from app.sync import registry, values
@@ -325,7 +325,7 @@ def _apply(node_code: str, op: dict, batch: "Batch | None" = None):
         keys.append("deleted_at")
     keys = [k for k in dict.fromkeys(keys) if k in fields]
     authored_above = [k for k in keys if not authority.writable_by(model, k, node_code)]
-    claimed = _claimed(model, record, op, authored_above)
+    claimed = _claimed(record, op, authored_above)
     if claimed:
         raise refuse("authored_above", f"{claimed} is written by the "
                                        f"{authority.author_of(model, claimed)}, not by the pushing node",
@@ -341,34 +341,21 @@ def _apply(node_code: str, op: dict, batch: "Batch | None" = None):
     return result, record, authored_above
 
 
-def _claimed(model, record, op: dict, authored_above: list[str]) -> str | None:
-    """The first field authored above the sender that the operation claims to write: a
-    change that lists it as changed with another value than the upstream's, or a new
-    record that arrives with another value than a new record has. None when it claims
-    none. A sender's copy of such a field that it did not change (a create sent again
-    after the upstream reviewed the record) is not a claim: it is ignored, and the
-    answer carries the upstream's value."""
-    fields = op["fields"]
-    if op["action"] == "create":
-        if record is not None:  # sent again: what it carries of those fields is a copy
-            return None
-        return next((k for k in authored_above if fields.get(k) != _new_value(model, k)), None)
+def _claimed(record, op: dict, authored_above: list[str]) -> str | None:
+    """The first field authored above the sender that a change claims to write: one it
+    lists as changed, with another value than the upstream's (an honest sender's users
+    cannot change such a field, so it never lists one). None when it claims none. A
+    create claims nothing: it carries every field, and a sender's copy of the upstream's
+    (a record sent again after the upstream lost it, with the review it pulled down) is
+    indistinguishable from a made-up one; it is ignored, and the answer carries the
+    upstream's value."""
+    if op["action"] == "create" or record is None:
+        return None
     listed = [k for k in authored_above if k in op["changed"]]
     if not listed:
         return None
     here = record_fields(record)
-    return next((k for k in listed if here.get(k) != fields.get(k)), None)
-
-
-def _new_value(model, key: str):
-    """A field's value in a new record, as the wire carries it (a column's scalar
-    default, else None; an empty list for a collection)."""
-    column = model.__table__.columns.get(key)
-    if column is None:
-        return []
-    default = column.default
-    value = default.arg if default is not None and default.is_scalar else None
-    return plain(value)
+    return next((k for k in listed if here.get(k) != op["fields"].get(k)), None)
 
 
 def check(model, fields: dict, keys: list[str], node_code: str, batch: "Batch | None" = None) -> None:
