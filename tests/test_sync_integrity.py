@@ -288,6 +288,15 @@ def test_a_station_cannot_review_its_own_visit(shared):
         assert (visit.review_state, visit.problem) == ("has_issues", "y")
 
 
+def test_a_refused_claim_is_explained_in_the_users_language(app):
+    from types import SimpleNamespace
+
+    from app.sync import reasons
+    entry = SimpleNamespace(problem={"code": "authored_above", "field": "final_grade"})
+    with app.test_request_context():
+        assert reasons.explain(entry).startswith("“考核等次”由盟市或自治区填写，本站不能修改")
+
+
 @pytest.mark.parametrize("record_type, field, make", [
     ("visit", "commissioners", lambda ids: {"commissioners": [ids[0]]}),
     ("visit", "targets", lambda ids: {"targets": [ids[1]]}),
