@@ -6,6 +6,7 @@ the commissioner among proposed exits."""
 import re
 from datetime import date
 
+import pytest
 from flask import g
 from sqlalchemy import func, select
 
@@ -50,7 +51,8 @@ def test_staff_prepare_and_submit_a_sheet(app, world, login):
     before = audits(app)
     for bad in ({"entered-satisfaction": "abc"}, {"entered-satisfaction": "101"},
                 {"entered-summary": "11"}, {"self_score": "-1"}, {"proposed_grade": "wizard"},
-                {"entered-press": "1.234"}):
+                {"entered-press": "1.234"}, {"entered-press": "1,5"},
+                {"entered-satisfaction": "9，5"}):
         response = client.post(f"/assessments/sheets/{sheet_id}", data={**GOOD, **bad})
         assert response.status_code == 422, bad
         assert 'aria-invalid="true"' in response.get_data(as_text=True) or \
@@ -243,3 +245,54 @@ def test_evidence_files_on_a_sheet(app, world, login):
     late = client.post(f"/assessments/sheets/{sheet_id}/evidence",
                        data={"file": (io.BytesIO(pdf), "晚了.pdf")}, content_type="multipart/form-data")
     assert late.status_code == 409
+
+
+def test_a_commissioner_reads_the_evidence_files_of_their_own_sheet_only(app, world, login):
+    """The files the station attached to a commissioner's sheet open for that
+    commissioner (to read: they cannot add one); another's sheet's files stay a 404."""
+    import io
+
+    from app.models import Attachment
+    staff = login("staff")
+    files = {}
+    for who, body in (("wang", b"wang"), ("li", b"li")):
+        sheet_id = _open(staff, world[who])
+        pdf = b"%PDF-1.4\n% " + body + b"\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+        answer = staff.post(f"/assessments/sheets/{sheet_id}/evidence",
+                            data={"file": (io.BytesIO(pdf), f"{who}.pdf"), "indicator": ""},
+                            content_type="multipart/form-data")
+        assert answer.status_code == 302
+        with app.app_context():
+            files[who] = (sheet_id, db.session.scalar(select(Attachment.sha256).where(
+                Attachment.record_id == sheet_id)))
+    assert files["wang"][1] != files["li"][1]
+    staff.post("/logout")
+    wang = login("wang")
+    own_sheet, own_file = files["wang"]
+    opened = wang.get(f"/files/{own_file}")
+    assert opened.status_code == 200 and opened.data.startswith(b"%PDF") and b"wang" in opened.data
+    page = wang.get(f"/assessments/sheets/{own_sheet}").get_data(as_text=True)
+    assert "wang.pdf" in page and f"/assessments/sheets/{own_sheet}/evidence" not in page
+    assert wang.get(f"/files/{files['li'][1]}").status_code == 404
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    assert wang.post(f"/assessments/sheets/{own_sheet}/evidence",
+                     data={"file": (io.BytesIO(pdf), "mine.pdf"), "indicator": ""},
+                     content_type="multipart/form-data").status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Attachment.id)).where(
+            Attachment.record_id == own_sheet)) == 1
+
+
+@pytest.mark.parametrize("page", ["/assessments/{year}", "/assessments/{year}/stations"])
+def test_a_years_list_heads_with_its_export_its_neighbours_and_its_scheme(app, world, login, page):
+    """The commissioners' and the workstations' lists share their head: Excel export and
+    the years either side of the same list, and the scheme that scores the year (or the
+    warning that none does)."""
+    client = login("staff")
+    for year, scheme in ((2025, True), (2020, False)):
+        url = page.format(year=year)
+        html = client.get(url).get_data(as_text=True)
+        assert f'href="{url}?format=xlsx"' in html
+        assert f'href="{page.format(year=year - 1)}"' in html and f'href="{page.format(year=year + 1)}"' in html
+        assert ("示范）</a> (" in html) == scheme  # the shipped scheme's name, and its edition
+        assert ("本年度没有适用的考核方案" in html) == (not scheme)

@@ -69,3 +69,28 @@ def test_scheme_problems_are_named():
     assert any("used twice" in p for p in problems)
     assert any("max must be" in p for p in problems)
     assert any("bands" in p for p in problems)
+
+
+COUNT = {"key": "press", "rule": "per_unit", "points": "1", "max": "5", "source": "entered",
+         "unit": "篇"}
+
+
+@pytest.mark.parametrize("typed, value", [
+    ("12", "12"), ("12.5", "12.5"), (" 95% ", "95"), ("９５％", "95"), ("１２．５", "12.5"),
+    ("1,234", "1234"), ("1，234", "1234"), ("12,345.5", "12345.5"), ("１２，３４５", "12345"),
+    ("1,000,000", "1000000"), ("", None),
+])
+def test_an_entered_figure_reads_a_comma_as_thousands_only(app, typed, value):
+    from app.assessments.services import parse_entered
+    with app.test_request_context():
+        assert parse_entered(COUNT, typed) == (value, None)
+
+
+@pytest.mark.parametrize("typed", ["1,5", "1，5", "12,50", "1,2345", ",123", "1,234,5", "1,,234",
+                                   "12，5", "1,234,56"])
+def test_a_comma_that_is_not_a_thousands_separator_is_refused(app, typed):
+    from app.assessments.services import parse_entered
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        value, problem = parse_entered(COUNT, typed)
+        assert value is None
+        assert "逗号" in str(problem) and "千位" in str(problem), str(problem)

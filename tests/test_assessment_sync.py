@@ -200,17 +200,41 @@ def test_a_station_cannot_grade_its_own_sheet(nodes):
     sync(station, transport)
     with station.app_context():
         sheet = db.session.get(AssessmentSheet, sheet_id)
-        fields = {"final_grade": "excellent", "review_state": "graded", "reviewed_submission": 1,
-                  "review_comment": "自己评的", "subsidy_fen": 99_000_000}
-    update = {"op_id": str(uuid.uuid4()), "type": "assessment_sheet", "id": sheet_id,
-              "action": "update", "base_version": sheet.version, "version": sheet.version + 1,
-              "changed": sorted(fields) + ["summary"],
-              "fields": {"owner_node": STATION, **fields, "summary": "补充"}}
-    (result,) = push(league, station, [update])
-    assert result["status"] == "applied"
-    assert result["ignored"] == ["final_grade", "review_comment", "review_state",
-                                 "reviewed_submission", "subsidy_fen"]
+        base, summary = sheet.version, sheet.summary
+
+    def update(changed, **fields):
+        return {"op_id": str(uuid.uuid4()), "type": "assessment_sheet", "id": sheet_id,
+                "action": "update", "base_version": base, "version": base + 1,
+                "changed": sorted(changed), "fields": {"owner_node": STATION, **fields}}
+    # a station's token that claims a grade, a review or a subsidy: refused, as a change
+    # to another node's record is, naming the field; nothing of it is written
+    for field, value in (("final_grade", "excellent"), ("review_state", "graded"),
+                         ("reviewed_submission", 1), ("review_comment", "自己评的"),
+                         ("reviewer_score_c", 9900), ("subsidy_fen", 99_000_000),
+                         ("subsidy_recorded_at", "2026-01-01T00:00:00")):
+        (result,) = push(league, station, [update([field, "summary"], summary="补充",
+                                                  **{field: value})])
+        assert (result["status"], result["code"], result["field"]) == \
+            ("rejected", "authored_above", field), result
+        with league.app_context():
+            assert db.session.get(AppliedOperation, (STATION, result["op_id"])) is None
     with league.app_context():
         sheet = db.session.get(AssessmentSheet, sheet_id)
         assert (sheet.final_grade, sheet.review_state, sheet.summary, sheet.subsidy_fen) == \
-            ("", "", "补充", None)
+            ("", "", summary, None)
+    # a station's copy of the league's field that it does not claim to change (not listed,
+    # or the upstream's own value) is no claim: the change applies
+    (result,) = push(league, station, [update(["summary", "final_grade"], summary="补充",
+                                              final_grade="")])
+    assert result["status"] == "applied" and "ignored" not in result, result
+    with league.app_context():
+        assert db.session.get(AssessmentSheet, sheet_id).summary == "补充"
+    # what a create carries of the league's fields is dropped (a copy sent again after
+    # the league lost the sheet looks the same), never written
+    made = create_op("assessment_sheet", {"subject": "commissioner", "year": 2024,
+                                          "final_grade": "excellent", "review_state": "graded"})
+    (result,) = push(league, station, [made])
+    assert (result["status"], result["ignored"]) == ("applied", ["final_grade", "review_state"])
+    with league.app_context():
+        made_there = db.session.get(AssessmentSheet, made["id"])
+        assert (made_there.final_grade, made_there.review_state) == ("", "")

@@ -193,3 +193,49 @@ def test_grades_appear_on_the_commissioner_and_station_pages(app, login, world):
     assert "年度考核" in page and "2025" in page and "优秀" in page and ">2026<" not in page
     page = client.get(f"/stations/{world['station']}").get_data(as_text=True)
     assert "年度绩效评估" in page and "150,000.00" in page
+
+
+def test_sheets_awaiting_review_are_read_in_one_query_as_their_status_says(app, world):
+    """Every combination of submission, reviewed submission and review state: the one
+    query finds exactly the sheets whose status is "submitted", of the reviewer's subtree
+    only, with whom they grade (no query per sheet)."""
+    from sqlalchemy import event, select
+
+    from app.models import AssessmentSheet
+    with app.app_context():
+        g.actor = "test"
+        n = 0
+        for submission in (0, 1, 2):
+            for reviewed in range(submission + 1):
+                for state in ("", "returned", "graded"):
+                    n += 1
+                    db.session.add(AssessmentSheet(
+                        subject="commissioner", year=2000 + n, submission=submission,
+                        submitted_at=datetime(2026, 1, 1) + timedelta(days=n) if submission else None,
+                        reviewed_submission=reviewed, review_state=state,
+                        final_grade="pass" if state == "graded" else "",
+                        commissioner_id=world["wang"], owner_node=STATION))
+        db.session.add(AssessmentSheet(subject="commissioner", year=2000, submission=1,
+                                       commissioner_id=world["far"], owner_node="150122-01"))
+        db.session.commit()
+        every = db.session.scalars(select(AssessmentSheet)).all()
+        expected = sorted(s.id for s in every if s.status == "submitted" and s.owner_node == STATION)
+        assert 0 < len(expected) < n
+        db.session.remove()
+        reviewer = db.session.scalar(select(User).where(User.username == "reviewer"))
+        statements = []
+
+        def seen(conn, cursor, statement, *args):
+            statements.append(statement)
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            found = overview.sheets_awaiting_review(reviewer)
+            names = {s.subject_name for s in found}
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        assert sorted(s.id for s in found) == expected
+        assert [s.year for s in found] == sorted((s.year for s in found), reverse=True)
+        assert names == {"王建国"}
+        assert len(statements) == 1, statements
+        staff = db.session.scalar(select(User).where(User.username == "staff"))
+        assert overview.sheets_awaiting_review(staff) == []

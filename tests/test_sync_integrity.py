@@ -246,6 +246,10 @@ def _other_station_records(league):
 
 
 def test_a_station_cannot_review_its_own_visit(shared):
+    """A change that claims a field the league authors (lists the review as changed) is
+    refused naming the field, and writes nothing; what a create carries of the review
+    (made up, or a stale copy: the upstream cannot tell) is ignored, and the answer
+    carries the league's."""
     station, league, transport = shared
     visit_id = str(uuid.uuid4())
     op = create_op("visit", visit_id, {
@@ -266,10 +270,31 @@ def test_a_station_cannot_review_its_own_visit(shared):
               "base_version": 1, "version": 2, "changed": ["review_state", "problem"],
               "fields": {**op["fields"], "review_state": "approved", "problem": "y"}}
     (result,) = push(league, [update], token_of(station))
-    assert result["status"] == "applied" and result["ignored"] == ["review_state"]
+    assert (result["status"], result["code"], result["field"]) == \
+        ("rejected", "authored_above", "review_state")
+    with league.app_context():
+        visit = db.session.get(Visit, visit_id)
+        assert (visit.review_state, visit.problem) == ("has_issues", "x")
+    again = {**op, "op_id": str(uuid.uuid4())}  # its creation sent again
+    (result,) = push(league, [again], token_of(station))
+    assert result["status"] == "applied", result
+    assert result["ignored"] == ["review_comment", "review_state", "reviewed_at"]
+    assert result["fields"]["review_state"] == "has_issues"
+    update = {**update, "op_id": str(uuid.uuid4()), "changed": ["problem"]}
+    (result,) = push(league, [update], token_of(station))
+    assert result["status"] == "applied"
     with league.app_context():
         visit = db.session.get(Visit, visit_id)
         assert (visit.review_state, visit.problem) == ("has_issues", "y")
+
+
+def test_a_refused_claim_is_explained_in_the_users_language(app):
+    from types import SimpleNamespace
+
+    from app.sync import reasons
+    entry = SimpleNamespace(problem={"code": "authored_above", "field": "final_grade"})
+    with app.test_request_context():
+        assert reasons.explain(entry).startswith("“考核等次”由盟市或自治区填写，本站不能修改")
 
 
 @pytest.mark.parametrize("record_type, field, make", [

@@ -87,12 +87,24 @@ def year_page(year):
 @bp.post("/<int:year>/open/<commissioner_id>")
 @require("prepare_assessments")
 def open_sheet(year, commissioner_id):
-    commissioner = get_or_404(Commissioner, commissioner_id)
+    return _open(Commissioner, commissioner_id, year)
+
+
+@bp.post("/<int:year>/open-station/<station_id>")
+@require("prepare_assessments")
+def open_station_sheet(year, station_id):
+    return _open(Station, station_id, year)
+
+
+def _open(model, record_id: str, year: int):
+    """Open (make if need be) the year's sheet of one of the node's own commissioners
+    or stations, and go to it."""
+    who = get_or_404(model, record_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if not writable(commissioner):
+    if not writable(who):
         abort(403)
-    sheet = services.open_sheet(commissioner, _year(year))
+    sheet = services.open_sheet(who, _year(year))
     return redirect(url_for("assessments.sheet", record_id=sheet.id))
 
 
@@ -281,18 +293,6 @@ def stations_page(year):
     return render("assessments/stations.html", year=year, scheme=scheme, rows=rows,
                   form=EmptyForm(), scoring=scoring,
                   **{**VOCAB, "figures": FIGURES_BY_SUBJECT["station"]})
-
-
-@bp.post("/<int:year>/open-station/<station_id>")
-@require("prepare_assessments")
-def open_station_sheet(year, station_id):
-    station = get_or_404(Station, station_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    if not writable(station):
-        abort(403)
-    sheet = services.open_station_sheet(station, _year(year))
-    return redirect(url_for("assessments.sheet", record_id=sheet.id))
 
 
 @bp.get("/review")

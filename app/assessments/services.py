@@ -4,13 +4,16 @@ frozen snapshot), the commissioner's comment, the league's review, proposed exit
 
 Every write goes through app/core/records.py, so the field declaration of
 app/models/assessment.py (station text, league grade) is enforced on every path."""
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from app.assessments import figures, scoring
 from app.assessments.vocab import GRADES, MONEY_FIGURES
@@ -275,19 +278,6 @@ def station_rows(year: int, user=None) -> tuple[AssessmentScheme | None, list[Ev
                                  subject="station")
 
 
-def open_station_sheet(station: Station, year: int) -> AssessmentSheet:
-    """The station's evaluation sheet for the year, made (a draft) if there is none."""
-    sheet = db.session.scalar(node_scoped(AssessmentSheet).where(
-        AssessmentSheet.station_id == station.id, AssessmentSheet.year == year))
-    if sheet is not None:
-        return sheet
-    scheme = scheme_for("station", year)
-    return records.create(AssessmentSheet(), {
-        "subject": "station", "year": year, "station_id": station.id,
-        "scheme_id": scheme.id if scheme else None,
-        "scheme_edition": scheme.edition if scheme else 0}, owner_node=station.owner_node)
-
-
 SUBSIDY_WORDS = "对评估优秀的基层工作站按年度给予不低于 15 万元后补助支持"
 
 
@@ -317,24 +307,39 @@ def record_subsidy(sheet: AssessmentSheet, fen: int) -> AssessmentSheet:
 
 # ---------------------------------------------------------------- the station's part
 
-def open_sheet(commissioner: Commissioner, year: int) -> AssessmentSheet:
-    """The commissioner's sheet for the year, made (a draft) if there is none yet."""
+def open_sheet(who: Commissioner | Station, year: int) -> AssessmentSheet:
+    """The year's sheet of a commissioner, or evaluation of a station, made (a draft,
+    owned by their node, with the scheme that scores it now) if there is none yet."""
+    subject = "station" if isinstance(who, Station) else "commissioner"
+    column = AssessmentSheet.station_id if subject == "station" else AssessmentSheet.commissioner_id
     sheet = db.session.scalar(node_scoped(AssessmentSheet).where(
-        AssessmentSheet.commissioner_id == commissioner.id, AssessmentSheet.year == year))
+        column == who.id, AssessmentSheet.year == year))
     if sheet is not None:
         return sheet
-    scheme = scheme_for("commissioner", year)
+    scheme = scheme_for(subject, year)
     return records.create(AssessmentSheet(), {
-        "subject": "commissioner", "year": year, "commissioner_id": commissioner.id,
+        "subject": subject, "year": year, column.key: who.id,
         "scheme_id": scheme.id if scheme else None,
-        "scheme_edition": scheme.edition if scheme else 0}, owner_node=commissioner.owner_node)
+        "scheme_edition": scheme.edition if scheme else 0}, owner_node=who.owner_node)
+
+
+# A comma in a number only groups thousands ("1,234", "12,345.5"); full-width forms are
+# taken as their ASCII ones (NFKC: "１２，３４５．５", "９５％").
+THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 def parse_entered(indicator: dict, text: str):
-    """(decimal text or None, message or None) for what was typed for an indicator."""
-    text = (text or "").strip().replace("，", ".").replace("％", "").replace("%", "")
+    """(decimal text or None, message or None) for what was typed for an indicator. A
+    comma is a thousands separator or nothing: "1,5" is refused, never read as 1.5
+    (nor as 15)."""
+    text = unicodedata.normalize("NFKC", text or "").strip().replace("%", "").strip()
     if not text:
         return None, None
+    if "," in text:
+        if not THOUSANDS.fullmatch(text):
+            return None, _l("A comma may only separate thousands (1,234): write a decimal "
+                            "with a point, such as 12.5.")
+        text = text.replace(",", "")
     number = scoring.dec(text)
     if number is None or not text.replace(".", "", 1).isdigit():
         return None, _l("Enter a number of 0 or more, such as 12 or 12.5.")
@@ -468,6 +473,23 @@ def to_review(year: int | None, user=None):
         stmt = stmt.where(AssessmentSheet.year == year)
     return db.session.scalars(stmt.order_by(AssessmentSheet.year.desc(),
                                             AssessmentSheet.submitted_at)).all()
+
+
+# A sheet awaits review (``AssessmentSheet.status`` "submitted") when it was submitted
+# and the league's last review, if any, was of an earlier submission.
+AWAITING_REVIEW = and_(AssessmentSheet.submission > 0, or_(
+    AssessmentSheet.reviewed_submission != AssessmentSheet.submission,
+    AssessmentSheet.review_state.not_in(("returned", "graded"))))
+
+
+def awaiting_review(user=None) -> list[AssessmentSheet]:
+    """The sheets of the user's subtree that wait for a grade, in one query (whom each
+    grades loaded with it), in the review list's order."""
+    return db.session.scalars(
+        scoped(AssessmentSheet, user).where(AWAITING_REVIEW)
+        .options(joinedload(AssessmentSheet.commissioner), joinedload(AssessmentSheet.station))
+        .order_by(AssessmentSheet.year.desc(), AssessmentSheet.submitted_at,
+                  AssessmentSheet.id)).all()
 
 
 def own_sheets(user=None) -> list[AssessmentSheet]:

@@ -80,7 +80,8 @@ def require(permission: str):
 #   - agreements they are a live party to, with those agreements' parties and payouts,
 #   - trainings they are among the trainers of, with those trainings' attendees,
 #   - their own commissioner record, and their own assessment sheets (and the schemes),
-#   - the attachments (photos, scans, sign-in sheets) of the records above,
+#   - the attachments (photos, scans, sign-in sheets, a sheet's evidence files) of the
+#     records above, to read (a sheet's files are added by the station),
 #   - the reference data the forms need: places, clusters, stations and their sites, and
 #     service targets (a visit names the targets it served, an agreement its counterpart).
 # Everything else of the station (colleagues' records, service teams) is a 404 to them,
@@ -102,11 +103,16 @@ def _own_trainings(commissioner_id):
         training_trainers.c.commissioner_id == commissioner_id)
 
 
+def _own_sheets(commissioner_id):
+    return select(AssessmentSheet.id).where(AssessmentSheet.commissioner_id == commissioner_id)
+
+
 def _own_attachments(commissioner_id):
     return or_(*(and_(Attachment.record_type == record_type, Attachment.record_id.in_(ids))
                  for record_type, ids in (("visit", _own_visits(commissioner_id)),
                                           ("agreement", _own_agreements(commissioner_id)),
-                                          ("training", _own_trainings(commissioner_id)))))
+                                          ("training", _own_trainings(commissioner_id)),
+                                          ("assessment_sheet", _own_sheets(commissioner_id)))))
 
 
 REFERENCE_DATA = (Place, Cluster, Station, Site, ServiceTarget)

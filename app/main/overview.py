@@ -186,7 +186,7 @@ def sheets_awaiting_review(user) -> list:
     """Submitted sheets of the user's subtree that wait for a grade (reviewers only)."""
     if not can("grade_assessments", user):
         return []
-    return [sheet for sheet in assessments.to_review(None, user) if sheet.status == "submitted"]
+    return assessments.awaiting_review(user)
 
 
 def proposed_exits(user) -> list:

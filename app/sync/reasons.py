@@ -26,6 +26,8 @@ FIELDS = {  # the fields a refusal most often names, as the forms call them
     "result": _l("Result"), "number": _l("Number"), "village_id": _l("Village"),
     "cluster_id": _l("Industry cluster"), "commissioners": _l("Commissioners"),
     "targets": _l("Service targets"), "station_id": _l("Station"),
+    "review_state": _l("Review"), "review_comment": _l("Review comment"),
+    "final_grade": _l("Final grade"), "subsidy_fen": _l("Post-subsidy"),
 }
 
 
@@ -59,6 +61,10 @@ def explain(entry) -> str:
     if code == "bad_reference":
         return _("“%(field)s” points at a record this node may not use (another station's). "
                  "Choose another on the record here, then send this change again.", field=field)
+    if code == "authored_above":
+        return _("“%(field)s” is set by the league or the region, not by this station, and the "
+                 "upstream refused this change. Discard it: the upstream's value comes down at "
+                 "the next sync.", field=field)
     if code in ("not_yours", "moves_out"):
         return _("The upstream says this record belongs to another node. Check with the league "
                  "that this node's code is right, then send it again.")

@@ -325,6 +325,11 @@ def _apply(node_code: str, op: dict, batch: "Batch | None" = None):
         keys.append("deleted_at")
     keys = [k for k in dict.fromkeys(keys) if k in fields]
     authored_above = [k for k in keys if not authority.writable_by(model, k, node_code)]
+    claimed = _claimed(record, op, authored_above)
+    if claimed:
+        raise refuse("authored_above", f"{claimed} is written by the "
+                                       f"{authority.author_of(model, claimed)}, not by the pushing node",
+                     field=claimed)
     keys = [k for k in keys if k not in authored_above]
     check(model, fields, keys + [k for k in TIMES if k in fields], node_code, batch)
     db.session.info.update(keep_stamps=True, sync_source=node_code)
@@ -334,6 +339,23 @@ def _apply(node_code: str, op: dict, batch: "Batch | None" = None):
     else:
         result = _change(record, op, keys, node_code)
     return result, record, authored_above
+
+
+def _claimed(record, op: dict, authored_above: list[str]) -> str | None:
+    """The first field authored above the sender that a change claims to write: one it
+    lists as changed, with another value than the upstream's (an honest sender's users
+    cannot change such a field, so it never lists one). None when it claims none. A
+    create claims nothing: it carries every field, and a sender's copy of the upstream's
+    (a record sent again after the upstream lost it, with the review it pulled down) is
+    indistinguishable from a made-up one; it is ignored, and the answer carries the
+    upstream's value."""
+    if op["action"] == "create" or record is None:
+        return None
+    listed = [k for k in authored_above if k in op["changed"]]
+    if not listed:
+        return None
+    here = record_fields(record)
+    return next((k for k in listed if here.get(k) != op["fields"].get(k)), None)
 
 
 def check(model, fields: dict, keys: list[str], node_code: str, batch: "Batch | None" = None) -> None:
