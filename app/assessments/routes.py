@@ -14,8 +14,8 @@ from flask_login import current_user
 from app.assessments import bp, export, scoring, services
 from app.assessments.forms import CommentForm, EmptyForm, EvidenceForm, ReviewForm, StationPartForm
 from app.assessments.vocab import FIGURES, FIGURES_BY_SUBJECT, GRADES, RULES, SOURCES, STATUSES, SUBJECTS
-from app.core import attachments, records
-from app.core.security import can, get_or_404, require, writable
+from app.core import attachments, cache, records
+from app.core.security import can, get_or_404, reading_scope, require, writable
 from app.models import AssessmentScheme, AssessmentSheet, Commissioner, Station
 from app.web.htmx import render
 
@@ -77,7 +77,9 @@ def index():
 def year_page(year):
     scheme, rows = services.year_rows(_year(year))
     if request.args.get("format") == "xlsx":
-        content = export.to_xlsx(year, scheme, rows)
+        # the workbook of the same figures is written once until the data changes
+        content = cache.remembered(("assessment-year-xlsx", year, *reading_scope()),
+                                   lambda: export.to_xlsx(year, scheme, rows))
         return send_file(io.BytesIO(content), mimetype=export.XLSX, as_attachment=True,
                          download_name=export.filename(year, current_user.node_code))
     return render("assessments/year.html", year=year, scheme=scheme, rows=rows,

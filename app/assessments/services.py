@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 
 from app.assessments import figures, scoring
 from app.assessments.vocab import GRADES, MONEY_FIGURES
-from app.core import records
+from app.core import cache, records
 from app.core.extensions import db
 from app.core.security import node_scoped, scoped
 from app.models import AssessmentScheme, AssessmentSheet, Commissioner, Station, utcnow
@@ -207,24 +207,49 @@ def evaluate_many(year: int, people: list, sheets: dict, node: str,
     snapshot of a submitted sheet (with today's figures beside it when ``live``), the
     records scored by the scheme otherwise."""
     need_live = [p for p in people if live or not (sheets.get(p.id) and sheets[p.id].submission)]
+    ids = tuple(p.id for p in need_live)
     if subject == "station":
-        computed = figures.station_figures(year, need_live)
+        def count():
+            return figures.station_figures(year, need_live)
     else:
-        computed = figures.commissioner_figures(year, [p.id for p in need_live], node)
+        def count():
+            return figures.commissioner_figures(year, list(ids), node)
+    # a year page's figures are remembered until the data changes (app/core/cache.py);
+    # a sheet's own (``live``, what a submission freezes) are always counted afresh
+    computed = count() if live else {who: dict(found) for who, found in cache.remembered(
+        ("assessment-figures", subject, year, node, ids), count).items()}
     copy = scheme_copy(scheme)
+
+    def frozen(who) -> bool:
+        sheet = sheets.get(who.id)
+        return sheet is not None and bool(sheet.submission and sheet.snapshot)
+
+    def scored() -> dict:
+        """{id: (result, grade)} of those scored now (the scheme, the figures, what the
+        sheet entered: all data, so a year page's are remembered with its figures)."""
+        found = {}
+        for who in people:
+            if frozen(who):
+                continue
+            sheet = sheets.get(who.id)
+            result = scoring.score(copy["indicators"], computed[who.id],
+                                   (sheet.entered or {}) if sheet else {})
+            found[who.id] = (result, scoring.grade(copy["bands"], Decimal(result["total"])))
+        return found
+    scores = scored() if live else cache.remembered(
+        ("assessment-scores", subject, year, node, tuple(p.id for p in people), copy["id"],
+         copy["edition"]), scored)
     found = []
     for who in people:
         sheet = sheets.get(who.id)
-        if sheet is not None and sheet.submission and sheet.snapshot:
+        if frozen(who):
             snap = sheet.snapshot
             found.append(Evaluation(who, sheet, year, snap["scheme"], snap["computed"],
                                     snap["result"], snap["grade"], frozen=True,
                                     live=computed.get(who.id, {})))
             continue
-        entered = (sheet.entered or {}) if sheet else {}
-        result = scoring.score(copy["indicators"], computed[who.id], entered)
-        found.append(Evaluation(who, sheet, year, copy, computed[who.id], result,
-                                scoring.grade(copy["bands"], Decimal(result["total"]))))
+        result, grade = scores[who.id]
+        found.append(Evaluation(who, sheet, year, copy, computed[who.id], result, grade))
     return found
 
 

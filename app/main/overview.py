@@ -17,8 +17,9 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 
 from app.assessments import services as assessments
+from app.core import cache
 from app.core.extensions import db
-from app.core.security import can, scoped
+from app.core.security import can, reading_scope, scoped
 from app.models import Training, Visit
 from app.models.visit import visit_commissioners, visit_targets
 from app.reports import services as reports
@@ -80,12 +81,14 @@ def _count(stmt) -> int:
 
 
 def my_visit_counts(user, today: date) -> dict:
-    """{"month": n, "year": n}: the user's own live visits in this month and year."""
+    """{"month": n, "year": n}: the user's own live visits in this month and year
+    (remembered until the data changes, app/core/cache.py)."""
     mine = scoped(Visit, user).where(_mine(user.commissioner_id or ""))
-    return {"month": _count(mine.where(Visit.visited_on >= today.replace(day=1),
-                                       Visit.visited_on <= today)),
-            "year": _count(mine.where(Visit.visited_on >= date(today.year, 1, 1),
-                                      Visit.visited_on <= today))}
+    return cache.remembered(("home-my-visits", *reading_scope(user), today), lambda: {
+        "month": _count(mine.where(Visit.visited_on >= today.replace(day=1),
+                                   Visit.visited_on <= today)),
+        "year": _count(mine.where(Visit.visited_on >= date(today.year, 1, 1),
+                                  Visit.visited_on <= today))})
 
 
 def _followed_up():
@@ -105,28 +108,36 @@ def follow_ups_due(user, today: date, limit: int = SHOWN) -> tuple[int, list[Vis
         _mine(user.commissioner_id or ""), Visit.follow_up.is_(True),
         Visit.follow_up_on.is_not(None),
         Visit.follow_up_on <= today + timedelta(days=FOLLOW_UP_DAYS), ~_followed_up())
-    count = _count(stmt)
-    items = db.session.scalars(stmt.order_by(Visit.follow_up_on, Visit.number).limit(limit)).all() \
-        if count else []
-    return count, items
+    return _first(("home-follow-ups", today), user, Visit, stmt,
+                  (Visit.follow_up_on, Visit.number), limit)
+
+
+def _first(key: tuple, user, model, stmt, order: tuple, limit: int) -> tuple[int, list]:
+    """(how many records ``stmt`` selects, the first ``limit`` in ``order``). The count
+    and the ids are remembered until the data changes (app/core/cache.py): counting a
+    busy commissioner's follow-ups or a county's visits with issues takes tens of ms."""
+    def found():
+        count = db.session.scalar(select(func.count()).select_from(
+            stmt.with_only_columns(model.id).subquery())) or 0
+        return count, db.session.scalars(stmt.with_only_columns(model.id).order_by(*order)
+                                         .limit(limit)).all() if count else []
+    count, ids = cache.remembered((*key, *reading_scope(user), limit), found)
+    records = {r.id: r for r in db.session.scalars(select(model).where(model.id.in_(ids)))} \
+        if ids else {}
+    return count, [records[i] for i in ids if i in records]
 
 
 def trainings_past_their_date(user, today: date, limit: int = SHOWN) -> tuple[int, list]:
     """Sessions still marked planned whose date has passed: held (record it) or cancelled."""
     stmt = scoped(Training, user).where(Training.status == "planned", Training.held_on < today)
-    count = db.session.scalar(select(func.count()).select_from(
-        stmt.with_only_columns(Training.id).subquery())) or 0
-    items = db.session.scalars(stmt.order_by(Training.held_on).limit(limit)).all() if count else []
-    return count, items
+    return _first(("home-late-trainings", today), user, Training, stmt, (Training.held_on,), limit)
 
 
 def visits_with_issues(user, limit: int = SHOWN) -> tuple[int, list[Visit]]:
     """Visits the league's review marked as having issues, latest first."""
     stmt = scoped(Visit, user).where(Visit.review_state == "has_issues")
-    count = _count(stmt)
-    items = db.session.scalars(stmt.order_by(Visit.visited_on.desc(), Visit.number.desc())
-                               .limit(limit)).all() if count else []
-    return count, items
+    return _first(("home-visit-issues",), user, Visit, stmt,
+                  (Visit.visited_on.desc(), Visit.number.desc()), limit)
 
 
 def downstream_nodes() -> list:

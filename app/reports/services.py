@@ -7,19 +7,26 @@ falls in the period (edges inclusive); a commissioner's report counts only their
 records. A breakdown maps each record to one or more keys (a select of ``rid, k1, k2``):
 a visit of two service types counts once under each type, and once in the totals, which
 are computed over the whole set, never summed from the rows.
+
+An answered report is remembered until the data changes (app/core/cache.py: keyed by
+the database's generation, which every write moves): the figures of a year over a
+county's tens of thousands of records take a few hundred milliseconds to count, and a
+report is read far more often than the records under it change (docs/benchmarks.md).
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import String, and_, case, distinct, extract, func, literal_column, or_, select, union_all
 
 from app.agreements import vocab as agreement_vocab
-from app.core import choices
+from app.core import cache, choices
 from app.core.extensions import db
 from app.core.node import subtree, visible
+from app.core.security import reading_scope
 from app.models import (
     Agreement,
     AgreementParty,
@@ -109,7 +116,15 @@ def build(name: str, args, user=None) -> Report:
     if breakdown not in BREAKDOWNS[name]:
         raise ReportError(_("This report cannot be broken down by %(by)s.", by=breakdown[:40]))
     period, scope = params.period(args), params.scope(args, user)
-    ask = Ask(name, period, scope, user, breakdown)
+    # everything the answer depends on besides the data: what was asked, who reads
+    # (their node; a commissioner, their own id) and the language of its labels
+    key = ("report", name, breakdown, period.start, period.end, period.label, scope.code,
+           *reading_scope(user), str(get_locale()))
+    return cache.remembered(key, lambda: _answer(Ask(name, period, scope, user, breakdown)))
+
+
+def _answer(ask: "Ask") -> Report:
+    name, breakdown, period, scope = ask.report, ask.breakdown, ask.period, ask.scope
     key_labels, columns, rows, totals = BUILDERS[name](ask)
     for row in rows:
         row["key"] = list(row["key"][:len(key_labels)])
