@@ -5,8 +5,10 @@ change, and the league's reviewer sees both; the grade comes back down; 不合�
 the commissioner among proposed exits."""
 import re
 from datetime import date
+from io import BytesIO
 
 from flask import g
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from app.auth.services import create_user
@@ -243,3 +245,20 @@ def test_evidence_files_on_a_sheet(app, world, login):
     late = client.post(f"/assessments/sheets/{sheet_id}/evidence",
                        data={"file": (io.BytesIO(pdf), "晚了.pdf")}, content_type="multipart/form-data")
     assert late.status_code == 409
+
+
+def test_the_year_page_shows_a_page_of_commissioners_the_workbook_all(app, world, login):
+    app.config["PAGE_SIZE"] = 1
+    client = login("staff")
+    first = client.get(f"/assessments/{YEAR}").get_data(as_text=True)
+    second = client.get(f"/assessments/{YEAR}", query_string={"page": "2"}).get_data(as_text=True)
+    names = [n for n in ("李秀英", "王建国") if n in first] + [n for n in ("李秀英", "王建国")
+                                                                 if n in second]
+    assert sorted(names) == ["李秀英", "王建国"]  # one a page, each once
+    assert f'href="/assessments/{YEAR}?page=2"' in first and "外站专家" not in first + second
+    beyond = client.get(f"/assessments/{YEAR}", query_string={"page": "99"})
+    assert beyond.status_code == 200
+    response = client.get(f"/assessments/{YEAR}", query_string={"format": "xlsx"})
+    rows = [r[0] for r in load_workbook(BytesIO(response.data)).worksheets[0].iter_rows(
+        min_row=2, values_only=True)]
+    assert {"李秀英", "王建国"} <= set(rows)

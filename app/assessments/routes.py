@@ -5,9 +5,10 @@ sheets (others' are 404) and may comment before submission. A league reviewer gr
 returns submitted sheets, seeing the snapshot beside today's figures. 不合格 puts the
 commissioner on the list of proposed exits."""
 import io
+import math
 from datetime import date
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -82,7 +83,14 @@ def year_page(year):
                                    lambda: export.to_xlsx(year, scheme, rows))
         return send_file(io.BytesIO(content), mimetype=export.XLSX, as_attachment=True,
                          download_name=export.filename(year, current_user.node_code))
-    return render("assessments/year.html", year=year, scheme=scheme, rows=rows,
+    # a page of the table at a time, as every list (a league's year has hundreds of
+    # commissioners); the workbook holds them all
+    size = current_app.config["PAGE_SIZE"]
+    pages = max(1, math.ceil(len(rows) / size))
+    number = min(max(1, request.args.get("page", 1, type=int)), pages)
+    page = records.Page(items=rows[(number - 1) * size:number * size], page=number,
+                        per_page=size, total=len(rows))
+    return render("assessments/year.html", year=year, scheme=scheme, rows=page.items, page=page,
                   form=EmptyForm(), scoring=scoring, **VOCAB)
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import load_only
 
 from app.assessments import figures, scoring
 from app.assessments.vocab import GRADES, MONEY_FIGURES
@@ -145,7 +146,9 @@ def active_commissioners(year: int, user=None) -> list[Commissioner]:
         (or_(started.is_(None), started <= last)
          & or_(Commissioner.exited_on.is_(None), Commissioner.exited_on >= first)
          & or_(Commissioner.status != "exited", Commissioner.exited_on.is_not(None)))))
-    return db.session.scalars(stmt.order_by(Commissioner.name, Commissioner.id)).all()
+    # a year page shows their names only (a league's hundreds: the rest is not loaded)
+    return db.session.scalars(stmt.options(load_only(Commissioner.name, Commissioner.owner_node))
+                              .order_by(Commissioner.name, Commissioner.id)).all()
 
 
 # ---------------------------------------------------------------- scoring a sheet
@@ -254,10 +257,14 @@ def evaluate_many(year: int, people: list, sheets: dict, node: str,
 
 
 def sheets_of(year: int, ids: list[str], user=None) -> dict:
+    """{commissioner id: their sheet of the year} for ``ids``: the year's commissioner
+    sheets the user reads, picked here (a league's hundreds of ids make a slow IN list)."""
     if not ids:
         return {}
+    wanted = set(ids)
     return {s.commissioner_id: s for s in db.session.scalars(scoped(AssessmentSheet, user).where(
-        AssessmentSheet.year == year, AssessmentSheet.commissioner_id.in_(ids)))}
+        AssessmentSheet.year == year, AssessmentSheet.commissioner_id.is_not(None)))
+        if s.commissioner_id in wanted}
 
 
 def year_rows(year: int, user=None) -> tuple[AssessmentScheme | None, list[Evaluation]]:
