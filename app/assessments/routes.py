@@ -76,21 +76,25 @@ def index():
 
 @bp.get("/<int:year>")
 def year_page(year):
-    scheme, rows = services.year_rows(_year(year))
     if request.args.get("format") == "xlsx":
-        # the workbook of the same figures is written once until the data changes
-        content = cache.remembered(("assessment-year-xlsx", year, *reading_scope()),
-                                   lambda: export.to_xlsx(year, scheme, rows))
+        def workbook():  # written once until the data changes
+            scheme, rows, _total = services.year_rows(_year(year))
+            return export.to_xlsx(year, scheme, rows)
+        content = cache.remembered(("assessment-year-xlsx", year, *reading_scope()), workbook)
         return send_file(io.BytesIO(content), mimetype=export.XLSX, as_attachment=True,
                          download_name=export.filename(year, current_user.node_code))
     # a page of the table at a time, as every list (a league's year has hundreds of
-    # commissioners); the workbook holds them all
+    # commissioners; only the page's are scored); the workbook holds them all
     size = current_app.config["PAGE_SIZE"]
-    pages = max(1, math.ceil(len(rows) / size))
-    number = min(max(1, request.args.get("page", 1, type=int)), pages)
-    page = records.Page(items=rows[(number - 1) * size:number * size], page=number,
-                        per_page=size, total=len(rows))
-    return render("assessments/year.html", year=year, scheme=scheme, rows=page.items, page=page,
+    number = max(1, request.args.get("page", 1, type=int))
+    scheme, rows, total = services.year_rows(_year(year), window=slice((number - 1) * size,
+                                                                        number * size))
+    if number > 1 and not rows and total:  # past the end: the last page
+        number = math.ceil(total / size)
+        scheme, rows, total = services.year_rows(year, window=slice((number - 1) * size,
+                                                                     number * size))
+    page = records.Page(items=rows, page=number, per_page=size, total=total)
+    return render("assessments/year.html", year=year, scheme=scheme, rows=rows, page=page,
                   form=EmptyForm(), scoring=scoring, **VOCAB)
 
 

@@ -267,13 +267,16 @@ def sheets_of(year: int, ids: list[str], user=None) -> dict:
         if s.commissioner_id in wanted}
 
 
-def year_rows(year: int, user=None) -> tuple[AssessmentScheme | None, list[Evaluation]]:
-    """One evaluation per commissioner active in the year that the user reads."""
+def year_rows(year: int, user=None, window: slice | None = None
+              ) -> tuple[AssessmentScheme | None, list[Evaluation], int]:
+    """One evaluation per commissioner active in the year that the user reads (those of
+    ``window`` only, a page of them in name order), and how many there are in all."""
     user = user or current_user
     scheme = scheme_for("commissioner", year, user)
     people = active_commissioners(year, user)
-    sheets = sheets_of(year, [c.id for c in people], user)
-    return scheme, evaluate_many(year, people, sheets, user.node_code, scheme)
+    shown = people[window] if window is not None else people
+    sheets = sheets_of(year, [c.id for c in shown], user)
+    return scheme, evaluate_many(year, shown, sheets, user.node_code, scheme), len(people)
 
 
 def evaluate(sheet: AssessmentSheet, user=None) -> Evaluation:
