@@ -247,33 +247,37 @@ def _visit_base(ask: Ask) -> list:
 
 
 def _visit_keys(ask: Ask, by: str | None):
-    """rid, k1, k2 of every counted visit under the breakdown ``by`` (None: the totals)."""
+    """rid, k1, k2 of every counted visit under the breakdown ``by`` (None: the totals),
+    with the columns the figures read (one pass over the visits, no second lookup)."""
     where = _visit_base(ask)
+    carried = (Visit.visited_on.label("day"), Visit.hours.label("hours"),
+               Visit.village_id.label("village"))
     if by == "service_type":
         padded = _const(" ") + Visit.service_types + _const(" ")
         return union_all(*(select(Visit.id.label("rid"), _const(code).label("k1"),
-                                  _const(NONE).label("k2"))
+                                  _const(NONE).label("k2"), *carried)
                            .where(*where, padded.like(f"% {code} %"))
                            for code in visit_vocab.SERVICE_TYPES)).subquery()
     k1, k2 = {None: (_const(NONE), _const(NONE)),
               "cluster_stage": (func.coalesce(Visit.cluster_id, NONE), Visit.stage),
               "mode": (Visit.mode, _const(NONE)),
               "node": (ask.node_key(Visit.owner_node), _const(NONE))}[by]
-    return select(Visit.id.label("rid"), k1.label("k1"), k2.label("k2")).where(*where).subquery()
+    return select(Visit.id.label("rid"), k1.label("k1"), k2.label("k2"), *carried) \
+        .where(*where).subquery()
 
 
 def _visit_figures(ask: Ask, by: str | None) -> dict:
     keys = _visit_keys(ask, by)
     group = (keys.c.k1, keys.c.k2)
-    visits = select(*group, func.count(distinct(Visit.id)), func.sum(Visit.hours),
-                    func.count(distinct(Visit.village_id))) \
-        .join_from(keys, Visit, Visit.id == keys.c.rid).group_by(*group)
+    visits = select(*group, func.count(distinct(keys.c.rid)), func.sum(keys.c.hours),
+                    func.count(distinct(keys.c.village))).group_by(*group)
     vc = visit_commissioners.c
-    people = select(*group, vc.commissioner_id, Visit.visited_on) \
-        .join_from(keys, Visit, Visit.id == keys.c.rid) \
-        .join(visit_commissioners, vc.visit_id == Visit.id) \
-        .join(Commissioner, and_(Commissioner.id == vc.commissioner_id,
-                                 Commissioner.deleted_at.is_(None)))
+    # live commissioners only, said as "not one of the deleted" (a handful): SQLite
+    # would test "one of the live" by looking each live one up per visit (4x slower)
+    gone = select(Commissioner.id).where(Commissioner.deleted_at.is_not(None))
+    people = select(*group, vc.commissioner_id, keys.c.day) \
+        .join_from(keys, visit_commissioners, vc.visit_id == keys.c.rid) \
+        .where(vc.commissioner_id.not_in(gone))
     if ask.own is not None:
         people = people.where(vc.commissioner_id == ask.own)
     days = people.distinct().subquery()
