@@ -13,6 +13,7 @@ the league's home page, next to the login page as bench/pages.py does (its funct
 A script, not a test: it asserts nothing.
 
     .venv/bin/python bench/reports.py [--league 3] [--fresh] [--clients 4] [--rounds 10]
+                                      [--no-cache] [--pages services]
 
 The county's own reports (a station on SQLite) are measured by
 ``bench/pages.py --pages reports``.
@@ -177,6 +178,9 @@ def main():
     parser.add_argument("--instance", default=INSTANCE,
                         help=f"the league's instance folder (default {INSTANCE})")
     parser.add_argument("--pages", default="", help="only the pages whose name contains this")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="serve with ANSWER_CACHE off: every view counts its figures "
+                             "(what the first view after a write costs)")
     parser.add_argument("--seed-league", default="", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.seed_league:
@@ -188,6 +192,8 @@ def main():
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEPAI_") and k != "DATABASE_URL"}
     env.update(KEPAI_INSTANCE=options.instance, FLASK_APP="wsgi", KEPAI_BACKUP_DAILY="false",
                DATABASE_URL=f"postgresql+psycopg:///{options.database}")
+    if options.no_cache:
+        env["KEPAI_ANSWER_CACHE"] = "false"
     prepare(env, options.database, options.league, options.fresh)
     ids = sample_ids(options.database, options.league)
     paths = pages.page_paths([p for p in PAGES if options.pages in p[0]], ids, user="league")
@@ -195,7 +201,8 @@ def main():
                                         options.threads, options.instance)
     pages.print_table(f"league of {options.league} counties on PostgreSQL, {ids['visits']} visits; "
                       f"{options.clients} clients x {options.rounds} rounds, waitress "
-                      f"{options.threads} threads, {wall:.1f} s", paths, times, errors)
+                      f"{options.threads} threads, {wall:.1f} s; answer cache "
+                      f"{'off' if options.no_cache else 'on'}", paths, times, errors)
 
 
 if __name__ == "__main__":

@@ -83,12 +83,13 @@ def _count(stmt) -> int:
 def my_visit_counts(user, today: date) -> dict:
     """{"month": n, "year": n}: the user's own live visits in this month and year
     (remembered until the data changes, app/core/cache.py)."""
-    mine = scoped(Visit, user).where(_mine(user.commissioner_id or ""))
-    return cache.remembered(("home-my-visits", *reading_scope(user), today), lambda: {
-        "month": _count(mine.where(Visit.visited_on >= today.replace(day=1),
-                                   Visit.visited_on <= today)),
-        "year": _count(mine.where(Visit.visited_on >= date(today.year, 1, 1),
-                                  Visit.visited_on <= today))})
+    def counts():
+        mine = scoped(Visit, user).where(_mine(user.commissioner_id or ""))
+        return {"month": _count(mine.where(Visit.visited_on >= today.replace(day=1),
+                                           Visit.visited_on <= today)),
+                "year": _count(mine.where(Visit.visited_on >= date(today.year, 1, 1),
+                                          Visit.visited_on <= today))}
+    return cache.remembered(("home-my-visits", *reading_scope(user), today), counts)
 
 
 def _followed_up():
@@ -104,19 +105,20 @@ def _followed_up():
 def follow_ups_due(user, today: date, limit: int = SHOWN) -> tuple[int, list[Visit]]:
     """The user's visits whose follow-up is due within ``FOLLOW_UP_DAYS`` or overdue and
     not yet done, earliest first: (how many in all, the first ``limit``)."""
-    stmt = scoped(Visit, user).where(
+    return _first(("home-follow-ups", today), user, Visit, lambda: scoped(Visit, user).where(
         _mine(user.commissioner_id or ""), Visit.follow_up.is_(True),
         Visit.follow_up_on.is_not(None),
-        Visit.follow_up_on <= today + timedelta(days=FOLLOW_UP_DAYS), ~_followed_up())
-    return _first(("home-follow-ups", today), user, Visit, stmt,
-                  (Visit.follow_up_on, Visit.number), limit)
+        Visit.follow_up_on <= today + timedelta(days=FOLLOW_UP_DAYS), ~_followed_up()),
+        (Visit.follow_up_on, Visit.number), limit)
 
 
-def _first(key: tuple, user, model, stmt, order: tuple, limit: int) -> tuple[int, list]:
-    """(how many records ``stmt`` selects, the first ``limit`` in ``order``). The count
-    and the ids are remembered until the data changes (app/core/cache.py): counting a
-    busy commissioner's follow-ups or a county's visits with issues takes tens of ms."""
+def _first(key: tuple, user, model, selected, order: tuple, limit: int) -> tuple[int, list]:
+    """(how many records ``selected()`` selects, the first ``limit`` in
+    ``order``). The count and the ids are remembered until the data changes
+    (app/core/cache.py): counting a busy commissioner's follow-ups or a county's visits
+    with issues takes tens of ms, and building the first's select a few."""
     def found():
+        stmt = selected()
         count = db.session.scalar(select(func.count()).select_from(
             stmt.with_only_columns(model.id).subquery())) or 0
         return count, db.session.scalars(stmt.with_only_columns(model.id).order_by(*order)
@@ -129,15 +131,14 @@ def _first(key: tuple, user, model, stmt, order: tuple, limit: int) -> tuple[int
 
 def trainings_past_their_date(user, today: date, limit: int = SHOWN) -> tuple[int, list]:
     """Sessions still marked planned whose date has passed: held (record it) or cancelled."""
-    stmt = scoped(Training, user).where(Training.status == "planned", Training.held_on < today)
-    return _first(("home-late-trainings", today), user, Training, stmt, (Training.held_on,), limit)
+    return _first(("home-late-trainings", today), user, Training, lambda: scoped(Training, user).where(
+        Training.status == "planned", Training.held_on < today), (Training.held_on,), limit)
 
 
 def visits_with_issues(user, limit: int = SHOWN) -> tuple[int, list[Visit]]:
     """Visits the league's review marked as having issues, latest first."""
-    stmt = scoped(Visit, user).where(Visit.review_state == "has_issues")
-    return _first(("home-visit-issues",), user, Visit, stmt,
-                  (Visit.visited_on.desc(), Visit.number.desc()), limit)
+    return _first(("home-visit-issues",), user, Visit, lambda: scoped(Visit, user).where(
+        Visit.review_state == "has_issues"), (Visit.visited_on.desc(), Visit.number.desc()), limit)
 
 
 def downstream_nodes() -> list:
