@@ -17,7 +17,7 @@ from app.assessments import figures, scoring
 from app.assessments.vocab import GRADES, MONEY_FIGURES
 from app.core import cache, records
 from app.core.extensions import db
-from app.core.security import node_scoped, scoped
+from app.core.security import node_scoped, reading_scope, scoped
 from app.models import AssessmentScheme, AssessmentSheet, Commissioner, Station, utcnow
 from app.models.shipped import REGION_CODE, shipped_id
 
@@ -267,13 +267,22 @@ def sheets_of(year: int, ids: list[str], user=None) -> dict:
         if s.commissioner_id in wanted}
 
 
+@dataclass(frozen=True)
+class Assessed:
+    """A commissioner as a year's table shows them."""
+    id: str
+    name: str
+
+
 def year_rows(year: int, user=None, window: slice | None = None
               ) -> tuple[AssessmentScheme | None, list[Evaluation], int]:
     """One evaluation per commissioner active in the year that the user reads (those of
     ``window`` only, a page of them in name order), and how many there are in all."""
     user = user or current_user
     scheme = scheme_for("commissioner", year, user)
-    people = active_commissioners(year, user)
+    # who they are, remembered until the data changes: a league's hundreds take a while
+    people = cache.remembered(("assessment-people", year, *reading_scope(user)), lambda: [
+        Assessed(c.id, c.name) for c in active_commissioners(year, user)])
     shown = people[window] if window is not None else people
     sheets = sheets_of(year, [c.id for c in shown], user)
     return scheme, evaluate_many(year, shown, sheets, user.node_code, scheme), len(people)
