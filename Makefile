@@ -40,6 +40,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/sync.py
 
 soak: install

@@ -7,6 +7,10 @@ and three accounts: demo-admin, demo-staff and demo-commissioner (password kepai
 
 ``scale="county"`` makes three years of a busy county (about 150 commissioners); the
 issues for visits, trainings and agreements extend it with their own records.
+
+``code`` makes the same records for another station (``150122-01``, its county's
+name on the workstation) into this database, without accounts: a league's copy of
+several counties, as a benchmark builds one (bench/reports.py).
 """
 import random
 from datetime import date, timedelta
@@ -53,13 +57,15 @@ def _id_number(rng: random.Random, born: date, female: bool) -> str:
     return body + ID_CHECK[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=False)) % 11]
 
 
-def seed(scale: str = "small") -> dict:
-    """Make the demo station; returns what was made, by kind."""
+def seed(scale: str = "small", code: str | None = None) -> dict:
+    """Make the demo station (or the station ``code``'s records); returns what was
+    made, by kind."""
     rng = random.Random(150121)
     sizes = {"small": (24, 80), "county": (150, 900)}[scale]
     node = this_node() or initialise("station", DEMO_CODE, DEMO_NAME)
-    code = node.code
+    code = code or node.code
     county = county_of_node(code)
+    station_name = DEMO_NAME if code == DEMO_CODE or county is None else f"{county.name}科技特派员工作站"
     clusters = db.session.scalars(select(Cluster).order_by(Cluster.sort_order)).all()
     by_name = {c.name: c for c in clusters}
 
@@ -75,7 +81,7 @@ def seed(scale: str = "small") -> dict:
             villages.append(village)
     db.session.flush()
 
-    home = Station(name=DEMO_NAME, kind="grassroots", host_org="土默特左旗农牧业技术推广中心",
+    home = Station(name=station_name, kind="grassroots", host_org="土默特左旗农牧业技术推广中心",
                    host_org_type="extension", county_id=county.id if county else None,
                    address="呼和浩特市土默特左旗察素齐镇", contact_name="高志强",
                    contact_phone=phone_number(rng), established_on=date(2021, 6, 18), owner_node=code,
@@ -153,7 +159,7 @@ def seed(scale: str = "small") -> dict:
     db.session.commit()
 
     linked = commissioners[0]
-    for username, role, display, commissioner in (
+    for username, role, display, commissioner in () if code != node.code else (
             ("demo-admin", "station_admin", "站管理员", None),
             ("demo-staff", "station_staff", "高志强", None),
             ("demo-commissioner", "commissioner", linked.name, linked)):

@@ -9,10 +9,13 @@ Python heap, apart from RssFile, the memory-mapped database; VmHWM, the peak of 
 the highest RssAnon seen while the clients ran). A script, not a test: it asserts nothing.
 
     .venv/bin/python bench/pages.py [--clients 4] [--rounds 20] [--fresh] [--instance DIR]
+                                    [--pages visit | --pages reports]
 
-To add a page: append ``(name, path)`` to PAGES, or ``(name, path, "commissioner")`` for a
-page seen as the demo commissioner (each client logs in as both); a path may use the
-``{keys}`` that ``sample_ids()`` finds in the database.
+To add a page: append ``(name, path)`` to PAGES, or ``(name, path, user)`` for a page seen
+as another of USERS than station staff; a path may use the ``{keys}`` that
+``sample_ids()`` finds in the database. ``--pages reports`` measures REPORT_PAGES only
+(the reports, the assessment year and each role's home page, issue 12); bench/reports.py
+measures them on a league of several counties too.
 """
 import argparse
 import http.cookiejar
@@ -32,7 +35,8 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INSTANCE = "/tmp/kepai-bench"
 USER, PASSWORD = "demo-staff", "kepai-demo-1"
-USERS = {"staff": (USER, PASSWORD), "commissioner": ("demo-commissioner", PASSWORD)}
+USERS = {"staff": (USER, PASSWORD), "admin": ("demo-admin", PASSWORD),
+         "commissioner": ("demo-commissioner", PASSWORD)}
 LOGIN = ("login page", "/login")
 PAGES = [
     ("visit list", "/visits/"),
@@ -87,6 +91,38 @@ PAGES = [
     ("assessment (commissioner)", "/assessments/", "commissioner"),
     ("sync page", "/sync/"),
 ]
+# Issue 12: the reports over the whole county (a year, a quarter, three years; each
+# breakdown's heaviest), their JSON and XLSX forms, the assessment year (every
+# commissioner's figures computed and scored) and each role's home page.
+REPORT_PAGES = [
+    ("reports index", "/reports/"),
+    ("report services, year", "/reports/services?year={year}"),
+    ("report services, quarter by type", "/reports/services?year={year}&quarter=2&by=service_type"),
+    ("report services, 3 years by mode", "/reports/services?from={first_day}&to={last_day}&by=mode"),
+    ("report services, by node", "/reports/services?year={year}&by=node"),
+    ("report services, json", "/reports/services?year={year}&format=json"),
+    ("report services, xlsx", "/reports/services?year={year}&by=service_type&format=xlsx"),
+    ("report trainings, year", "/reports/trainings?year={year}"),
+    ("report trainings, 3 years by cluster", "/reports/trainings?from={first_day}&to={last_day}"
+                                             "&by=cluster"),
+    ("report trainings, month by mode", "/reports/trainings?year={year}&month=5&by=mode"),
+    ("report agreements, year", "/reports/agreements?year={year}"),
+    ("report agreements, payouts 3 years", "/reports/agreements?from={first_day}&to={last_day}"
+                                           "&by=payout_year_kind"),
+    ("report workforce, year", "/reports/workforce?year={year}"),
+    ("report workforce, flags", "/reports/workforce?year={year}&by=flags"),
+    ("report workforce, teams", "/reports/workforce?year={year}&by=team_cluster"),
+    ("report targets", "/reports/targets"),
+    ("report targets, json", "/reports/targets?format=json"),
+    ("report services, commissioner", "/reports/services?year={year}", "commissioner"),
+    ("assessment year", "/assessments/{year}"),
+    ("assessment year, xlsx", "/assessments/{year}?format=xlsx"),
+    ("assessment stations", "/assessments/{year}/stations"),
+    ("home, station staff", "/"),
+    ("home, station admin", "/", "admin"),
+    ("home, commissioner", "/", "commissioner"),
+]
+GROUPS = {"reports": REPORT_PAGES}
 
 
 def flask(env, *args):
@@ -142,6 +178,7 @@ def sample_ids() -> dict:
         party = one("SELECT commissioner_id FROM agreement_party GROUP BY commissioner_id "
                     "ORDER BY count(*) DESC LIMIT 1")[0]
         year = one("SELECT max(signed_on) FROM agreement")[0][:4]
+        first = one("SELECT min(visited_on) FROM visit")[0]
         commissioner_name = one(f"SELECT name FROM commissioner WHERE id = '{busiest}'")[0]
         target_name = one(f"SELECT name FROM service_target WHERE id = '{target}'")[0]
         village = one("SELECT village_id FROM service_target GROUP BY village_id "
@@ -152,7 +189,7 @@ def sample_ids() -> dict:
     year_ago = f"{int(latest[:4]) - 1}{latest[4:]}"
     return {"visits": count, "deep_cursor": f"{deep[0]}~{deep[1]}",
             "commissioner": busiest, "quiet_commissioner": quiet, "target": target, "visit": visit,
-            "year_ago": year_ago,
+            "year_ago": year_ago, "first_day": first[:10], "last_day": latest[:10],
             "training": training, "agreement": agreement, "party": party, "year": year,
             "commissioner_name": commissioner_name, "target_name": target_name,
             "village": village, "station": station, "team": team}
@@ -164,9 +201,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(env, threads: int):
+def serve(env, threads: int, folder: str | None = None):
+    """waitress on a free port of 127.0.0.1, its log in ``folder`` (the instance's)."""
     port = free_port()
-    log = open(os.path.join(INSTANCE, "waitress.log"), "w")
+    log = open(os.path.join(folder or INSTANCE, "waitress.log"), "w")
     server = subprocess.Popen([sys.executable, "-m", "waitress", "--host", "127.0.0.1",
                                f"--port={port}", f"--threads={threads}", "wsgi:app"],
                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -183,13 +221,12 @@ def serve(env, threads: int):
             time.sleep(0.2)
 
 
-def logged_in(base: str, user: str = "staff"):
-    """An opener with its own cookie jar, logged in through the form as USERS[user]."""
+def logged_in(base: str, username: str = USER, password: str = PASSWORD):
+    """An opener with its own cookie jar, logged in through the form."""
     opener = urllib.request.build_opener(
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     page = opener.open(base + "/login", timeout=30).read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    username, password = USERS[user]
     fields = {"username": username, "password": password}
     if token:
         fields["csrf_token"] = token.group(1)
@@ -199,16 +236,24 @@ def logged_in(base: str, user: str = "staff"):
     return opener
 
 
-def client(base: str, paths: list, rounds: int, seed: int, times: dict, lock, errors: list):
-    openers = {user: logged_in(base, user) for user in {user for _n, _p, user in paths if user}}
-    openers[None] = urllib.request.build_opener(  # the login page, anonymous
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+def openers(base: str, paths: list, users: dict) -> dict:
+    """{user key: a logged-in opener} for the users the paths are seen as; None: anonymous."""
+    found = {None: urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))}
+    for key in dict.fromkeys(user for _name, _path, user in paths if user):
+        found[key] = logged_in(base, *users[key])
+    return found
+
+
+def client(base: str, paths: list, rounds: int, seed: int, times: dict, lock, errors: list,
+           users: dict):
+    user = openers(base, paths, users)
     rng = random.Random(seed)
     for _ in range(rounds):
         order = list(paths)
         rng.shuffle(order)
-        for name, path, user in order:
-            opener = openers[user]
+        for name, path, who in order:
+            opener = user[who]
             started = time.perf_counter()
             try:
                 with opener.open(base + path, timeout=60) as response:
@@ -260,6 +305,90 @@ def percentile(values: list, p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def page_paths(pages: list, ids: dict, user: str = "staff") -> list:
+    """[(name, path, user key)]: the login page (anonymous) first, then ``pages`` with
+    their ``{keys}`` filled in and quoted; a page without a user is seen as ``user``."""
+    paths = [(*LOGIN, None)]
+    for name, path, *who in pages:
+        paths.append((name, urllib.parse.quote(path.format(**ids), safe="/?&=~%"),
+                      who[0] if who else user))
+    return paths
+
+
+def measure(env, paths: list, users: dict, clients: int, rounds: int, threads: int,
+            folder: str | None = None):
+    """Serve, warm every page once, then ``clients`` threads request every path ``rounds``
+    times in random order: ({name: [seconds]}, wall seconds, errors)."""
+    server, base = serve(env, threads, folder)
+    try:
+        warm = openers(base, paths, users)
+        for name, path, who in paths:
+            try:
+                warm[who].open(base + path, timeout=120).read()
+            except Exception as error:  # noqa: BLE001 - said once, then measured
+                print(f"warming {name}: {error}")
+        warmed = memory(server.pid)
+        watch = MemoryWatch(server.pid)
+        watch.start()
+        times, lock, errors = {}, threading.Lock(), []
+        workers = [threading.Thread(target=client, args=(base, paths, rounds, n, times,
+                                                         lock, errors, users))
+                   for n in range(clients)]
+        started = time.monotonic()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        wall = time.monotonic() - started
+        watch.done.set()
+        after = memory(server.pid)
+        if after:
+            print(f"\nwaitress process memory, after warming every page once: RssAnon "
+                  f"{mib(warmed['RssAnon'])}, RssFile {mib(warmed['RssFile'])}; after the run: "
+                  f"RssAnon {mib(after['RssAnon'])} (highest seen "
+                  f"{mib(max(watch.peak_anon, after['RssAnon']))}), RssFile {mib(after['RssFile'])} "
+                  f"(the mapped database and libraries), VmRSS {mib(after['VmRSS'])}, "
+                  f"VmHWM (peak RSS) {mib(after['VmHWM'])}")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return times, wall, errors
+
+
+def print_table(headline: str, paths: list, times: dict, errors: list, budget: float = 3.0):
+    """p50 and p95 of each page beside the login page's, as ratios; pages whose p95 is
+    over ``budget`` times the login page's are marked."""
+    login50, login95 = percentile(times[LOGIN[0]], 50), percentile(times[LOGIN[0]], 95)
+    print(f"\n{headline}; {sum(map(len, times.values()))} requests")
+    print(f"{'page':38} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'p50/login':>10} {'p95/login':>10}")
+    over = []
+    for name, _path, _user in paths:
+        values = times.get(name, [])
+        if not values:
+            print(f"{name:38} no successful requests")
+            continue
+        p50, p95 = percentile(values, 50), percentile(values, 95)
+        mark = "  over budget" if p95 / login95 > budget else ""
+        if mark:
+            over.append(name)
+        print(f"{name:38} {len(values):4} {p50 * 1000:8.1f} {p95 * 1000:8.1f} "
+              f"{p50 / login50:10.1f} {p95 / login95:10.1f}{mark}")
+    if errors:
+        print(f"\n{len(errors)} errors, e.g. {errors[:3]}")
+    return over
+
+
+def selected(only: str) -> list:
+    """The pages of the group ``only`` names (``reports``), else those whose name contains it."""
+    if only in GROUPS:
+        return GROUPS[only]
+    found = {page[0]: page for page in PAGES + REPORT_PAGES}  # a page in both lists once
+    return [page for name, page in found.items() if only in name]
+
+
 def main():
     global INSTANCE
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -273,7 +402,8 @@ def main():
     parser.add_argument("--instance", default=INSTANCE,
                         help=f"the dataset's instance folder (default {INSTANCE})")
     parser.add_argument("--pages", default="", help="only the pages whose name contains this "
-                                                   "(e.g. visit); the login page always")
+                                                   "(e.g. visit), or a group (reports); the "
+                                                   "login page always")
     options = parser.parse_args()
     INSTANCE = options.instance
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEPAI_") and k != "DATABASE_URL"}
@@ -282,56 +412,12 @@ def main():
         env["KEPAI_ANSWER_CACHE"] = "false"
     prepare(env, options.fresh)
     ids = sample_ids()
-    paths = [(*LOGIN, None)] + [(name, urllib.parse.quote(path.format(**ids), safe="/?&=~%"),
-                                 user[0] if user else "staff")
-                                for name, path, *user in PAGES if options.pages in name]
-    server, base = serve(env, options.threads)
-    try:
-        warm = {user: logged_in(base, user) for user in USERS}
-        for _name, path, user in paths:
-            warm[user or "staff"].open(base + path, timeout=60).read()
-        warmed = memory(server.pid)
-        watch = MemoryWatch(server.pid)
-        watch.start()
-        times, lock, errors = {}, threading.Lock(), []
-        workers = [threading.Thread(target=client, args=(base, paths, options.rounds, n, times,
-                                                         lock, errors))
-                   for n in range(options.clients)]
-        started = time.monotonic()
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-        wall = time.monotonic() - started
-        watch.done.set()
-        after = memory(server.pid)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-    login50, login95 = percentile(times[LOGIN[0]], 50), percentile(times[LOGIN[0]], 95)
-    print(f"\n{ids['visits']} visits; {options.clients} clients x {options.rounds} rounds, "
-          f"waitress {options.threads} threads; {sum(map(len, times.values()))} requests "
-          f"in {wall:.1f} s; answer cache {'off' if options.no_cache else 'on'}")
-    print(f"{'page':32} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'p50/login':>10} {'p95/login':>10}")
-    for name, _path, _user in paths:
-        values = times.get(name, [])
-        if not values:
-            print(f"{name:32} no successful requests")
-            continue
-        p50, p95 = percentile(values, 50), percentile(values, 95)
-        print(f"{name:32} {len(values):4} {p50 * 1000:8.1f} {p95 * 1000:8.1f} "
-              f"{p50 / login50:10.1f} {p95 / login95:10.1f}")
-    if after:
-        print(f"\nwaitress process memory, after warming every page once: RssAnon "
-              f"{mib(warmed['RssAnon'])}, RssFile {mib(warmed['RssFile'])}; after the run: "
-              f"RssAnon {mib(after['RssAnon'])} (highest seen {mib(max(watch.peak_anon, after['RssAnon']))}), "
-              f"RssFile {mib(after['RssFile'])} (the mapped database and libraries), "
-              f"VmRSS {mib(after['VmRSS'])}, VmHWM (peak RSS) {mib(after['VmHWM'])}")
-    if errors:
-        print(f"\n{len(errors)} errors, e.g. {errors[:3]}")
+    paths = page_paths(selected(options.pages), ids)
+    times, wall, errors = measure(env, paths, USERS, options.clients, options.rounds,
+                                  options.threads)
+    print_table(f"{ids['visits']} visits; {options.clients} clients x {options.rounds} rounds, "
+                f"waitress {options.threads} threads, {wall:.1f} s; answer cache "
+                f"{'off' if options.no_cache else 'on'}", paths, times, errors)
 
 
 if __name__ == "__main__":

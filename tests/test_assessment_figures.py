@@ -153,6 +153,17 @@ def test_every_figure_equals_the_hand_count(app, hand_counted):
     assert found[hand_counted["li"]] == LI_2025
 
 
+def test_a_page_of_many_commissioners_counts_the_same(app, hand_counted):
+    """More than ten ids take the other way in (figures._among): the same counts."""
+    others = [f"00000000-0000-4000-8000-{n:012d}" for n in range(12)]
+    with app.app_context():
+        found = figures.commissioner_figures(
+            2025, [hand_counted["wang"], *others, hand_counted["li"]], STATION)
+    assert found[hand_counted["wang"]] == WANG_2025
+    assert found[hand_counted["li"]] == LI_2025
+    assert all(found[o]["visits"] == 0 for o in others)
+
+
 def test_another_year_counts_its_own_records(app, hand_counted):
     with app.app_context():
         found = figures.commissioner_figures(2024, [hand_counted["wang"]], STATION)

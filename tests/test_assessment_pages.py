@@ -5,9 +5,11 @@ change, and the league's reviewer sees both; the grade comes back down; 不合�
 the commissioner among proposed exits."""
 import re
 from datetime import date
+from io import BytesIO
 
 import pytest
 from flask import g
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from app.auth.services import create_user
@@ -296,3 +298,20 @@ def test_a_years_list_heads_with_its_export_its_neighbours_and_its_scheme(app, w
         assert f'href="{page.format(year=year - 1)}"' in html and f'href="{page.format(year=year + 1)}"' in html
         assert ("示范）</a> (" in html) == scheme  # the shipped scheme's name, and its edition
         assert ("本年度没有适用的考核方案" in html) == (not scheme)
+
+
+def test_the_year_page_shows_a_page_of_commissioners_the_workbook_all(app, world, login):
+    app.config["PAGE_SIZE"] = 1
+    client = login("staff")
+    first = client.get(f"/assessments/{YEAR}").get_data(as_text=True)
+    second = client.get(f"/assessments/{YEAR}", query_string={"page": "2"}).get_data(as_text=True)
+    names = [n for n in ("李秀英", "王建国") if n in first] + [n for n in ("李秀英", "王建国")
+                                                                 if n in second]
+    assert sorted(names) == ["李秀英", "王建国"]  # one a page, each once
+    assert f'href="/assessments/{YEAR}?page=2"' in first and "外站专家" not in first + second
+    beyond = client.get(f"/assessments/{YEAR}", query_string={"page": "99"})
+    assert beyond.status_code == 200
+    response = client.get(f"/assessments/{YEAR}", query_string={"format": "xlsx"})
+    rows = [r[0] for r in load_workbook(BytesIO(response.data)).worksheets[0].iter_rows(
+        min_row=2, values_only=True)]
+    assert {"李秀英", "王建国"} <= set(rows)

@@ -394,3 +394,31 @@ def test_xlsx_numbers_dates_chinese_headers_frozen(app, login, world):
 def test_nav_has_reports(app, login):
     page = login("staff").get("/").get_data(as_text=True)
     assert 'href="/reports/"' in page
+
+
+def test_a_remembered_report_follows_every_write(app, login, world):
+    """Answers are remembered until the data changes (app/core/cache.py): a visit added,
+    then deleted, shows in the next answer at once; a commissioner's own answer and an
+    answer in another language are their own."""
+    client = login("staff")
+    assert report(client, "services", **YEAR)["totals"]["visits"] == 4
+    with app.app_context():
+        g.actor = "test"
+        visit = Visit(number="V8", year=2025, sequence=8, visited_on=date(2025, 9, 9),
+                      mode="onsite", hours=2, owner_node=STATION,
+                      commissioners=[db.session.get(Commissioner, world["D"])])
+        db.session.add(visit)
+        db.session.commit()
+        added = visit.id
+    totals = report(client, "services", **YEAR)["totals"]
+    assert (totals["visits"], totals["commissioners"], totals["hours"]) == (5, 4, 8.5)
+    with app.app_context():
+        g.actor = "test"
+        db.session.get(Visit, added).deleted_at = GONE
+        db.session.commit()
+    assert report(client, "services", **YEAR)["totals"]["visits"] == 4
+    assert report(client, "services", **YEAR)["columns"]["visits"] == "服务次数"
+    client.post("/language", data={"lang": "en"})
+    assert report(client, "services", **YEAR)["columns"]["visits"] == "Visits"
+    client.post("/logout")
+    assert report(login("wang"), "services", **YEAR)["totals"]["visits"] == 3

@@ -36,6 +36,14 @@ def _empty() -> dict:
     return {key: 0 for key in FIGURES}
 
 
+def _among(column, ids: list[str]):
+    """``column IN ids``. For more than a few ids it is written as an expression, which
+    no index answers: SQLite then walks the year's visits and tests each one's links,
+    instead of looking up every (visit, commissioner) pair (a page of 25: 2x, a county's
+    150: 3x faster). For a few (a sheet's one) the commissioner's index is the way in."""
+    return column.concat("").in_(ids) if len(ids) > 10 else column.in_(ids)
+
+
 def commissioner_figures(year: int, ids: list[str], node: str) -> dict[str, dict]:
     """{commissioner id: {figure: number}} for the year, over ``node``'s subtree."""
     first, last = year_bounds(year)
@@ -51,7 +59,7 @@ def commissioner_figures(year: int, ids: list[str], node: str) -> dict[str, dict
                    func.count(distinct(Visit.village_id)), func.sum(Visit.technology_count),
                    func.sum(Visit.variety_count))
             .join(Visit, Visit.id == vc.visit_id)
-            .where(vc.commissioner_id.in_(ids), *live_visit).group_by(vc.commissioner_id)):
+            .where(_among(vc.commissioner_id, ids), *live_visit).group_by(vc.commissioner_id)):
         row = result[cid]
         row.update(visits=visits, service_days=days, hours=round(float(hours or 0), 2),
                    villages=villages, technologies=int(tech or 0),
@@ -66,7 +74,7 @@ def commissioner_figures(year: int, ids: list[str], node: str) -> dict[str, dict
             .join(Visit, Visit.id == vc.visit_id)
             .join(visit_targets, vt.visit_id == Visit.id)
             .join(ServiceTarget, ServiceTarget.id == vt.target_id)
-            .where(vc.commissioner_id.in_(ids), ServiceTarget.deleted_at.is_(None), *live_visit)
+            .where(_among(vc.commissioner_id, ids), ServiceTarget.deleted_at.is_(None), *live_visit)
             .group_by(vc.commissioner_id)):
         result[cid].update(targets=targets, priority_targets=poor)
     tt = training_trainers.c

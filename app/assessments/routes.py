@@ -5,17 +5,18 @@ sheets (others' are 404) and may comment before submission. A league reviewer gr
 returns submitted sheets, seeing the snapshot beside today's figures. 不合格 puts the
 commissioner on the list of proposed exits."""
 import io
+import math
 from datetime import date
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.assessments import bp, export, scoring, services
 from app.assessments.forms import CommentForm, EmptyForm, EvidenceForm, ReviewForm, StationPartForm
 from app.assessments.vocab import FIGURES, FIGURES_BY_SUBJECT, GRADES, RULES, SOURCES, STATUSES, SUBJECTS
-from app.core import attachments, records
-from app.core.security import can, get_or_404, require, writable
+from app.core import attachments, cache, records
+from app.core.security import can, get_or_404, reading_scope, require, writable
 from app.models import AssessmentScheme, AssessmentSheet, Commissioner, Station
 from app.web.htmx import render
 
@@ -75,12 +76,25 @@ def index():
 
 @bp.get("/<int:year>")
 def year_page(year):
-    scheme, rows = services.year_rows(_year(year))
     if request.args.get("format") == "xlsx":
-        content = export.to_xlsx(year, scheme, rows)
+        def workbook():  # written once until the data changes
+            scheme, rows, _total = services.year_rows(_year(year))
+            return export.to_xlsx(year, scheme, rows)
+        content = cache.remembered(("assessment-year-xlsx", year, *reading_scope()), workbook)
         return send_file(io.BytesIO(content), mimetype=export.XLSX, as_attachment=True,
                          download_name=export.filename(year, current_user.node_code))
-    return render("assessments/year.html", year=year, scheme=scheme, rows=rows,
+    # a page of the table at a time, as every list (a league's year has hundreds of
+    # commissioners; only the page's are scored); the workbook holds them all
+    size = current_app.config["PAGE_SIZE"]
+    number = max(1, request.args.get("page", 1, type=int))
+    scheme, rows, total = services.year_rows(_year(year), window=slice((number - 1) * size,
+                                                                        number * size))
+    if number > 1 and not rows and total:  # past the end: the last page
+        number = math.ceil(total / size)
+        scheme, rows, total = services.year_rows(year, window=slice((number - 1) * size,
+                                                                     number * size))
+    page = records.Page(items=rows, page=number, per_page=size, total=total)
+    return render("assessments/year.html", year=year, scheme=scheme, rows=rows, page=page,
                   form=EmptyForm(), scoring=scoring, **VOCAB)
 
 

@@ -13,13 +13,13 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from app.assessments import figures, scoring
 from app.assessments.vocab import GRADES, MONEY_FIGURES
-from app.core import records
+from app.core import cache, records
 from app.core.extensions import db
-from app.core.security import node_scoped, scoped
+from app.core.security import node_scoped, reading_scope, scoped
 from app.models import AssessmentScheme, AssessmentSheet, Commissioner, Station, utcnow
 from app.models.shipped import REGION_CODE, shipped_id
 
@@ -148,7 +148,9 @@ def active_commissioners(year: int, user=None) -> list[Commissioner]:
         (or_(started.is_(None), started <= last)
          & or_(Commissioner.exited_on.is_(None), Commissioner.exited_on >= first)
          & or_(Commissioner.status != "exited", Commissioner.exited_on.is_not(None)))))
-    return db.session.scalars(stmt.order_by(Commissioner.name, Commissioner.id)).all()
+    # a year page shows their names only (a league's hundreds: the rest is not loaded)
+    return db.session.scalars(stmt.options(load_only(Commissioner.name, Commissioner.owner_node))
+                              .order_by(Commissioner.name, Commissioner.id)).all()
 
 
 # ---------------------------------------------------------------- scoring a sheet
@@ -210,41 +212,82 @@ def evaluate_many(year: int, people: list, sheets: dict, node: str,
     snapshot of a submitted sheet (with today's figures beside it when ``live``), the
     records scored by the scheme otherwise."""
     need_live = [p for p in people if live or not (sheets.get(p.id) and sheets[p.id].submission)]
+    ids = tuple(p.id for p in need_live)
     if subject == "station":
-        computed = figures.station_figures(year, need_live)
+        def count():
+            return figures.station_figures(year, need_live)
     else:
-        computed = figures.commissioner_figures(year, [p.id for p in need_live], node)
+        def count():
+            return figures.commissioner_figures(year, list(ids), node)
+    # a year page's figures are remembered until the data changes (app/core/cache.py);
+    # a sheet's own (``live``, what a submission freezes) are always counted afresh
+    computed = count() if live else {who: dict(found) for who, found in cache.remembered(
+        ("assessment-figures", subject, year, node, ids), count).items()}
     copy = scheme_copy(scheme)
+
+    def frozen(who) -> bool:
+        sheet = sheets.get(who.id)
+        return sheet is not None and bool(sheet.submission and sheet.snapshot)
+
+    def scored() -> dict:
+        """{id: (result, grade)} of those scored now (the scheme, the figures, what the
+        sheet entered: all data, so a year page's are remembered with its figures)."""
+        found = {}
+        for who in people:
+            if frozen(who):
+                continue
+            sheet = sheets.get(who.id)
+            result = scoring.score(copy["indicators"], computed[who.id],
+                                   (sheet.entered or {}) if sheet else {})
+            found[who.id] = (result, scoring.grade(copy["bands"], Decimal(result["total"])))
+        return found
+    scores = scored() if live else cache.remembered(
+        ("assessment-scores", subject, year, node, tuple(p.id for p in people), copy["id"],
+         copy["edition"]), scored)
     found = []
     for who in people:
         sheet = sheets.get(who.id)
-        if sheet is not None and sheet.submission and sheet.snapshot:
+        if frozen(who):
             snap = sheet.snapshot
             found.append(Evaluation(who, sheet, year, snap["scheme"], snap["computed"],
                                     snap["result"], snap["grade"], frozen=True,
                                     live=computed.get(who.id, {})))
             continue
-        entered = (sheet.entered or {}) if sheet else {}
-        result = scoring.score(copy["indicators"], computed[who.id], entered)
-        found.append(Evaluation(who, sheet, year, copy, computed[who.id], result,
-                                scoring.grade(copy["bands"], Decimal(result["total"]))))
+        result, grade = scores[who.id]
+        found.append(Evaluation(who, sheet, year, copy, computed[who.id], result, grade))
     return found
 
 
 def sheets_of(year: int, ids: list[str], user=None) -> dict:
+    """{commissioner id: their sheet of the year} for ``ids``: the year's commissioner
+    sheets the user reads, picked here (a league's hundreds of ids make a slow IN list)."""
     if not ids:
         return {}
+    wanted = set(ids)
     return {s.commissioner_id: s for s in db.session.scalars(scoped(AssessmentSheet, user).where(
-        AssessmentSheet.year == year, AssessmentSheet.commissioner_id.in_(ids)))}
+        AssessmentSheet.year == year, AssessmentSheet.commissioner_id.is_not(None)))
+        if s.commissioner_id in wanted}
 
 
-def year_rows(year: int, user=None) -> tuple[AssessmentScheme | None, list[Evaluation]]:
-    """One evaluation per commissioner active in the year that the user reads."""
+@dataclass(frozen=True)
+class Assessed:
+    """A commissioner as a year's table shows them."""
+    id: str
+    name: str
+
+
+def year_rows(year: int, user=None, window: slice | None = None
+              ) -> tuple[AssessmentScheme | None, list[Evaluation], int]:
+    """One evaluation per commissioner active in the year that the user reads (those of
+    ``window`` only, a page of them in name order), and how many there are in all."""
     user = user or current_user
     scheme = scheme_for("commissioner", year, user)
-    people = active_commissioners(year, user)
-    sheets = sheets_of(year, [c.id for c in people], user)
-    return scheme, evaluate_many(year, people, sheets, user.node_code, scheme)
+    # who they are, remembered until the data changes: a league's hundreds take a while
+    people = cache.remembered(("assessment-people", year, *reading_scope(user)), lambda: [
+        Assessed(c.id, c.name) for c in active_commissioners(year, user)])
+    shown = people[window] if window is not None else people
+    sheets = sheets_of(year, [c.id for c in shown], user)
+    return scheme, evaluate_many(year, shown, sheets, user.node_code, scheme), len(people)
 
 
 def evaluate(sheet: AssessmentSheet, user=None) -> Evaluation:

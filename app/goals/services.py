@@ -6,14 +6,15 @@ A target counts the live records of its scope node's subtree that the reader can
 target, a station its own contribution."""
 from datetime import date
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import distinct, func, select
 
-from app.core import records
+from app.core import cache, records
 from app.core.extensions import db
 from app.core.node import subtree
-from app.core.security import scoped
+from app.core.security import reading_scope, scoped
 from app.goals.vocab import DATED, INDICATORS
 from app.models import Cluster, Commissioner, Place, PlanTarget, ServiceTeam, Site, Station
 from app.models.shipped import REGION_CODE, shipped_id
@@ -157,6 +158,11 @@ def progress(goal: PlanTarget, reader: str, today: date | None = None) -> dict:
 
 
 def report(reader: str, today: date | None = None) -> list[dict]:
-    """Every live target the reader's node sees, in deadline order, with its progress."""
-    goals = db.session.scalars(filtered({})).all()
-    return [progress(goal, reader, today) for goal in goals]
+    """Every live target the reader's node sees, in deadline order, with its progress
+    (remembered until the data changes, app/core/cache.py; each caller gets its own rows)."""
+    today = today or date.today()
+
+    def rows():
+        return [progress(goal, reader, today) for goal in db.session.scalars(filtered({}))]
+    key = ("goals-report", reader, today, *reading_scope(), str(get_locale()))
+    return [dict(row) for row in cache.remembered(key, rows)]

@@ -7,6 +7,8 @@ from flask import abort, jsonify, request, send_file
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from app.core import cache
+from app.core.security import reading_scope
 from app.reports import bp, export, services
 from app.reports.params import ReportError
 from app.web.htmx import render
@@ -29,7 +31,11 @@ def report(name):
         if fmt == "xlsx":
             with force_locale("zh_CN"):  # the file is in Chinese whatever the interface
                 found = services.build(name, request.args)
-                content = export.to_xlsx(found)
+                # the workbook of a remembered answer is written once too
+                content = cache.remembered(
+                    ("report-xlsx", found.name, found.breakdown, found.period.start,
+                     found.period.end, found.scope.code, *reading_scope()),
+                    lambda: export.to_xlsx(found))
             return send_file(io.BytesIO(content), mimetype=export.XLSX, as_attachment=True,
                              download_name=export.filename(found))
         found = services.build(name, request.args)

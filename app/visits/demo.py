@@ -180,12 +180,13 @@ def _bulk(planner: _Planner, node_code: str, count: int, batch: int = 5000) -> i
     start = db.session.scalar(select(Visit.sequence).where(Visit.owner_node == node_code)
                               .order_by(Visit.sequence.desc()).limit(1)) or 0
     now = utcnow().replace(microsecond=0)
+    ids = random.Random(f"visit-ids-{node_code}")  # each station its own ids (a league holds several)
     for offset in range(0, len(drawn), batch):
         visits, links, target_links = [], [], []
         for d in drawn[offset:offset + batch]:
             year = d["day"].year
             sequences[year] = sequences.get(year, start) + 1
-            visit_id = str(uuid.UUID(int=planner.rng.getrandbits(128), version=4))
+            visit_id = str(uuid.UUID(int=ids.getrandbits(128), version=4))
             stamp = datetime.combine(d["day"], time(18, 0)) if d["day"] < now.date() else now
             visits.append({
                 "id": visit_id, "version": 1, "owner_node": node_code, "origin_node": node_code,
