@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/sync.py [--quick] [--scale county|small] [--reviews N]
                                    [--league-db postgresql+psycopg:///kepai_test]
+                                   [--part all|sync|stations] [--stations N] [--day-visits N]
 
 1. Push: a fresh station (`flask seed-demo`, queued by `flask upstream resend`) pushes
    everything to a fresh league (waitress, PostgreSQL) with `flask sync`. Floor: the rows
@@ -13,6 +14,16 @@
    executemany into a copy of the station's database as it was before the pull, a
    transaction per pulled page (500 changes).
 3. Bytes up per record of the push, against the same records as gzip JSON Lines.
+4. Stations (``--part stations``): N stations (default 60; 12 with ``--quick``), each a
+   copy of one freshly set-up station database with its own node code, enrolled on one
+   league (waitress with 8 threads, as `make serve`; PostgreSQL). Each is seeded by a
+   generator seeded by its code (new record and operation ids): its villages, station,
+   commissioners and targets, synced; then a day (50 visits, 3 trainings with their
+   attendees) left in the outbox. All N `flask sync` start together; then, on copies of
+   the stations and of the league's database made before, one after another. Printed:
+   whether every push succeeded (exit 0, its whole day applied, nothing held or refused),
+   the total wall of both modes, each push's p50/p95 (its sync run's own time), and what
+   the league's PostgreSQL sessions did meanwhile (busy, waiting on a lock).
 
 Times are the sync runs' own (the station's sync_run rows), without process start; the
 pull's is its run's less that of a run with nothing to do (hello, report).
@@ -31,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from sqlalchemy import create_engine, select  # noqa: E402
@@ -272,6 +284,44 @@ for code, folder, token in plan["stations"]:
 """
 
 
+class LockWatch:
+    """Samples the league database's active sessions every 50 ms while pushes run: how
+    many were busy in PostgreSQL, and how many of those waited on a lock (the change
+    log's advisory lock is ``Lock:advisory``). A league that serialised pushes would show
+    sessions queued on a lock; a league bound by its own Python shows few busy sessions."""
+
+    def __init__(self, url: str):
+        import threading
+        self.url, self.samples, self.busy, self.waits = url, 0, 0, {}
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        import psycopg
+        url = make_url(self.url)
+        with psycopg.connect(make_url(self.url).set(drivername="postgresql").render_as_string(False),
+                             autocommit=True) as conn:
+            while not self.stop_event.wait(0.05):
+                rows = conn.execute("SELECT wait_event_type, wait_event FROM pg_stat_activity WHERE "
+                                    "datname = %s AND state = 'active' AND pid <> pg_backend_pid()",
+                                    (url.database,)).fetchall()
+                self.samples += 1
+                self.busy += len(rows)
+                for kind, event in rows:
+                    if kind == "Lock":
+                        self.waits[event] = self.waits.get(event, 0) + 1
+
+    def stop(self) -> str:
+        self.stop_event.set()
+        self.thread.join()
+        waiting = sum(self.waits.values())
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(self.waits.items())) or "none"
+        return (f"{self.samples} samples of the league's sessions: {self.busy / max(self.samples, 1):.2f} "
+                f"busy in PostgreSQL on average, {waiting / max(self.samples, 1):.2f} waiting on a lock "
+                f"({detail})")
+
+
 def percentile(values: list, p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
@@ -327,7 +377,7 @@ def fleet(args, folder: str) -> None:
                                 env=node_env(station_folder), stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
 
-    def outcome(index: int, process, station_folder: str, failed: list, runs: list) -> None:
+    def outcome(index: int, process, station_folder: str, failed: list, runs: list, spans: list) -> None:
         """Whether the push succeeded (exit 0, its whole delta applied, nothing held or
         refused), and its run's own seconds (without the process's start)."""
         out = process.communicate(timeout=3600)[0]
@@ -335,26 +385,46 @@ def fleet(args, folder: str) -> None:
         if process.returncode != 0 or done.get("applied") != delta[index] \
                 or done.get("rejected") or done.get("held"):
             failed.append(f"{codes[index]}: exit {process.returncode}: {out.strip()[-300:]}")
-        runs.append(run_seconds(os.path.join(station_folder, "kepai.sqlite3")))
+        db_path = os.path.join(station_folder, "kepai.sqlite3")
+        runs.append(run_seconds(db_path))
+        with sqlite3.connect(db_path) as conn:
+            spans.append(conn.execute("SELECT started_at, finished_at FROM sync_run ORDER BY id DESC "
+                                      "LIMIT 1").fetchone())
+
+    def league_cpu() -> float:
+        """CPU seconds the league's process has used (user and system)."""
+        with open(f"/proc/{league.process.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def window(spans: list) -> float:
+        """Seconds from the first run's start to the last run's end."""
+        first = min(datetime.fromisoformat(a) for a, _ in spans)
+        return (max(datetime.fromisoformat(b) for _, b in spans) - first).total_seconds()
 
     league.start(threads=8)
     folders = [s[1] for s in stations]
-    concurrent_failed, concurrent_runs = [], []
+    concurrent_failed, concurrent_runs, concurrent_spans = [], [], []
+    watch, cpu = LockWatch(league_db), league_cpu()
     started = time.monotonic()
     processes = [push(f) for f in folders]
     for index, (process, station_folder) in enumerate(zip(processes, folders, strict=True)):
-        outcome(index, process, station_folder, concurrent_failed, concurrent_runs)
+        outcome(index, process, station_folder, concurrent_failed, concurrent_runs, concurrent_spans)
     concurrent_wall = time.monotonic() - started
+    concurrent_cpu = league_cpu() - cpu
+    locks = watch.stop()
     league.stop()
     league.env["DATABASE_URL"] = league.database_url = serial_db
     league.start(threads=8)
-    serial_failed, serial_runs, serial_walls = [], [], []
-    started = time.monotonic()
+    serial_failed, serial_runs, serial_walls, serial_spans = [], [], [], []
+    cpu, started = league_cpu(), time.monotonic()
     for index, (_, station_folder, _) in enumerate(stations):
         began = time.monotonic()
-        outcome(index, push(station_folder + "-serial"), station_folder + "-serial", serial_failed, serial_runs)
+        outcome(index, push(station_folder + "-serial"), station_folder + "-serial", serial_failed,
+                serial_runs, serial_spans)
         serial_walls.append(time.monotonic() - began)
     serial_wall = time.monotonic() - started
+    serial_cpu = league_cpu() - cpu
     league.stop()
     drop(league_db)
     drop(serial_db)
@@ -371,6 +441,13 @@ def fleet(args, folder: str) -> None:
           f"max {max(concurrent_runs):.2f} s; serial p50 {percentile(serial_runs, 50):.2f} s, "
           f"p95 {percentile(serial_runs, 95):.2f} s; concurrent p95 / serial p50 "
           f"{percentile(concurrent_runs, 95) / percentile(serial_runs, 50):.1f}")
+    concurrent_window, serial_busy = window(concurrent_spans), sum(serial_runs)
+    print(f"stations: the pushing itself (first run's start to last run's end, concurrent; the runs' "
+          f"sum, serial): {concurrent_window:.1f} s concurrent vs {serial_busy:.1f} s serial: ratio "
+          f"{concurrent_window / serial_busy:.2f}; the league's process used {concurrent_cpu:.1f} CPU s "
+          f"concurrent ({concurrent_cpu / concurrent_window:.2f} of a core over that window), "
+          f"{serial_cpu:.1f} CPU s serial")
+    print(f"stations: while the concurrent pushes ran, {locks}")
     print(f"stations: a push's process, start to exit: serial p50 {percentile(serial_walls, 50):.2f} s, "
           f"p95 {percentile(serial_walls, 95):.2f} s")
 
