@@ -474,6 +474,18 @@ def main():
     if args.part in ("all", "stations"):
         fleet(args, folder)
     shutil.rmtree(folder, ignore_errors=True)
+    drop_templates(args.league_db)
+
+
+def drop_templates(url: str) -> None:
+    """The template databases this run's nodes were copied from (tests/node_processes.py)."""
+    import psycopg
+    plain = make_url(url).set(drivername="postgresql", database="postgres").render_as_string(False)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                                            (f"kepai_bench_%_{os.getpid()}_tpl%",))]
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def push_pull_bytes(args, folder: str, scale: str, reviews: int) -> None:
