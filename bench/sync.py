@@ -483,7 +483,7 @@ def drop_templates(url: str) -> None:
     plain = make_url(url).set(drivername="postgresql", database="postgres").render_as_string(False)
     with psycopg.connect(plain, autocommit=True) as conn:
         names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
-                                            (f"kepai_bench_%_{os.getpid()}_tpl%",))]
+                                            (f"kepai\\_bench\\_%\\_{os.getpid()}\\_tpl%",))]
         for name in names:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
