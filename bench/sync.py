@@ -397,6 +397,13 @@ def fleet(args, folder: str) -> None:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def machine() -> tuple[float, float]:
+        """(busy, total) CPU seconds of the whole machine so far (/proc/stat)."""
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+        idle = ticks[3] + ticks[4]  # idle and iowait
+        return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK"), sum(ticks) / os.sysconf("SC_CLK_TCK")
+
     def window(spans: list) -> float:
         """Seconds from the first run's start to the last run's end."""
         first = min(datetime.fromisoformat(a) for a, _ in spans)
@@ -405,13 +412,14 @@ def fleet(args, folder: str) -> None:
     league.start(threads=8)
     folders = [s[1] for s in stations]
     concurrent_failed, concurrent_runs, concurrent_spans = [], [], []
-    watch, cpu = LockWatch(league_db), league_cpu()
+    watch, cpu, box = LockWatch(league_db), league_cpu(), machine()
     started = time.monotonic()
     processes = [push(f) for f in folders]
     for index, (process, station_folder) in enumerate(zip(processes, folders, strict=True)):
         outcome(index, process, station_folder, concurrent_failed, concurrent_runs, concurrent_spans)
     concurrent_wall = time.monotonic() - started
     concurrent_cpu = league_cpu() - cpu
+    busy = (machine()[0] - box[0]) / (machine()[1] - box[1])
     locks = watch.stop()
     league.stop()
     league.env["DATABASE_URL"] = league.database_url = serial_db
@@ -447,7 +455,9 @@ def fleet(args, folder: str) -> None:
           f"{concurrent_window / serial_busy:.2f}; the league's process used {concurrent_cpu:.1f} CPU s "
           f"concurrent ({concurrent_cpu / concurrent_window:.2f} of a core over that window), "
           f"{serial_cpu:.1f} CPU s serial")
-    print(f"stations: while the concurrent pushes ran, {locks}")
+    print(f"stations: while the concurrent pushes ran, {locks}; the machine's "
+          f"{os.cpu_count()} cores were {busy:.0%} busy (the stations' processes, their start included, "
+          f"share them with the league)")
     print(f"stations: a push's process, start to exit: serial p50 {percentile(serial_walls, 50):.2f} s, "
           f"p95 {percentile(serial_walls, 95):.2f} s")
 
