@@ -329,10 +329,10 @@ def sending_order(held_only: bool = False) -> list[int]:
 def _batches(seqs: list[int]):
     """Batches of at most ``BATCH_OPS`` operations (the ``SYNC_BATCH_OPS`` setting, if
     set; never more than the upstream's ``MAX_OPS``) and ``BATCH_BYTES`` of JSON, in order."""
-    size = max(1, min(int(current_app.config.get("SYNC_BATCH_OPS") or wire.BATCH_OPS), wire.MAX_OPS))
+    most = max(1, min(int(current_app.config.get("SYNC_BATCH_OPS") or wire.BATCH_OPS), wire.MAX_OPS))
     at = 0
     while at < len(seqs):
-        chunk = seqs[at:at + size]
+        chunk = seqs[at:at + most]
         entries = {e.seq: e for e in db.session.scalars(
             select(OutboxEntry).where(OutboxEntry.seq.in_(chunk)))}
         ops, size = [], 0
