@@ -165,11 +165,11 @@ class Node:
         return subprocess.Popen([sys.executable, "-m", "flask", *args], cwd=ROOT, env=self.env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
-    def start(self):
+    def start(self, threads: int = 4):
         log = open(os.path.join(self.folder, "waitress.log"), "a")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "waitress", "--host", "127.0.0.1", f"--port={self.port}",
-             "--threads=4", "wsgi:app"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+             f"--threads={threads}", "wsgi:app"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while True:
             try:

@@ -98,6 +98,7 @@ def test_lost_response_is_answered_from_the_record_on_retry(pair):
 def test_upstream_killed_mid_batch_leaves_nothing_half_applied(pair):
     league, station = pair["league"], pair["station"]
     create(pair["station_app"], 400)
+    station.env["KEPAI_SYNC_BATCH_OPS"] = "100"  # four batches: the kill lands between two
     running = station.start_flask("sync")
     deadline = time.monotonic() + 60
     while counts(pair["league_app"])[2] < 5 and time.monotonic() < deadline:

@@ -37,6 +37,7 @@ DEFAULTS = {
     "SYNC_INTERVAL": 60,         # seconds between syncs while all is well
     "SYNC_MAX_BACKOFF": 600,     # longest wait between attempts while the upstream is away
     "SYNC_TIMEOUT": 30,          # seconds to wait for the upstream's answer
+    "SYNC_BATCH_OPS": None,      # operations per push request; None: 500 (app/sync/wire.py)
     "BACKUP_DIR": None,          # where backups go; None: instance/backups (app/backup)
     "BACKUP_KEEP": 14,           # how many backups are kept (older ones are removed)
     "BACKUP_COPY_TO": None,      # a folder (a USB stick) each backup is copied to as well

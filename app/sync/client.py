@@ -5,13 +5,15 @@ entry leaves the outbox only once the upstream has answered for it. Pull applies
 page of changes together with the new checkpoint in one transaction, so that a crash
 between the two cannot happen and re-applying a page is harmless.
 """
+import http.client
 import json
 import os
+import ssl
 import threading
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -104,15 +106,23 @@ def rejected_count() -> int:
 
 
 class Link:
-    """Requests to the upstream, counting requests and bytes both ways. ``transport``
-    replaces the network (tests pass one that calls another app in-process)."""
+    """Requests to the upstream, counting requests and bytes both ways, over one kept-alive
+    connection for the run (``HttpTransport``). ``transport`` replaces the network (tests
+    pass one that calls another app in-process). One request at a time: push sends from
+    a thread of its own while this one records and builds (``_push_pass``)."""
 
     def __init__(self, settings: Upstream, timeout: float, transport=None):
         self.base, self.token, self.timeout = settings.url, read_token(), timeout
-        self.transport = transport or http_transport
+        self.transport = transport or HttpTransport()
         # A simulated link (tests) brings its own clock, for the pacing of file chunks.
         self.clock = getattr(transport, "clock", None) or time.monotonic
         self.sent = self.received = self.requests = 0
+
+    def close(self) -> None:
+        """Let go of the connection (the end of a run)."""
+        close = getattr(self.transport, "close", None)
+        if close is not None:
+            close()
 
     def call(self, method: str, path: str, body: dict | None = None, raw: bytes | None = None,
              timeout: float | None = None, **params) -> dict:
@@ -139,17 +149,83 @@ class Link:
         return answer
 
 
-def http_transport(method, url, data, headers, timeout):
-    """(status, content encoding, body) of one HTTP request; SyncError when unreachable."""
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.headers.get("Content-Encoding"), response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers.get("Content-Encoding"), exc.read()
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise SyncError(f"upstream unreachable: {reason}") from None
+class HttpTransport:
+    """HTTP requests over one kept-alive connection, opened at the first request and
+    again after a failure; a proxy named in the environment (``https_proxy``, ``no_proxy``)
+    is used as urllib would. A request that fails on a connection an earlier request
+    used, before any answer came (the upstream closed the idle connection, or restarted),
+    is sent once more on a new connection; repeating a push or a file chunk is harmless
+    (operations apply exactly once; a chunk at an offset already passed is refused with
+    the count, which the sender goes on from). Callable as a transport:
+    (status, content encoding, body); SyncError when unreachable."""
+
+    STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError,
+             ConnectionAbortedError)
+
+    def __init__(self):
+        self.connection: http.client.HTTPConnection | None = None
+        self.origin = None
+        self.opened = 0  # connections opened (one for a whole run, unless one failed)
+
+    def __call__(self, method, url, data, headers, timeout):
+        parts = urllib.parse.urlsplit(url)
+        for attempt in (1, 2):
+            try:
+                reused, target = self._connect(parts, timeout)
+            except OSError as exc:
+                self.close()
+                raise SyncError(f"upstream unreachable: {exc}") from None
+            try:
+                self.connection.request(method, target, body=data, headers=headers)
+                response = self.connection.getresponse()
+                body = response.read()
+            except self.STALE as exc:
+                self.close()
+                if reused and attempt == 1:
+                    continue
+                raise SyncError(f"upstream unreachable: {exc or type(exc).__name__}") from None
+            except (OSError, http.client.HTTPException) as exc:
+                self.close()
+                raise SyncError(f"upstream unreachable: {exc or type(exc).__name__}") from None
+            if response.will_close:
+                self.close()
+            return response.status, response.getheader("Content-Encoding"), body
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _connect(self, parts, timeout) -> tuple[bool, str]:
+        """Whether the connection was used before; and the request's target."""
+        scheme, host = parts.scheme, parts.hostname or ""
+        port = parts.port or (443 if scheme == "https" else 80)
+        proxy = None
+        if not urllib.request.proxy_bypass(host):
+            proxy = urllib.request.getproxies().get(scheme)
+        target = parts.path + ("?" + parts.query if parts.query else "")
+        if proxy and scheme == "http":
+            target = urllib.parse.urlunsplit((scheme, parts.netloc, parts.path, parts.query, ""))
+        origin = (scheme, host, port, proxy)
+        if self.connection is not None and self.origin != origin:
+            self.close()
+        if self.connection is None:
+            via = urllib.parse.urlsplit(proxy) if proxy else None
+            address = (via.hostname, via.port or 80) if via else (host, port)
+            if scheme == "https":
+                self.connection = http.client.HTTPSConnection(
+                    *address, timeout=timeout, context=ssl.create_default_context())
+                if via:
+                    self.connection.set_tunnel(host, port)
+            else:
+                self.connection = http.client.HTTPConnection(*address, timeout=timeout)
+            self.origin, self.opened = origin, self.opened + 1
+        self.connection.timeout = timeout
+        reused = self.connection.sock is not None
+        if reused:
+            self.connection.sock.settimeout(timeout)
+        return reused, target
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+        self.connection = None
 
 
 def refusal(status: int, reason: str) -> str:
@@ -251,10 +327,12 @@ def sending_order(held_only: bool = False) -> list[int]:
 
 
 def _batches(seqs: list[int]):
-    """Batches of at most ``BATCH_OPS`` operations and ``BATCH_BYTES`` of JSON, in order."""
+    """Batches of at most ``BATCH_OPS`` operations (the ``SYNC_BATCH_OPS`` setting, if
+    set; never more than the upstream's ``MAX_OPS``) and ``BATCH_BYTES`` of JSON, in order."""
+    most = max(1, min(int(current_app.config.get("SYNC_BATCH_OPS") or wire.BATCH_OPS), wire.MAX_OPS))
     at = 0
     while at < len(seqs):
-        chunk = seqs[at:at + wire.BATCH_OPS]
+        chunk = seqs[at:at + most]
         entries = {e.seq: e for e in db.session.scalars(
             select(OutboxEntry).where(OutboxEntry.seq.in_(chunk)))}
         ops, size = [], 0
@@ -279,17 +357,47 @@ def push(link: Link, run: SyncRun, upstream_code: str) -> None:
     seqs = sending_order()
     for _ in range(MAX_PASSES):
         applied_before = run.applied + run.duplicates + run.conflicts
-        for ops in _batches(seqs):
-            db.session.rollback()  # release the read before a request that may take long
-            answer = link.call("POST", "/push", {"protocol": wire.PROTOCOL, "ops": ops,
-                                                 "pending": pending_count(), "version": __version__})
-            results = {r.get("op_id"): r for r in answer.get("results", []) if isinstance(r, dict)}
-            run.sent += len(ops)
-            _record_results(ops, results, run, upstream_code)
-            PROGRESS.figures = _figures(run)
+        _push_pass(link, run, upstream_code, _batches(seqs))
         seqs = sending_order(held_only=True)
         if not seqs or run.applied + run.duplicates + run.conflicts == applied_before:
             return
+
+
+def _push_pass(link: Link, run: SyncRun, upstream_code: str, batches) -> None:
+    """Send the batches in order, one request at a time, without the station idling:
+    while the upstream applies batch n (the request goes from a thread of its own), this
+    thread records the answers to batch n-1 and builds batch n+1, which leaves as soon
+    as n is answered. Answers are recorded in order, each batch in one local transaction
+    of this thread's session; the sending thread touches no session. When a request
+    fails, every batch answered before it has been recorded; an answer that arrives
+    after a failure here is dropped, and its operations stay in the outbox (sent again,
+    they are answered from the upstream's record)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as sender:
+        ops = next(batches, None)
+        in_flight = sender.submit(link.call, "POST", "/push", _push_body(ops)) if ops else None
+        answered = None  # (ops, answer) not yet recorded
+        while in_flight is not None:
+            if answered is not None:
+                _take_answer(*answered, run, upstream_code)
+            following = next(batches, None)
+            body = _push_body(following) if following else None
+            db.session.rollback()  # release the read before waiting (the request may take long)
+            answered = (ops, in_flight.result())
+            ops = following
+            in_flight = sender.submit(link.call, "POST", "/push", body) if following else None
+        if answered is not None:
+            _take_answer(*answered, run, upstream_code)
+
+
+def _push_body(ops: list) -> dict:
+    return {"protocol": wire.PROTOCOL, "ops": ops, "pending": pending_count(), "version": __version__}
+
+
+def _take_answer(ops: list, answer: dict, run: SyncRun, upstream_code: str) -> None:
+    results = {r.get("op_id"): r for r in answer.get("results", []) if isinstance(r, dict)}
+    run.sent += len(ops)
+    _record_results(ops, results, run, upstream_code)
+    PROGRESS.figures = _figures(run)
 
 
 def _record_results(ops: list, results: dict, run: SyncRun, upstream_code: str) -> None:
@@ -641,13 +749,16 @@ def _run(trigger: str, timeout: float, transport) -> "Summary":
         pull(link, db.session.get(SyncRun, run_id), settings_id, upstream_code)
         report(link)
     except SyncError as exc:
+        link.close()
         db.session.rollback()
         _finish(run_id, settings_id, link, str(exc))
         raise
     except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the caller
+        link.close()
         db.session.rollback()
         _finish(run_id, settings_id, link, f"{type(exc).__name__}: {exc}")
         raise
+    link.close()
     return _finish(run_id, settings_id, link, "")
 
 

@@ -8,7 +8,7 @@ PROTOCOL = 2  # 2: held operations, refusals not stored, reason codes, authority
 MAX_BODY = 8 * 1024 * 1024          # bytes on the wire (compressed)
 MAX_INFLATED = 64 * 1024 * 1024     # bytes after decompression
 MAX_OPS = 500                        # operations in one push
-BATCH_OPS = 200                      # what the client sends per request
+BATCH_OPS = 500                      # what the client sends per request (= MAX_OPS; docs/benchmarks.md)
 BATCH_BYTES = 1024 * 1024            # ... and at most this much JSON before compression
 PULL_LIMIT = 500                     # changes in one pulled page
 FILE_CHUNK = 1024 * 1024             # most bytes of a file per upload request
