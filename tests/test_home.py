@@ -239,3 +239,41 @@ def test_sheets_awaiting_review_are_read_in_one_query_as_their_status_says(app, 
         assert len(statements) == 1, statements
         staff = db.session.scalar(select(User).where(User.username == "staff"))
         assert overview.sheets_awaiting_review(staff) == []
+
+
+def test_year_figures_show_at_once_when_known_else_are_fetched_after_the_page(app, login, visits):
+    """Six reports' worth of work after each write: the home page does not wait for it.
+    The first view after a write has the figures fetched by htmx once the page is shown
+    (a link to a page of their own without JavaScript); once worked out they are on the
+    page itself, until the next write."""
+    client = login("staff")
+    first = client.get("/").get_data(as_text=True)
+    placeholder = first.split('id="home-figures"')[1].split("</div>")[0]
+    assert 'hx-get="/home/figures"' in placeholder and 'hx-trigger="load"' in placeholder
+    assert 'href="/home/figures"' in placeholder and 'class="stat figure"' not in placeholder
+
+    fragment = client.get("/home/figures", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith("{#") is False and "<html" not in fragment
+    assert 'id="year-figures"' in fragment and 'class="stat figure"' in fragment
+    with app.test_request_context():
+        staff = db.session.scalar(db.select(User).where(User.username == "staff"))
+        visits_now = {f.key: f for f in overview.year_figures(staff, TODAY)}["visits"].this_year
+    assert visits_now == 3 and f"<strong>{visits_now}</strong>" in fragment
+
+    again = client.get("/").get_data(as_text=True)
+    assert 'hx-get="/home/figures"' not in again and 'class="stat figure"' in again
+
+    with app.app_context():
+        g.actor = "test"
+        db.session.get(Visit, visits["li_today"]).problem = "补充说明"
+        db.session.commit()
+    after_a_write = client.get("/").get_data(as_text=True)
+    assert 'hx-get="/home/figures"' in after_a_write
+
+    page = client.get("/home/figures").get_data(as_text=True)  # without JavaScript
+    assert "<html" in page and "<h1>今年以来</h1>" in page and 'class="stat figure"' in page
+
+
+def test_the_figures_page_is_behind_the_login(client):
+    answer = client.get("/home/figures")
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]

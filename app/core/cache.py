@@ -116,6 +116,16 @@ def generation() -> int:
     return g.data_generation
 
 
+def known(key: tuple):
+    """The answer remembered for ``key`` at the data's current generation, or None when
+    there is none yet: for a page that shows a costly part at once when it is known and
+    has it fetched after the page otherwise."""
+    if not current_app.config.get("ANSWER_CACHE", True) or db.session.info.get("uncommitted_writes"):
+        return None
+    item = current_app.extensions["answers"].get((generation(), *key))
+    return item[1] if item is not None else None
+
+
 def remembered(key: tuple, compute):
     """``compute()``'s answer for ``key`` at the data's current generation, worked out
     once. Not remembered while this session holds writes it has not committed (an

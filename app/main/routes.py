@@ -36,12 +36,10 @@ def home():
                       today=today,
                       sheet=overview.my_sheet(current_user), sheet_states=STATUSES,
                       grades=GRADES)
-    figures = cache.remembered(("home-figures", *reading_scope(), today),
-                               lambda: overview.year_figures(current_user, today))
+    figures = cache.known(_figures_key(today))  # None: the page fetches them after
     if node is not None and node.role != "station":
         return render("main/home_league.html", counts=counts, figures=figures, today=today,
                       nodes=overview.downstream_nodes(),
-                      by_node=overview.figures_by_node(current_user, today),
                       awaiting=overview.sheets_awaiting_review(current_user))
     (late, late_ids), (issues, issue_ids) = cache.remembered(
         ("home-lines", *reading_scope(), today),
@@ -52,6 +50,25 @@ def home():
                   late_trainings=(late, overview.by_ids(Training, late_ids)),
                   issues=(issues, overview.by_ids(Visit, issue_ids)),
                   exits=overview.proposed_exits(current_user))
+
+
+def _figures_key(today: date) -> tuple:
+    return ("home-figures", *reading_scope(), today)
+
+
+@bp.get("/home/figures")
+def home_figures():
+    """This year's figures beside last year's (and, at a league, by node below): six
+    reports' worth of work after each write, so the home page shows them when they are
+    known and otherwise fetches them from here once it is shown (a page of their own
+    without JavaScript)."""
+    today = date.today()
+    node = this_node()
+    below = node is not None and node.role != "station" and current_user.role != "commissioner"
+    figures = cache.remembered(_figures_key(today), lambda: {
+        "figures": overview.year_figures(current_user, today),
+        "by_node": overview.figures_by_node(current_user, today) if below else None})
+    return render("main/figures.html", "main/_home_figures.html", today=today, **figures)
 
 
 @bp.get("/healthz")
