@@ -23,6 +23,7 @@ import time
 import urllib.request
 
 import psycopg
+import pytest
 from sqlalchemy.engine import make_url
 
 from app import create_app
@@ -60,6 +61,18 @@ def fresh_postgres(url: str, name: str, template: str | None = None) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def league_database(kind: str, name: str) -> str | None:
+    """The database of a league for a test parametrized over ``kind``: None (SQLite, in
+    its instance folder) or a fresh PostgreSQL database ``name`` beside the suite's
+    (the test is skipped without TEST_DATABASE_URL)."""
+    if kind == "sqlite":
+        return None
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("PostgreSQL: set TEST_DATABASE_URL")
+    return fresh_postgres(url, sibling_database(url, name))
 
 
 def node_env(folder, database_url: str | None = None) -> dict:

@@ -3,7 +3,6 @@ sync`), on nodes built by the migrations and `flask node init`: the action plan'
 targets and the schemes are on both; a sheet submitted at the station arrives at the
 league as submitted, and its grade comes back down. The league runs on SQLite, and on
 PostgreSQL too when TEST_DATABASE_URL is set."""
-import os
 from datetime import date
 
 import pytest
@@ -15,7 +14,8 @@ from app.assessments import services
 from app.auth.services import create_user
 from app.core.extensions import db
 from app.models import AssessmentScheme, AssessmentSheet, Commissioner, PlanTarget, User, Visit
-from tests.node_processes import Node, app_for, fresh_postgres, sibling_database
+from tests.node_processes import Node, app_for
+from tests.node_processes import league_database as league_database_for
 
 STATION = "150121-01"
 PASSWORD = "secret-pass-1"
@@ -23,12 +23,7 @@ PASSWORD = "secret-pass-1"
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def league_database(request):
-    if request.param == "sqlite":
-        return None
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        pytest.skip("PostgreSQL: set TEST_DATABASE_URL")
-    return fresh_postgres(url, sibling_database(url, "assess_league"))
+    return league_database_for(request.param, "assess_league")
 
 
 def _as(app, username, role, code, work):

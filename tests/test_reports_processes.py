@@ -9,7 +9,6 @@ address, the stations through their own app, each as a logged-in user, in JSON. 
 runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set."""
 import http.cookiejar
 import json
-import os
 import re
 import urllib.parse
 import urllib.request
@@ -33,7 +32,8 @@ from app.targets import services as targets
 from app.teams import services as teams
 from app.trainings import services as trainings
 from app.visits import services as visits
-from tests.node_processes import Node, app_for, fresh_postgres, sibling_database
+from tests.node_processes import Node, app_for
+from tests.node_processes import league_database as league_database_for
 
 LEAGUE = "1501"
 STATIONS = {"150121-01": "土默特左旗科技特派员工作站", "150122-01": "托克托县科技特派员工作站"}
@@ -45,12 +45,7 @@ PERIODS = ({"year": "2025"}, {"from": "2025-06-15", "to": "2025-12-31"})
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def league_database(request):
-    if request.param == "sqlite":
-        return None
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        pytest.skip("PostgreSQL: set TEST_DATABASE_URL")
-    return fresh_postgres(url, sibling_database(url, "reports_league"))
+    return league_database_for(request.param, "reports_league")
 
 
 def _user(app, username, role, code):
