@@ -290,21 +290,6 @@ def adopt(state: dict) -> bool:
     return changed
 
 
-def _has_pending(record_type: str, record_id: str, except_op: str | None = None) -> bool:
-    stmt = select(OutboxEntry.seq).where(
-        OutboxEntry.record_type == record_type, OutboxEntry.record_id == record_id,
-        OutboxEntry.rejected_at.is_(None))
-    if except_op:
-        stmt = stmt.where(OutboxEntry.op_id != except_op)
-    return db.session.scalar(stmt.limit(1)) is not None
-
-
-def _local_version(record_type: str, record_id: str) -> int:
-    model = registry.model(record_type)
-    record = db.session.get(model, record_id) if model else None
-    return record.version if record else 0
-
-
 def _op(entry: OutboxEntry) -> dict:
     op = {"op_id": entry.op_id, "type": entry.record_type, "id": entry.record_id,
           "action": entry.action, "base_version": entry.base_version, "version": entry.version,
@@ -408,6 +393,7 @@ def _record_results(ops: list, results: dict, run: SyncRun, upstream_code: str) 
     try:
         entries = {e.op_id: e for e in db.session.scalars(select(OutboxEntry).where(
             OutboxEntry.op_id.in_([op["op_id"] for op in ops if op["op_id"] in results])))}
+        states: dict[str, dict] = {}  # record id -> the upstream's state in an answer
         for op in ops:
             result = results.get(op["op_id"])
             if result is None:
@@ -432,14 +418,19 @@ def _record_results(ops: list, results: dict, run: SyncRun, upstream_code: str) 
                 _local_conflict(op, result, upstream_code)
             elif result.get("status") != "duplicate":
                 run.applied += 1
-            # The upstream's record is the truth here unless a newer local edit is still
-            # on its way (then that edit's own answer brings the final state).
-            if "fields" in result and not _has_pending(op["type"], op["id"], op["op_id"]) \
-                    and result.get("version", 0) >= _local_version(op["type"], op["id"]):
-                adopt(result)
+            if "fields" in result and isinstance(result.get("type"), str) \
+                    and isinstance(result.get("version"), int):
+                states.pop(op["id"], None)  # a later answer for the same record wins
+                states[op["id"]] = result
+        # The upstream's record is the truth here unless a newer local edit is still on
+        # its way (then that edit's own answer brings the final state): the answers are
+        # applied as a pulled page is, after the answered entries have left the outbox.
+        apply_page(list(states.values()), upstream_code, settle=False)
         db.session.commit()
     finally:
         _clear_flags()
+        db.session.info.pop("sync_page", None)
+        db.session.info.pop("record_lookup", None)
 
 
 PROBLEM_KEYS = ("code", "field", "ref_type", "ref_id")
@@ -588,7 +579,7 @@ class Page:
     in their wire form (``rows.wire_states``, a query per type and collection), the
     records with an unsent local edit, the open conflicts."""
 
-    def __init__(self, changes: list):
+    def __init__(self, changes: list, conflicts: bool = True):
         by_type: dict[type, set] = {}
         for change in changes:
             model = registry.model(change.get("type", ""))
@@ -604,7 +595,8 @@ class Page:
                                                      rows.among(OutboxEntry.record_id, ids))).all())
         self.conflicts: dict[tuple, list] = {}
         for conflict in db.session.scalars(select(SyncConflict).where(
-                rows.among(SyncConflict.record_id, ids), SyncConflict.resolved_at.is_(None))):
+                rows.among(SyncConflict.record_id, ids), SyncConflict.resolved_at.is_(None))) \
+                if conflicts else ():
             self.conflicts.setdefault((conflict.record_type, conflict.record_id), []).append(conflict)
 
     def version(self, change: dict) -> int:
@@ -650,13 +642,16 @@ class Objects:
         return db.session.query(target).filter(target.id.in_(ids)).all()
 
 
-def apply_page(changes: list, upstream_code: str) -> int:
+def apply_page(changes: list, upstream_code: str, settle: bool = True) -> int:
     """Apply one pulled page (in the caller's transaction); returns how many records it
     changed here. A change to a record with an unsent local edit is skipped (the edit's
     own answer brings the merge); only fields that differ are written, a collection only
-    when its ids differ; a conflict the upstream no longer has open is settled. Changes
-    to plain columns are written as rows (``rows.Adoption``), the rest through the ORM."""
-    page = Page(changes)
+    when its ids differ; a conflict the upstream no longer has open is settled (unless
+    not to ``settle``: the states in the answers to a push). Changes to plain columns are
+    written as rows (``rows.Adoption``), the rest through the ORM."""
+    if not changes:
+        return 0
+    page = Page(changes, conflicts=settle)
     adoption, by_orm = rows.Adoption(), []
     changed = 0
     for change in changes:
