@@ -116,6 +116,40 @@ def column_changes(model, before: dict, after: dict) -> dict:
         changes[key] = ["***", "***"] if key in hidden else [plain(old), plain(value)]
     return changes
 
+def new_record_changes(model, row: dict, label) -> dict:
+    """{field: [None, value]} as ``_changes`` and ``_fk_changes`` report a new record
+    whose assigned columns are ``row`` (by attribute key; columns left to their defaults
+    are not in it) and whose collections are ``row[key]`` id lists: for writers that
+    insert rows without the ORM (sync's ``NewRows``). ``label(model, id)`` names a
+    referenced record."""
+    mapper = inspect(model)
+    hidden, skip = model.__audit_hidden__, model.__audit_skip__
+    changes, fk_columns = {}, set()
+    for rel in mapper.relationships:
+        if rel.direction.name == "MANYTOONE":
+            fk_columns.update(c.key for c in rel.local_columns)
+    for rel in mapper.relationships:
+        if rel.key in skip:
+            continue
+        if rel.secondary is not None:
+            ids = row.get(rel.key) or []
+            if ids:
+                changes[rel.key] = [None, sorted(label(rel.mapper.class_, i) for i in ids)]
+        elif rel.direction.name == "MANYTOONE":
+            for col in rel.local_columns:
+                if row.get(col.key) is not None:
+                    changes[rel.key] = [None, label(rel.mapper.class_, row[col.key])]
+    for attr in mapper.column_attrs:
+        key = attr.key
+        if key in skip or key in fk_columns or key in ("id", "deleted_at"):
+            continue
+        value = row.get(key)
+        if value in (None, "", False):
+            continue
+        changes[key] = [None, "***" if key in hidden else plain(value)]
+    return changes
+
+
 def _label(session, model, key) -> str | None:
     """The name of the record a foreign key points at, for the audit trail. A writer
     that has the records at hand already (sync applying a batch or a page) offers them
@@ -354,6 +388,33 @@ def write_adopted(session, adopted: list[dict]) -> None:
     log_changes(session, [{"record_type": a["record_type"], "record_id": a["record_id"],
                            "owner_node": a["owner_node"], "source_node": source, "at": at}
                           for a in adopted])
+
+def write_created(session, created: list[dict]) -> None:
+    """The audit entries, change-log rows and outbox entries of records created as rows
+    (``record_type``, ``record_id``, ``version``, ``base_version``, ``changes``,
+    ``owner_node``, ``fields`` each, ``fields`` as ``record_fields`` gives them): what
+    ``_write_audit_and_outbox`` writes for the same records created through the ORM."""
+    if not created:
+        return
+    actor, node, at = current_actor(), _node_code(), utcnow()
+    source = session.info.get("sync_source") or node
+    connection = session.connection()
+    connection.execute(AuditEntry.__table__.insert(), [
+        {"record_type": c["record_type"], "record_id": c["record_id"], "version": c["version"],
+         "action": "create", "changes": c["changes"], "actor": actor, "node": node, "at": at}
+        for c in created])
+    if not session.info.get("applying_sync"):
+        connection.execute(OutboxEntry.__table__.insert(), [
+            {"op_id": new_op_id(), "record_type": c["record_type"], "record_id": c["record_id"],
+             "action": "create", "base_version": c["base_version"], "version": c["version"],
+             "changed": outbox_changed("create", []), "fields": c["fields"], "created_at": at,
+             "resolves_conflict": False, "rejected_at": None, "reject_reason": None}
+            for c in created])
+    if not session.info.get("shipped"):
+        log_changes(session, [{"record_type": c["record_type"], "record_id": c["record_id"],
+                               "owner_node": c["owner_node"], "source_node": source, "at": at}
+                              for c in created])
+
 
 # The change log is numbered in commit order, and numbered last --------------------------
 #

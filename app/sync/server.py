@@ -18,6 +18,7 @@ from app.core.history import log_changes, record_fields
 from app.core.node import ancestors, subtree
 from app.models import AppliedOperation, ChangeLogEntry, SyncConflict, utcnow
 from app.sync import registry, values
+from app.sync.creates import NewRows, as_rows
 from app.sync.rows import among, wire_states
 from app.sync.wire import digest, malformed
 
@@ -86,6 +87,7 @@ class Batch:
         self.made: dict[str, str] = {}            # id -> type, of records this batch creates
         self.taken: dict[str, str] = {}           # id -> type, of ids held by another type
         self.targets: dict[type, dict] = {}       # referenced model -> {id: record}
+        self.new = NewRows(self.at_hand)          # records this batch creates as rows
 
     def apply(self) -> list[int]:
         ops, results = self.ops, self.results
@@ -133,13 +135,17 @@ class Batch:
         if stale:
             db.session.execute(delete(AppliedOperation).where(
                 AppliedOperation.node_code == self.node, AppliedOperation.op_id.in_(stale)))
+        self.new.write()
         db.session.flush()  # every record, link, audit, outbox and change-log row
         claims, at = [], utcnow()
         for index, result, record, ignored_keys in done:
-            ignored = sorted(k for k in ignored_keys
-                             if record_fields(record).get(k) != ops[index]["fields"].get(k))
-            if ignored:  # the sender's copy differs in fields it may not write: send it ours
-                result = {**result, **state(record), "ignored": ignored}
+            if ignored_keys:
+                record_id = ops[index]["id"]
+                here = self.new.fields(record_id) if record is None else record_fields(record)
+                ignored = sorted(k for k in ignored_keys if here.get(k) != ops[index]["fields"].get(k))
+                if ignored:  # the sender's copy differs in fields it may not write: send it ours
+                    result = {**result, **(self.new.state(record_id) if record is None else state(record)),
+                              "ignored": ignored}
             results[index] = result
             claims.append({"node_code": self.node, "op_id": ops[index]["op_id"],
                            "digest": digests[index], "result": result, "applied_at": at})
@@ -188,12 +194,18 @@ class Batch:
         record = self.records.get(record_id)
         return record if isinstance(record, model) else None
 
-    def lookup(self, model, record_id: str):
-        """A record the batch has at hand (for the audit's labels), or None."""
+    def at_hand(self, model, record_id: str):
+        """A record the batch has read, or None."""
         record = self.records.get(record_id)
         if isinstance(record, model):
             return record
         return self.targets.get(model, {}).get(record_id)
+
+    def lookup(self, model, record_id: str):
+        """A record the batch has at hand (for the audit's labels), or None."""
+        if self.new.owner(record_id, model) is not None:
+            return self.new.named(record_id)
+        return self.at_hand(model, record_id)
 
     def holder(self, record_id: str) -> str | None:
         return self.made.get(record_id) or self.taken.get(record_id)
@@ -205,11 +217,18 @@ class Batch:
             record = self.records.get(i)
             if i not in owners and isinstance(record, target) and i in self.made:
                 owners[i] = record.owner_node
+            elif i not in owners and self.new.owner(i, target) is not None:
+                owners[i] = self.new.owner(i, target)
         return owners
 
     def related(self, target, ids: list) -> list:
-        """The records of a many-to-many list, as the prefetch found them."""
+        """The records of a many-to-many list, as the prefetch found them (one made as a
+        row in this batch is written first, then read)."""
         found = self.targets.get(target, {})
+        made = [i for i in ids if i not in found and self.new.owner(i, target) is not None]
+        if made:
+            self.new.write()
+            found = {**found, **{r.id: r for r in db.session.scalars(select(target).where(among(target.id, made)))}}
         return [found.get(i) or self.records[i] for i in ids
                 if i in found or isinstance(self.records.get(i), target)]
 
@@ -408,16 +427,21 @@ def type_holding(record_id: str) -> str | None:
     return db.session.scalar(union_all(*parts).limit(1))
 
 
-def _stamp(record, op: dict, node_code: str, new: bool) -> None:
+def _stamps(op: dict, node_code: str, new: bool) -> dict:
     """The server's fields: who wrote it is the token's node, and where it came from is
     the sender's subtree (the node named, if it is in it; else the sender)."""
     who = f"sync:{node_code}"
-    record.updated_by = who
-    if new:
-        record.created_by = who
-        origin = op["fields"].get("origin_node")
-        record.origin_node = origin if isinstance(origin, str) and origin \
-            and authority.within(origin, node_code) else node_code
+    if not new:
+        return {"updated_by": who}
+    origin = op["fields"].get("origin_node")
+    return {"updated_by": who, "created_by": who,
+            "origin_node": origin if isinstance(origin, str) and origin
+            and authority.within(origin, node_code) else node_code}
+
+
+def _stamp(record, op: dict, node_code: str, new: bool) -> None:
+    for key, value in _stamps(op, node_code, new).items():
+        setattr(record, key, value)
 
 
 def _batch() -> "Batch | None":
@@ -432,9 +456,14 @@ def _create(model, record, op, keys: list[str], node_code: str) -> dict:
             return {"op_id": op["op_id"], "status": "applied", **state(record)}
         raise refuse("exists_different", "a record with this id exists with other content")
     batch = _batch()
+    assigned = keys + [k for k in TIMES if k in fields]
+    if batch is not None and as_rows(model):
+        batch.made[op["id"]] = model.__tablename__
+        batch.new.add(model, op["id"], fields, assigned, _stamps(op, node_code, new=True),
+                      op["version"], op["base_version"])
+        return {"op_id": op["op_id"], "status": "applied", "version": op["version"]}
     record = model(id=op["id"])
-    registry.assign(record, fields, keys + [k for k in TIMES if k in fields],
-                    related=batch.related if batch else None)
+    registry.assign(record, fields, assigned, related=batch.related if batch else None)
     _stamp(record, op, node_code, new=True)
     record.version = op["version"]
     record.field_versions = {key: op["version"] for key in registry.fields_of(model)}

@@ -5,7 +5,7 @@ refused here, for that one operation, with the field named.
 """
 import functools
 import math
-import uuid
+import re
 from datetime import date, datetime
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, Integer, String, inspect
@@ -16,14 +16,12 @@ MAX_IDS = 5000          # ids in one many-to-many list
 MAX_JSON = 64 * 1024    # characters of a JSON field
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def is_uuid(value) -> bool:
     """A canonical (lower-case, hyphenated) UUID string, as every synced id is."""
-    if not isinstance(value, str) or len(value) != 36:
-        return False
-    try:
-        return str(uuid.UUID(value)) == value
-    except ValueError:
-        return False
+    return isinstance(value, str) and len(value) == 36 and _UUID.fullmatch(value) is not None
 
 
 @functools.cache
@@ -74,51 +72,75 @@ SPACE_SEPARATED = {("visit", "service_types")}
 def problem(model, key: str, value) -> str | None:
     """Why ``value`` cannot be the field's value, or None. Unknown keys are not this
     function's business (they are never written)."""
+    return _check(model, key)(value)
+
+
+@functools.cache
+def _check(model, key: str):
+    """The test of one field's values (worked out once per field: which kind of
+    column it is)."""
     from app.sync.registry import collections
     if key in collections(model):
-        if not isinstance(value, list) or len(value) > MAX_IDS:
-            return "must be a list of record ids"
-        return None if all(is_uuid(v) for v in value) else "holds something that is not a record id"
+        def ids(value):
+            if not isinstance(value, list) or len(value) > MAX_IDS:
+                return "must be a list of record ids"
+            return None if all(is_uuid(v) for v in value) else "holds something that is not a record id"
+        return ids
     column = _column(model, key)
     if column is None:
-        return None
-    if value is None:
-        return None if column.nullable else "may not be empty"
-    kind = column.type
+        return lambda value: None
+    kind, record_type = column.type, model.__tablename__
     if column.foreign_keys:
-        return None if is_uuid(value) else "is not a record id"
-    if isinstance(kind, Boolean):
-        return None if isinstance(value, bool) else "must be true or false"
-    if isinstance(kind, Integer):  # BigInteger is an Integer
+        test = lambda value: None if is_uuid(value) else "is not a record id"  # noqa: E731
+    elif isinstance(kind, Boolean):
+        test = lambda value: None if isinstance(value, bool) else "must be true or false"  # noqa: E731
+    elif isinstance(kind, Integer):  # BigInteger is an Integer
         limit = INT64 if isinstance(kind, BigInteger) else INT32
-        if not isinstance(value, int) or isinstance(value, bool):
-            return "must be a whole number"
-        return None if -limit - 1 <= value <= limit else "is out of range"
-    if isinstance(kind, Float):
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            return "must be a number"
-        return None if math.isfinite(value) and abs(value) < 1e15 else "is out of range"
-    if isinstance(kind, DateTime):
-        return None if _parses(value, datetime.fromisoformat) else "is not a date and time"
-    if isinstance(kind, Date):
-        return None if _parses(value, date.fromisoformat) and len(value) == 10 else "is not a date"
-    if isinstance(kind, JSON):
+
+        def test(value):
+            if not isinstance(value, int) or isinstance(value, bool):
+                return "must be a whole number"
+            return None if -limit - 1 <= value <= limit else "is out of range"
+    elif isinstance(kind, Float):
+        def test(value):
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                return "must be a number"
+            return None if math.isfinite(value) and abs(value) < 1e15 else "is out of range"
+    elif isinstance(kind, DateTime):
+        test = lambda value: None if _parses(value, datetime.fromisoformat) else "is not a date and time"  # noqa: E731
+    elif isinstance(kind, Date):
+        def test(value):
+            return None if _parses(value, date.fromisoformat) and len(value) == 10 else "is not a date"
+    elif isinstance(kind, JSON):
         expected = type(column.default.arg({}) if column.default and callable(column.default.arg)
                         else {})
-        if not isinstance(value, expected):
-            return f"must be a JSON {'object' if expected is dict else 'list'}"
-        if len(str(value)) > MAX_JSON:
-            return "is too large"
-        return _counts_problem(model.__tablename__, key, value)
-    if isinstance(kind, String):  # Text is a String without a length
-        if not isinstance(value, str):
-            return "must be text"
-        if "\x00" in value:
-            return "holds a NUL character"
-        if kind.length and len(value) > kind.length:
-            return f"is longer than {kind.length} characters"
-        return _vocabulary_problem(model.__tablename__, key, value)
-    return None
+
+        def test(value):
+            if not isinstance(value, expected):
+                return f"must be a JSON {'object' if expected is dict else 'list'}"
+            if len(str(value)) > MAX_JSON:
+                return "is too large"
+            return _counts_problem(record_type, key, value)
+    elif isinstance(kind, String):  # Text is a String without a length
+        length = kind.length
+
+        def test(value):
+            if not isinstance(value, str):
+                return "must be text"
+            if "\x00" in value:
+                return "holds a NUL character"
+            if length and len(value) > length:
+                return f"is longer than {length} characters"
+            return _vocabulary_problem(record_type, key, value)
+    else:
+        return lambda value: None
+    nullable = column.nullable
+
+    def check(value):
+        if value is None:
+            return None if nullable else "may not be empty"
+        return test(value)
+    return check
 
 
 @functools.cache
