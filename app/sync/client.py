@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import func, inspect, select
+from sqlalchemy import delete, func, inspect, select
 
 from app.core.extensions import db
 from app.core.history import new_op_id, record_fields
@@ -391,28 +391,26 @@ def _record_results(ops: list, results: dict, run: SyncRun, upstream_code: str) 
     which is then recorded here too), now or, for a repeat, the first time."""
     _adopting_from(upstream_code)
     try:
-        entries = {e.op_id: e for e in db.session.scalars(select(OutboxEntry).where(
-            OutboxEntry.op_id.in_([op["op_id"] for op in ops if op["op_id"] in results])))}
+        waiting = set(db.session.scalars(select(OutboxEntry.op_id).where(
+            OutboxEntry.op_id.in_([op["op_id"] for op in ops if op["op_id"] in results]))))
         states: dict[str, dict] = {}  # record id -> the upstream's state in an answer
+        done, kept = [], {}
         for op in ops:
             result = results.get(op["op_id"])
-            if result is None:
-                continue  # no answer: stays in the outbox for the next run
-            entry = entries.get(op["op_id"])
-            if entry is None:
-                continue
+            if result is None or op["op_id"] not in waiting:
+                continue  # no answer: stays in the outbox for the next run (or settled meanwhile)
             status = result.get("status")
             if status == "duplicate":
                 run.duplicates += 1
                 status = result.get("first_status")
             if status not in ("applied", "conflict"):
-                _keep(entry, result, status)
+                kept[op["op_id"]] = (result, status)
                 if status == "held":
                     run.held = (run.held or 0) + 1
                 else:
                     run.rejected += 1
                 continue
-            db.session.delete(entry)
+            done.append(op["op_id"])
             if status == "conflict":
                 run.conflicts += 1
                 _local_conflict(op, result, upstream_code)
@@ -422,6 +420,12 @@ def _record_results(ops: list, results: dict, run: SyncRun, upstream_code: str) 
                     and isinstance(result.get("version"), int):
                 states.pop(op["id"], None)  # a later answer for the same record wins
                 states[op["id"]] = result
+        if kept:
+            for entry in db.session.scalars(select(OutboxEntry).where(OutboxEntry.op_id.in_(list(kept)))):
+                _keep(entry, *kept[entry.op_id])
+        if done:
+            db.session.execute(delete(OutboxEntry).where(OutboxEntry.op_id.in_(done))
+                               .execution_options(synchronize_session=False))
         # The upstream's record is the truth here unless a newer local edit is still on
         # its way (then that edit's own answer brings the final state): the answers are
         # applied as a pulled page is, after the answered entries have left the outbox.

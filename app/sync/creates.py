@@ -34,7 +34,7 @@ def _defaults(model) -> tuple:
     found = []
     for key, column in _columns(model).items():
         default = model.__table__.c[column].default
-        if default is not None:
+        if default is not None and key not in ("id", "version", "field_versions"):
             found.append((key, default.arg if default.is_scalar else functools.partial(default.arg, None)))
     return tuple(found)
 
@@ -53,7 +53,6 @@ class NewRows:
             base_version: int) -> None:
         """Make a record's row from the wire ``fields`` named by ``keys`` (collections
         among them as id lists), the server's ``stamps`` and ``version``."""
-        row = {key: default() if callable(default) else default for key, default in _defaults(model)}
         collections = registry.collections(model)
         assigned, links = {}, {}
         for key in keys:
@@ -62,9 +61,11 @@ class NewRows:
             else:
                 assigned[key] = registry.decode(model, key, fields[key])
         assigned.update(stamps)
+        row = {key: default() if callable(default) else default
+               for key, default in _defaults(model) if key not in assigned}
         row.update(assigned)
         row.update(id=record_id, version=version,
-                   field_versions={key: version for key in registry.fields_of(model)})
+                   field_versions=dict.fromkeys(registry.fields_of(model), version))
         self.made[record_id] = (model, row, links, assigned)
         self.base[record_id] = base_version
         self.unwritten.append(record_id)
