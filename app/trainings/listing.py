@@ -9,11 +9,11 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from app.core import records
-from app.core.database import rows_at_once
+from app.core.database import AtOnce, rows_at_once
 from app.core.extensions import db
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Training, TrainingAttendee
 from app.models.training import training_trainers
@@ -55,23 +55,30 @@ def paginate(args: dict, page: int, per_page: int | None = None) -> records.Page
     return found
 
 
+# Built once (see database.AtOnce): the list's lines and their trainers, for a page's ids.
+_LINES = AtOnce(select(
+    Training.id, Training.title, Training.held_on, Training.hours, Training.mode,
+    Training.status, Training.trainer_of_trainers, Training.place_text,
+    Training.outside_trainers, Training.head_counts, Training.women_count,
+    Training.minority_count, Training.poverty_count,
+    _Village.name, _Village.level, _Township.name, Cluster.name,
+).select_from(Training).outerjoin(_Village, _Village.id == Training.village_id)
+    .outerjoin(_Township, _Township.id == _Village.parent_id)
+    .outerjoin(Cluster, Cluster.id == Training.cluster_id)
+    .where(Training.id.in_(bindparam("ids", expanding=True))))
+_TRAINERS = AtOnce(select(training_trainers.c.training_id, Commissioner.name)
+                   .join(Commissioner, Commissioner.id == training_trainers.c.commissioner_id)
+                   .where(training_trainers.c.training_id.in_(bindparam("ids", expanding=True))))
+
+
 def rows(ids: list) -> list[TrainingRow]:
     """The sessions ``ids`` as list lines, in that order: one query for the sessions
     with their village, township and cluster, one for their trainers' names, each read
-    at once (database.rows_at_once)."""
+    at once (database.AtOnce)."""
     if not ids:
         return []
-    stmt = select(
-        Training.id, Training.title, Training.held_on, Training.hours, Training.mode,
-        Training.status, Training.trainer_of_trainers, Training.place_text,
-        Training.outside_trainers, Training.head_counts, Training.women_count,
-        Training.minority_count, Training.poverty_count,
-        _Village.name, _Village.level, _Township.name, Cluster.name,
-    ).select_from(Training).outerjoin(_Village, _Village.id == Training.village_id) \
-        .outerjoin(_Township, _Township.id == _Village.parent_id) \
-        .outerjoin(Cluster, Cluster.id == Training.cluster_id).where(Training.id.in_(ids))
     by_id = {}
-    for *columns, village, level, township, cluster in rows_at_once(db.session, stmt):
+    for *columns, village, level, township, cluster in _LINES.rows(db.session, ids=list(ids)):
         if village is not None and township is not None and level == "village":
             village = f"{township} {village}"
         row = TrainingRow(*columns, village=village, cluster=cluster, trainers=[])
@@ -80,10 +87,8 @@ def rows(ids: list) -> list[TrainingRow]:
         if isinstance(row.head_counts, str):  # SQLite hands JSON columns over as text
             row.head_counts = json.loads(row.head_counts)
         by_id[row.id] = row
-    names = select(training_trainers.c.training_id, Commissioner.name) \
-        .join(Commissioner, Commissioner.id == training_trainers.c.commissioner_id) \
-        .where(training_trainers.c.training_id.in_(by_id))
-    for training_id, name in sorted(rows_at_once(db.session, names), key=lambda row: row[1]):
+    for training_id, name in sorted(_TRAINERS.rows(db.session, ids=list(by_id)),
+                                    key=lambda row: row[1]):
         by_id[training_id].trainers.append(name)
     return [by_id[i] for i in ids if i in by_id]
 
