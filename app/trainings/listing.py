@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from app.core import records
-from app.core.database import AtOnce, rows_at_once
+from app.core.database import AtOnce
 from app.core.extensions import db
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Training, TrainingAttendee
 from app.models.training import training_trainers
@@ -109,19 +109,24 @@ class RosterLine:
     village_name: str | None  # the village's full name (township and village), or as written
 
 
+_a = TrainingAttendee
+_ROSTER = AtOnce(select(
+    _a.id, _a.name, _a.sex, _a.ethnicity, _a.phone, _a.category, _a.poverty_alleviated,
+    _a.target_id, ServiceTarget.name, _Village.name, _Village.level, _Township.name,
+    _a.village_text, _a.created_at)
+    .select_from(_a).outerjoin(ServiceTarget, ServiceTarget.id == _a.target_id)
+    .outerjoin(_Village, _Village.id == _a.village_id)
+    .outerjoin(_Township, _Township.id == _Village.parent_id)
+    .where(_a.training_id == bindparam("training_id"), _a.deleted_at.is_(None)))
+
+
 def roster(training_id: str) -> list[RosterLine]:
     """The session's live roster in the order people were added, as lines: one query
     with their villages, townships and service targets, read at once (48 ORM attendees
-    with their villages and targets took longer than the rest of the page)."""
-    a = TrainingAttendee
-    stmt = select(a.id, a.name, a.sex, a.ethnicity, a.phone, a.category, a.poverty_alleviated,
-                  a.target_id, ServiceTarget.name, _Village.name, _Village.level, _Township.name,
-                  a.village_text, a.created_at) \
-        .select_from(a).outerjoin(ServiceTarget, ServiceTarget.id == a.target_id) \
-        .outerjoin(_Village, _Village.id == a.village_id) \
-        .outerjoin(_Township, _Township.id == _Village.parent_id) \
-        .where(a.training_id == training_id, a.deleted_at.is_(None))
-    rows = sorted(rows_at_once(db.session, stmt), key=lambda row: (row[-1] or "", row[1], row[0]))
+    with their villages and targets took longer than the rest of the page), by a
+    statement built once (database.AtOnce)."""
+    rows = sorted(_ROSTER.rows(db.session, training_id=training_id),
+                  key=lambda row: (row[-1] or "", row[1], row[0]))
     lines = []
     for *columns, village, level, township, village_text, _created in rows:
         if village is not None and township is not None and level == "village":

@@ -103,8 +103,8 @@ def _detail(training, status=200, attendee_form=None, counts_form=None, attachme
 def _roster_labels() -> dict:
     """The roster's codes as translated text, once per page (not once a row)."""
     from app.core import choices
-    return {"sexes": {k: str(v) for k, v in choices.SEXES.items()},
-            "categories": {k: str(v) for k, v in vocab.CATEGORIES.items()}}
+    return {"sexes": vocab.ByCode({k: str(v) for k, v in choices.SEXES.items()}),
+            "categories": vocab.ByCode({k: str(v) for k, v in vocab.CATEGORIES.items()})}
 
 
 @bp.get("/<record_id>")
