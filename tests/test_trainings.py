@@ -378,12 +378,17 @@ def test_list_lines_show_place_trainers_and_pages(app, login, places):
     assert "玉米密植" in results(client, page=99)  # a page past the end shows the last
 
 
-def test_list_pages_cut_in_order_at_every_edge_with_filters(app, login, places):
+@pytest.mark.parametrize("cut_first_from", [0, 10**6])
+def test_list_pages_cut_in_order_at_every_edge_with_filters(app, login, places, monkeypatch,
+                                                            cut_first_from):
     """Every page of the list, filtered or not, holds the next sessions in the list's order
     (newest first, then by id on the same day), the count says how many match, and a page
-    past the end shows the last: the page is cut before its rows are numbered."""
+    past the end shows the last, whether a page is cut before its rows are numbered (deep
+    pages) or numbered as it is cut (records.CUT_FIRST_FROM)."""
     import re
 
+    from app.core import records
+    monkeypatch.setattr(records, "CUT_FIRST_FROM", cut_first_from)
     client = login("staff", lang="en")
     made = []
     for n, days in enumerate((1, 1, 1, 2, 3, 3, 4, 5)):

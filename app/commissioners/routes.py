@@ -58,7 +58,7 @@ def detail(record_id):
     commissioner = pages.shown(record_id)
     return pages.detail(commissioner, vocab=VOCAB, labels=field_labels(CommissionerForm),
                         assessments=assessments.graded(commissioner_id=commissioner.id),
-                        grades=GRADES)
+                        grades=GRADES, served=services.served(commissioner.id))
 
 
 @bp.get("/search")
