@@ -1,5 +1,6 @@
 """Places: the shipped tree is read-only; townships and villages are added, edited,
 deleted and restored per station, within the user's own counties only."""
+import pytest
 from sqlalchemy import func, select
 
 from app.auth.services import create_user
@@ -229,3 +230,48 @@ def test_county_with_station_cannot_be_deleted_and_reviewer_cannot_add(app, logi
     assert client.get("/places/new").status_code == 403
     assert client.post("/places/new?level=township",
                        data={"name": "x", "parent_id": TUZUO}).status_code == 403
+
+
+@pytest.mark.parametrize("cut_first_from", [0, 10**6])
+def test_list_pages_each_township_then_its_villages_with_whom_they_belong_to(
+        app, login, monkeypatch, cut_first_from):
+    """The list's pages, read as lines (app/places/listing.py): each township followed by
+    its villages by name, every page holding the next places in that order whichever way
+    a page is cut (records.CUT_FIRST_FROM), a village belonging to "township · county",
+    the township filter's choices, and a deleted place shown (with its badge) only among
+    the deleted."""
+    import re
+
+    from app.core import records
+    monkeypatch.setattr(records, "CUT_FIRST_FROM", cut_first_from)
+    client = login("staff", lang="en")
+    second = _add(client, "township", "B镇", TUZUO)
+    first = _add(client, "township", "A镇", TUZUO)
+    made = {"B镇": second, "A镇": first}
+    for name, township in (("F村", second), ("E村", first), ("C村", first), ("D村", first)):
+        made[name] = _add(client, "village", name, township)
+    gone = _add(client, "village", "G村", second)
+    assert client.post(f"/places/{gone}/delete").status_code == 302
+    expected = [made[n] for n in ("A镇", "C村", "D村", "E村", "B镇", "F村")]
+    app.config["PAGE_SIZE"] = 2
+
+    def ids(page):
+        return re.findall(r'<a href="/places/([0-9a-f-]{36})">', page.split('id="results"')[1])
+
+    shown = []
+    for number in (1, 2, 3):
+        page = client.get(f"/places/?page={number}").get_data(as_text=True)
+        assert "6 in all" in page
+        shown += ids(page)
+    assert shown == expected
+    assert ids(client.get("/places/?page=9").get_data(as_text=True)) == expected[4:]
+    app.config["PAGE_SIZE"] = 25
+    page = client.get("/places/").get_data(as_text=True)
+    with app.app_context():
+        county = db.session.get(Place, TUZUO).name
+    assert f"A镇 · {county}" in page and f">{county}</td>" in page
+    assert f'<option value="{first}" >A镇</option>' in page and f'<option value="{second}" >B镇</option>' in page
+    assert "G村" not in page and 'class="badge danger"' not in page.split('id="results"')[1]
+    client.post("/logout")
+    page = login("admin", lang="en").get("/places/?show=deleted").get_data(as_text=True)
+    assert ids(page) == [gone] and 'class="badge danger">Deleted<' in page and "B镇 · " in page

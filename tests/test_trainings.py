@@ -376,3 +376,44 @@ def test_list_lines_show_place_trainers_and_pages(app, login, places):
     first, second = results(client, page=1), results(client, page=2)
     assert "第二场" in first and "村委会" in first and "—" in first and "玉米密植" in second
     assert "玉米密植" in results(client, page=99)  # a page past the end shows the last
+
+
+@pytest.mark.parametrize("cut_first_from", [0, 10**6])
+def test_list_pages_cut_in_order_at_every_edge_with_filters(app, login, places, monkeypatch,
+                                                            cut_first_from):
+    """Every page of the list, filtered or not, holds the next sessions in the list's order
+    (newest first, then by id on the same day), the count says how many match, and a page
+    past the end shows the last, whether a page is cut before its rows are numbered (deep
+    pages) or numbered as it is cut (records.CUT_FIRST_FROM)."""
+    import re
+
+    from app.core import records
+    monkeypatch.setattr(records, "CUT_FIRST_FROM", cut_first_from)
+    client = login("staff", lang="en")
+    made = []
+    for n, days in enumerate((1, 1, 1, 2, 3, 3, 4, 5)):
+        title = f"{'玉米' if n % 2 else '小麦'}培训{n}"
+        held = TODAY - timedelta(days=days)
+        made.append((held, create_training(client, places, title=title, held_on=held.isoformat(),
+                                           status="planned" if n in (2, 5) else "held"), title))
+    app.config["PAGE_SIZE"] = 3
+
+    def order(rows):
+        return [i for _held, i, _t in sorted(rows, key=lambda r: (-r[0].toordinal(), r[1]))]
+
+    cases = [({}, made), ({"q": "玉米"}, [m for m in made if "玉米" in m[2]]),
+             ({"date_from": (TODAY - timedelta(days=3)).isoformat()},
+              [m for m in made if m[0] >= TODAY - timedelta(days=3)]),
+             ({"status": "planned"}, [m for m in made if m[2].endswith(("2", "5"))])]
+    for args, matching in cases:
+        expected, shown = order(matching), []
+        pages = -(-len(expected) // 3)
+        for number in range(1, pages + 1):
+            page = results(client, page=number, **args)
+            ids = re.findall(r'href="/trainings/([0-9a-f-]{36})"', page)
+            assert len(ids) == min(3, len(expected) - (number - 1) * 3), (args, number)
+            assert f"{len(expected)} in all" in page
+            shown += ids
+        assert shown == expected, args
+        last = re.findall(r'href="/trainings/([0-9a-f-]{36})"', results(client, page=99, **args))
+        assert last == expected[(pages - 1) * 3:]

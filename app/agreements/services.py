@@ -4,6 +4,7 @@ the payout ledger (only while signed or in force, and within the term unless a r
 is given). Each ``*_errors`` function returns {field: message}; an empty dict means the
 write may go ahead. Views call these and never write.
 """
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -11,6 +12,7 @@ from sqlalchemy import exists, extract, func, select
 from sqlalchemy.orm import selectinload
 
 from app.core import cache, records
+from app.core.database import rows_at_once
 from app.core.extensions import db
 from app.core.security import node_scoped, reading_scope, scoped
 from app.models import Agreement, AgreementParty, Cluster, Commissioner, Payout, ServiceTarget, utcnow
@@ -275,15 +277,30 @@ def paid_totals(agreement_ids) -> dict[str, int]:
     return {aid: int(total) for aid, total in rows}
 
 
+@dataclass
+class PartyTo:
+    """An agreement as a commissioner's page lists it."""
+    id: str
+    number: str
+    title: str
+    counterpart: str | None  # the service target's name
+    status: str
+
+
 def commissioner_summary(commissioner: Commissioner) -> dict:
-    """The commissioner's live agreements and what was paid to them, by year."""
-    agreements = db.session.scalars(
-        scoped(Agreement).where(Agreement.id.in_(
-            select(AgreementParty.agreement_id).where(
-                AgreementParty.commissioner_id == commissioner.id,
-                AgreementParty.deleted_at.is_(None))))
-        .options(selectinload(Agreement.counterpart))
-        .order_by(Agreement.signed_on.desc(), Agreement.number)).all()
+    """The commissioner's live agreements and what was paid to them, by year. The
+    agreements as lines (a few columns, read at once, numbered in the database's order):
+    24 ORM agreements with their counterparts cost more than the rest of the page."""
+    order = (Agreement.signed_on.desc(), Agreement.number)
+    stmt = scoped(Agreement).where(Agreement.id.in_(
+        select(AgreementParty.agreement_id).where(
+            AgreementParty.commissioner_id == commissioner.id,
+            AgreementParty.deleted_at.is_(None)))) \
+        .outerjoin(ServiceTarget, ServiceTarget.id == Agreement.counterpart_id) \
+        .with_only_columns(Agreement.id, Agreement.number, Agreement.title, ServiceTarget.name,
+                           Agreement.status, func.row_number().over(order_by=order))
+    agreements = [PartyTo(*row[:-1]) for row in
+                  sorted(rows_at_once(db.session, stmt), key=lambda row: row[-1])]
     year = extract("year", Payout.paid_on)
     stmt = (_live_payouts().with_only_columns(year, func.sum(Payout.amount_fen))
             .where(Payout.payee_id == commissioner.id).group_by(year).order_by(year))

@@ -2,13 +2,14 @@
 the pickers' search."""
 from flask import request
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from app.assessments import services as assessments
 from app.assessments.vocab import GRADES
 from app.commissioners import bp, services
 from app.commissioners.forms import CommissionerForm
 from app.core import choices
-from app.core.security import can
+from app.core.security import can, get_or_404
 from app.models import Commissioner
 from app.web import options
 from app.web.forms import field_labels
@@ -43,6 +44,9 @@ def _save(commissioner, data: dict):
 pages = RecordPages(
     "commissioners", Commissioner, "commissioner", form=_form, save=_save,
     errors=services.errors,
+    get=lambda record_id, include_deleted: get_or_404(  # with the station its page shows
+        Commissioner, record_id, include_deleted=include_deleted,
+        options=(joinedload(Commissioner.station),)),
     created=lambda c: _("Commissioner %(name)s has been recorded.", name=c.name))
 
 
@@ -58,7 +62,7 @@ def detail(record_id):
     commissioner = pages.shown(record_id)
     return pages.detail(commissioner, vocab=VOCAB, labels=field_labels(CommissionerForm),
                         assessments=assessments.graded(commissioner_id=commissioner.id),
-                        grades=GRADES)
+                        grades=GRADES, served=services.served(commissioner.id))
 
 
 @bp.get("/search")

@@ -1,11 +1,14 @@
 """Commissioner rules and writes: the life cycle 认定 → 选派 → 退出 lives here."""
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased, selectinload
 
 from app.core import records
+from app.core.database import AtOnce
 from app.core.extensions import db
 from app.core.security import node_scoped, scoped
 from app.models import Cluster, Commissioner, Place, Station
+from app.models.people import commissioner_clusters, commissioner_villages
 
 TRANSITIONS = {
     "recognised": {"recognised", "dispatched", "exited"},
@@ -97,3 +100,29 @@ def filtered(args: dict):
     return stmt.options(selectinload(Commissioner.clusters)).order_by(Commissioner.name,
                                                                        Commissioner.id)
 
+
+
+# Built once (database.AtOnce): the names a commissioner's page shows of their clusters
+# and villages, each numbered in its relationship's order. Loading the villages as ORM
+# places, then each village's township for its full name, took four queries and a
+# millisecond.
+_Township = aliased(Place, name="served_township")
+_CLUSTERS = AtOnce(select(Cluster.name, func.row_number().over(order_by=Cluster.sort_order))
+                   .join(commissioner_clusters, commissioner_clusters.c.cluster_id == Cluster.id)
+                   .where(commissioner_clusters.c.commissioner_id == bindparam("commissioner_id")))
+_VILLAGES = AtOnce(select(Place.name, Place.level, _Township.name,
+                          func.row_number().over(order_by=Place.name))
+                   .join(commissioner_villages, commissioner_villages.c.place_id == Place.id)
+                   .outerjoin(_Township, _Township.id == Place.parent_id)
+                   .where(commissioner_villages.c.commissioner_id == bindparam("commissioner_id")))
+
+
+def served(commissioner_id: str) -> dict:
+    """{"clusters": names, "villages": full names} of the commissioner's clusters and the
+    villages they serve (a village with its township), in the order their lists keep."""
+    clusters = [name for name, _n in sorted(_CLUSTERS.rows(db.session, commissioner_id=commissioner_id),
+                                            key=lambda row: row[1])]
+    villages = [f"{township} {name}" if township is not None and level == "village" else name
+                for name, level, township, _n in sorted(
+                    _VILLAGES.rows(db.session, commissioner_id=commissioner_id), key=lambda row: row[3])]
+    return {"clusters": clusters, "villages": villages}

@@ -8,6 +8,8 @@ from flask import abort, current_app, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy import update as sql_update
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.util import ClauseAdapter
 
 from app.core import attachments, cache
 from app.core.database import rows_at_once
@@ -192,7 +194,34 @@ def paginate_ids(stmt: Select, order, page: int, key: tuple, per_page: int | Non
         lambda: db.session.scalar(select(func.count()).select_from(ids.order_by(None).subquery())))
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    numbered = ids.add_columns(func.row_number().over(order_by=order)).order_by(*order) \
-        .limit(per_page).offset((page - 1) * per_page)
+    offset = (page - 1) * per_page
+    numbered = _numbered_page(ids, order, per_page, offset) if offset >= CUT_FIRST_FROM else \
+        ids.add_columns(func.row_number().over(order_by=order)).order_by(*order) \
+        .limit(per_page).offset(offset)
     items = [row[0] for row in sorted(rows_at_once(db.session, numbered), key=lambda row: row[1])]
     return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+# From how many rows skipped a page is cut before its rows are numbered. A page read at
+# once comes in no particular order, so its rows carry their position. Numbered as the
+# database steps through the list, each row skipped costs about 3 µs (page 100 of 3,000
+# sessions: 7 ms); cut first, 0.6 µs (1.6 ms), but the statement, twice the size, takes
+# 0.7 ms more to build and key. (bench/page_profile.py, "training list, page 100".)
+CUT_FIRST_FROM = 250
+
+
+def _numbered_page(ids: Select, order, limit: int, offset: int) -> Select:
+    """(id, position) of the rows of ``ids`` from ``offset`` in ``order``, ``limit`` of
+    them: the page is cut first (with the columns the order needs), then only its rows
+    are numbered."""
+    clauses = [o.__clause_element__() if hasattr(o, "__clause_element__") else o for o in order]
+    needed = []
+    for clause in clauses:
+        visitors.traverse(clause, {}, {"column": needed.append})
+    present = list(ids.selected_columns)
+    for column in needed:
+        if not any(column.compare(other) for other in present):
+            present.append(column)
+    cut = ids.with_only_columns(*present).order_by(*clauses).limit(limit).offset(offset).subquery()
+    on_page = ClauseAdapter(cut)
+    return select(cut.c[0], func.row_number().over(order_by=[on_page.traverse(c) for c in clauses]))

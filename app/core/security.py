@@ -178,11 +178,13 @@ def scoped(model, user=None, deleted: bool = False):
     return stmt if condition is None else stmt.where(condition)
 
 
-def get_or_404(model, record_id: str, *, include_deleted: bool = False, user=None):
+def get_or_404(model, record_id: str, *, include_deleted: bool = False, user=None, options=()):
     """One record the user may read, or 404 (another node's record, or one their role
-    does not read, is a 404 too)."""
+    does not read, is a 404 too); ``options`` load its relations with it (its page shows
+    them: one query, where loading each as the page asked for it took one apiece)."""
     user = user or current_user
-    stmt = select(model).where(model.id == record_id, visible(model.owner_node, user.node_code))
+    stmt = select(model).options(*options).where(model.id == record_id,
+                                                 visible(model.owner_node, user.node_code))
     if not include_deleted:
         stmt = stmt.where(model.deleted_at.is_(None))
     condition = read_condition(model, user)

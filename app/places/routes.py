@@ -6,11 +6,11 @@ from flask_babel import gettext as _
 from app.core import choices
 from app.core.security import can, require
 from app.models import Place
-from app.places import bp, services
+from app.places import bp, listing, services
 from app.places.forms import PlaceForm
 from app.web.forms import field_labels
 from app.web.htmx import render
-from app.web.pages import RecordPages
+from app.web.pages import RecordPages, page_number
 
 FILTERS = ("q", "level", "county", "township", "show")
 
@@ -56,9 +56,8 @@ def index():
     args = pages.filter_args(FILTERS)
     counties = services.counties()
     county_id = args.get("county") or (counties[0].id if len(counties) == 1 else None)
-    return pages.list(services.filtered(args), args, counties=counties,
-                      townships=services.townships(county_id=county_id) if county_id else [],
-                      label=services.label)
+    return pages.list(listing.paginate(args, page_number()), args, counties=counties,
+                      townships=services.township_options(county_id) if county_id else [])
 
 
 @bp.get("/search")

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
-from app.core import records, security
+from app.core import cache, records, security
 from app.core.extensions import db
 from app.models import Commissioner, Place, ServiceTarget, Site, Station
 from app.models.shipped import REGION_CODE, shipped_id
@@ -274,10 +274,14 @@ def may_add_under(place: Place, user=None) -> bool:
         and _may_use_parent(place, user)
 
 
-def filtered(args: dict, user=None):
-    """The list's select for the filters in ``args``: by default the townships and
-    villages under the user's counties; ``level`` region/league/county lists the
-    shipped rows instead."""
+_ORDER_PARENT = aliased(Place, name="order_parent")  # made once: an alias copies every column
+
+
+def conditions(args: dict, user=None) -> tuple:
+    """The select of the places matching the filters in ``args``, unordered, and the
+    list's order: by default the townships and villages under the user's counties, each
+    village right after its township; ``level`` region/league/county lists the shipped
+    rows instead, by code."""
     level = args.get("level")
     if level in SHIPPED_LEVELS:
         stmt = security.scoped(Place, user).where(Place.level == level)
@@ -298,13 +302,20 @@ def filtered(args: dict, user=None):
     q = (args.get("q") or "").strip()
     if q:
         stmt = stmt.where(records.matching(q, Place.name, Place.code))
-    stmt = stmt.options(selectinload(Place.parent).selectinload(Place.parent))
     if level in SHIPPED_LEVELS:
-        return stmt.order_by(Place.code, Place.id)
-    parent = aliased(Place)  # villages listed right after their township
+        return stmt, (Place.code, Place.id)
+    parent = _ORDER_PARENT
     group = case((Place.level == "township", Place.name), else_=parent.name)
-    return (stmt.outerjoin(parent, Place.parent_id == parent.id)
-            .order_by(group, Place.level, Place.name, Place.id))
+    return (stmt.outerjoin(parent, Place.parent_id == parent.id),
+            (group, Place.level, Place.name, Place.id))
+
+
+def township_options(county_id: str, user=None) -> list[tuple[str, str]]:
+    """(id, name) of the townships of ``county_id`` the user may add villages under, for
+    the list's filter, remembered until the data changes (their ORM rows and counties
+    took longer than the list's page)."""
+    return cache.remembered(("place-townships", county_id, *security.reading_scope(user)),
+                            lambda: [(t.id, t.name) for t in townships(user, county_id)])
 
 
 def search(q: str, level: str = "village", user=None, limit: int = 20) -> list[Place]:

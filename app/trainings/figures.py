@@ -3,9 +3,9 @@ its roster when it has one, else from its head counts; and whether the two disag
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
-from app.core.database import rows_at_once
+from app.core.database import AtOnce
 from app.core.extensions import db
 from app.models import Training, TrainingAttendee
 from app.trainings.vocab import CATEGORIES, is_minority
@@ -75,20 +75,23 @@ def disagreements(roster: Figures, training: Training) -> list[tuple[str, int, i
     return found
 
 
+# Built once (see database.AtOnce): the roster's figures of many sessions, grouped.
+_GROUPS = AtOnce(select(
+    TrainingAttendee.training_id, TrainingAttendee.category, TrainingAttendee.sex,
+    TrainingAttendee.ethnicity, TrainingAttendee.poverty_alleviated, func.count()).where(
+    TrainingAttendee.training_id.in_(bindparam("ids", expanding=True)),
+    TrainingAttendee.deleted_at.is_(None)
+).group_by(TrainingAttendee.training_id, TrainingAttendee.category, TrainingAttendee.sex,
+           TrainingAttendee.ethnicity, TrainingAttendee.poverty_alleviated))
+
+
 def for_sessions(trainings) -> dict[str, Figures]:
-    """{session id: figures} for many sessions in one grouped query."""
+    """{session id: figures} for many sessions in one grouped query (500 at a time)."""
     ids = [t.id for t in trainings]
     rows = defaultdict(list)
     for chunk in range(0, len(ids), 500):
-        part = ids[chunk:chunk + 500]
-        stmt = select(TrainingAttendee.training_id, TrainingAttendee.category,
-                      TrainingAttendee.sex, TrainingAttendee.ethnicity,
-                      TrainingAttendee.poverty_alleviated, func.count()).where(
-            TrainingAttendee.training_id.in_(part), TrainingAttendee.deleted_at.is_(None)
-        ).group_by(TrainingAttendee.training_id, TrainingAttendee.category, TrainingAttendee.sex,
-                   TrainingAttendee.ethnicity, TrainingAttendee.poverty_alleviated)
-        for training_id, *rest in rows_at_once(db.session, stmt):  # hundreds of groups
-            rows[training_id].append(tuple(rest))
+        for training_id, *rest in _GROUPS.rows(db.session, ids=ids[chunk:chunk + 500]):
+            rows[training_id].append(tuple(rest))  # hundreds of groups
     result = {}
     for training in trainings:
         roster = _roster(rows.get(training.id, ()))

@@ -9,11 +9,11 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from app.core import records
-from app.core.database import rows_at_once
+from app.core.database import AtOnce
 from app.core.extensions import db
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Training, TrainingAttendee
 from app.models.training import training_trainers
@@ -55,23 +55,30 @@ def paginate(args: dict, page: int, per_page: int | None = None) -> records.Page
     return found
 
 
+# Built once (see database.AtOnce): the list's lines and their trainers, for a page's ids.
+_LINES = AtOnce(select(
+    Training.id, Training.title, Training.held_on, Training.hours, Training.mode,
+    Training.status, Training.trainer_of_trainers, Training.place_text,
+    Training.outside_trainers, Training.head_counts, Training.women_count,
+    Training.minority_count, Training.poverty_count,
+    _Village.name, _Village.level, _Township.name, Cluster.name,
+).select_from(Training).outerjoin(_Village, _Village.id == Training.village_id)
+    .outerjoin(_Township, _Township.id == _Village.parent_id)
+    .outerjoin(Cluster, Cluster.id == Training.cluster_id)
+    .where(Training.id.in_(bindparam("ids", expanding=True))))
+_TRAINERS = AtOnce(select(training_trainers.c.training_id, Commissioner.name)
+                   .join(Commissioner, Commissioner.id == training_trainers.c.commissioner_id)
+                   .where(training_trainers.c.training_id.in_(bindparam("ids", expanding=True))))
+
+
 def rows(ids: list) -> list[TrainingRow]:
     """The sessions ``ids`` as list lines, in that order: one query for the sessions
     with their village, township and cluster, one for their trainers' names, each read
-    at once (database.rows_at_once)."""
+    at once (database.AtOnce)."""
     if not ids:
         return []
-    stmt = select(
-        Training.id, Training.title, Training.held_on, Training.hours, Training.mode,
-        Training.status, Training.trainer_of_trainers, Training.place_text,
-        Training.outside_trainers, Training.head_counts, Training.women_count,
-        Training.minority_count, Training.poverty_count,
-        _Village.name, _Village.level, _Township.name, Cluster.name,
-    ).select_from(Training).outerjoin(_Village, _Village.id == Training.village_id) \
-        .outerjoin(_Township, _Township.id == _Village.parent_id) \
-        .outerjoin(Cluster, Cluster.id == Training.cluster_id).where(Training.id.in_(ids))
     by_id = {}
-    for *columns, village, level, township, cluster in rows_at_once(db.session, stmt):
+    for *columns, village, level, township, cluster in _LINES.rows(db.session, ids=list(ids)):
         if village is not None and township is not None and level == "village":
             village = f"{township} {village}"
         row = TrainingRow(*columns, village=village, cluster=cluster, trainers=[])
@@ -80,10 +87,8 @@ def rows(ids: list) -> list[TrainingRow]:
         if isinstance(row.head_counts, str):  # SQLite hands JSON columns over as text
             row.head_counts = json.loads(row.head_counts)
         by_id[row.id] = row
-    names = select(training_trainers.c.training_id, Commissioner.name) \
-        .join(Commissioner, Commissioner.id == training_trainers.c.commissioner_id) \
-        .where(training_trainers.c.training_id.in_(by_id))
-    for training_id, name in sorted(rows_at_once(db.session, names), key=lambda row: row[1]):
+    for training_id, name in sorted(_TRAINERS.rows(db.session, ids=list(by_id)),
+                                    key=lambda row: row[1]):
         by_id[training_id].trainers.append(name)
     return [by_id[i] for i in ids if i in by_id]
 
@@ -104,19 +109,24 @@ class RosterLine:
     village_name: str | None  # the village's full name (township and village), or as written
 
 
+_a = TrainingAttendee
+_ROSTER = AtOnce(select(
+    _a.id, _a.name, _a.sex, _a.ethnicity, _a.phone, _a.category, _a.poverty_alleviated,
+    _a.target_id, ServiceTarget.name, _Village.name, _Village.level, _Township.name,
+    _a.village_text, _a.created_at)
+    .select_from(_a).outerjoin(ServiceTarget, ServiceTarget.id == _a.target_id)
+    .outerjoin(_Village, _Village.id == _a.village_id)
+    .outerjoin(_Township, _Township.id == _Village.parent_id)
+    .where(_a.training_id == bindparam("training_id"), _a.deleted_at.is_(None)))
+
+
 def roster(training_id: str) -> list[RosterLine]:
     """The session's live roster in the order people were added, as lines: one query
     with their villages, townships and service targets, read at once (48 ORM attendees
-    with their villages and targets took longer than the rest of the page)."""
-    a = TrainingAttendee
-    stmt = select(a.id, a.name, a.sex, a.ethnicity, a.phone, a.category, a.poverty_alleviated,
-                  a.target_id, ServiceTarget.name, _Village.name, _Village.level, _Township.name,
-                  a.village_text, a.created_at) \
-        .select_from(a).outerjoin(ServiceTarget, ServiceTarget.id == a.target_id) \
-        .outerjoin(_Village, _Village.id == a.village_id) \
-        .outerjoin(_Township, _Township.id == _Village.parent_id) \
-        .where(a.training_id == training_id, a.deleted_at.is_(None))
-    rows = sorted(rows_at_once(db.session, stmt), key=lambda row: (row[-1] or "", row[1], row[0]))
+    with their villages and targets took longer than the rest of the page), by a
+    statement built once (database.AtOnce)."""
+    rows = sorted(_ROSTER.rows(db.session, training_id=training_id),
+                  key=lambda row: (row[-1] or "", row[1], row[0]))
     lines = []
     for *columns, village, level, township, village_text, _created in rows:
         if village is not None and township is not None and level == "village":

@@ -5,10 +5,11 @@ from datetime import date
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.core import attachments, records, spreadsheet
 from app.core.security import can, get_or_404, require
-from app.models import Attachment, Training
+from app.models import Attachment, Place, Training
 from app.trainings import bp, export, figures, listing, services, vocab
 from app.trainings.forms import AttachmentForm, AttendeeForm, CountsForm, TrainingForm, history_labels
 from app.web import options
@@ -38,8 +39,16 @@ def _form(training=None) -> TrainingForm:
     return form
 
 
+# A session with what its page shows of it (village and township, station, cluster,
+# trainers): two queries, where loading each when the page came to it took five.
+_WITH_RELATIONS = (joinedload(Training.village).joinedload(Place.parent),
+                   joinedload(Training.station), joinedload(Training.cluster),
+                   selectinload(Training.trainers))
+
 pages = RecordPages(
     "trainings", Training, "training", form=_form, save=services.save, errors=services.errors,
+    get=lambda record_id, include_deleted: get_or_404(
+        Training, record_id, include_deleted=include_deleted, options=_WITH_RELATIONS),
     name=lambda training: training.title,
     created=lambda training: _("Training session %(title)s has been recorded.",
                                title=training.title))
@@ -103,8 +112,8 @@ def _detail(training, status=200, attendee_form=None, counts_form=None, attachme
 def _roster_labels() -> dict:
     """The roster's codes as translated text, once per page (not once a row)."""
     from app.core import choices
-    return {"sexes": {k: str(v) for k, v in choices.SEXES.items()},
-            "categories": {k: str(v) for k, v in vocab.CATEGORIES.items()}}
+    return {"sexes": vocab.ByCode({k: str(v) for k, v in choices.SEXES.items()}),
+            "categories": vocab.ByCode({k: str(v) for k, v in vocab.CATEGORIES.items()})}
 
 
 @bp.get("/<record_id>")

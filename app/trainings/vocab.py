@@ -38,15 +38,23 @@ FILE_MODES = {"offline": "线下", "online": "线上", "mixed": "线上线下混
 FILE_STATUSES = {"planned": "计划", "held": "已举办", "cancelled": "已取消"}
 
 
+class ByCode(dict):
+    """Labels by code, where an unknown code is its own label (``labels[code]`` in a
+    template: a lookup, where ``labels.get(code, code)`` is a call)."""
+
+    def __missing__(self, code):
+        return code
+
+
 def list_labels() -> dict:
     """The list's labels translated once per request (not once a row)."""
     from flask_babel import gettext as _
     return {"people": _("%(count)s people", count="%s"), "women": _("Women"),
             "minorities": _("Ethnic minorities"), "poverty": _("Lifted out of poverty"),
             "counts": _("head counts"), "none": _("No attendance recorded"),
-            "categories": {k: str(v) for k, v in CATEGORIES.items()},
-            "modes": {k: str(v) for k, v in MODES.items()},
-            "statuses": {k: str(v) for k, v in STATUSES.items()}}
+            "categories": ByCode({k: str(v) for k, v in CATEGORIES.items()}),
+            "modes": ByCode({k: str(v) for k, v in MODES.items()}),
+            "statuses": ByCode({k: str(v) for k, v in STATUSES.items()})}
 
 
 # Common ways of writing sex, ethnicity and category on a filled sign-in sheet, read as
