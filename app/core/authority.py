@@ -47,6 +47,17 @@ def writable_by(model, field: str, node_code: str) -> bool:
     return LEVELS[author_of(model, field)] <= LEVELS[level_of(node_code)]
 
 
+def not_writable_by(model, node_code: str) -> frozenset:
+    """The fields of a synced model that a node of this code may not write at all."""
+    return _not_writable(model, level_of(node_code))
+
+
+@functools.cache
+def _not_writable(model, level: str) -> frozenset:
+    return frozenset(field for field, author in model.__authored_above__.items()
+                     if LEVELS[author] > LEVELS[level])
+
+
 def may_edit(model, field: str, owner: str, writer: str) -> bool:
     """May a user of node ``writer`` change this field of a record owned by ``owner``?
     Only records of its own subtree: on its own records the fields authored at its level

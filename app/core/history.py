@@ -4,6 +4,7 @@ who/when stamps and sync outbox entry, all in the same transaction as the record
 
 Services only change records and commit; they never write audit or outbox rows.
 """
+import functools
 import itertools
 import os
 import threading
@@ -122,32 +123,41 @@ def new_record_changes(model, row: dict, label) -> dict:
     are not in it) and whose collections are ``row[key]`` id lists: for writers that
     insert rows without the ORM (sync's ``NewRows``). ``label(model, id)`` names a
     referenced record."""
-    mapper = inspect(model)
-    hidden, skip = model.__audit_hidden__, model.__audit_skip__
-    changes, fk_columns = {}, set()
-    for rel in mapper.relationships:
-        if rel.direction.name == "MANYTOONE":
-            fk_columns.update(c.key for c in rel.local_columns)
-    for rel in mapper.relationships:
-        if rel.key in skip:
-            continue
-        if rel.secondary is not None:
-            ids = row.get(rel.key) or []
-            if ids:
-                changes[rel.key] = [None, sorted(label(rel.mapper.class_, i) for i in ids)]
-        elif rel.direction.name == "MANYTOONE":
-            for col in rel.local_columns:
-                if row.get(col.key) is not None:
-                    changes[rel.key] = [None, label(rel.mapper.class_, row[col.key])]
-    for attr in mapper.column_attrs:
-        key = attr.key
-        if key in skip or key in fk_columns or key in ("id", "deleted_at"):
-            continue
+    collections, references, columns, hidden = _new_record_plan(model)
+    changes = {}
+    for key, target in collections:
+        ids = row.get(key)
+        if ids:
+            changes[key] = [None, sorted(label(target, i) for i in ids)]
+    for key, column, target in references:
+        if row.get(column) is not None:
+            changes[key] = [None, label(target, row[column])]
+    for key in columns:
         value = row.get(key)
         if value in (None, "", False):
             continue
         changes[key] = [None, "***" if key in hidden else plain(value)]
     return changes
+
+
+@functools.cache
+def _new_record_plan(model) -> tuple:
+    """What ``new_record_changes`` reports of a type: its collections (key, target),
+    its references (relationship key, column, target), its other audited columns, the
+    hidden ones."""
+    mapper = inspect(model)
+    hidden, skip = model.__audit_hidden__, model.__audit_skip__
+    fk_columns, collections, references = set(), [], []
+    for rel in mapper.relationships:
+        if rel.direction.name == "MANYTOONE":
+            fk_columns.update(c.key for c in rel.local_columns)
+            if rel.key not in skip:
+                references.extend((rel.key, c.key, rel.mapper.class_) for c in rel.local_columns)
+        elif rel.secondary is not None and rel.key not in skip:
+            collections.append((rel.key, rel.mapper.class_))
+    columns = tuple(a.key for a in mapper.column_attrs
+                    if a.key not in skip and a.key not in fk_columns and a.key not in ("id", "deleted_at"))
+    return tuple(collections), tuple(references), columns, frozenset(hidden)
 
 
 def _label(session, model, key) -> str | None:

@@ -48,6 +48,7 @@ class NewRows:
         self.base: dict[str, int] = {}
         self.unwritten: list[str] = []
         self._named: dict[str, object] = {}
+        self._fields: dict[str, dict] = {}
 
     def add(self, model, record_id: str, fields: dict, keys: list, stamps: dict, version: int,
             base_version: int) -> None:
@@ -76,12 +77,15 @@ class NewRows:
 
     def fields(self, record_id: str) -> dict:
         """A new record's fields as ``history.record_fields`` gives them."""
-        model, row, links, _ = self.made[record_id]
-        fields = {key: row.get(key) if convert is None else convert(row.get(key))
-                  for key, convert in _wire_form(model)}
-        for key in registry.collections(model):
-            fields[key] = links.get(key, [])
-        return fields
+        found = self._fields.get(record_id)
+        if found is None:
+            model, row, links, _ = self.made[record_id]
+            found = {key: row.get(key) if convert is None else convert(row.get(key))
+                     for key, convert in _wire_form(model)}
+            for key in registry.collections(model):
+                found[key] = links.get(key, [])
+            self._fields[record_id] = found
+        return found
 
     def state(self, record_id: str) -> dict:
         model, row, _, _ = self.made[record_id]

@@ -343,7 +343,8 @@ def _apply(node_code: str, op: dict, batch: "Batch | None" = None):
     if op["action"] in ("delete", "restore"):
         keys.append("deleted_at")
     keys = [k for k in dict.fromkeys(keys) if k in fields]
-    authored_above = [k for k in keys if not authority.writable_by(model, k, node_code)]
+    above = authority.not_writable_by(model, node_code)
+    authored_above = [k for k in keys if k in above]
     claimed = _claimed(record, op, authored_above)
     if claimed:
         raise refuse("authored_above", f"{claimed} is written by the "
