@@ -564,23 +564,31 @@ def _file_status(link: Link, sha: str) -> dict | None:
 
 
 def pull(link: Link, run: SyncRun, settings_id: int, upstream_code: str) -> None:
-    while True:
-        settings = db.session.get(Upstream, settings_id)
-        page = link.call("GET", "/changes", after=settings.pull_checkpoint, limit=wire.PULL_LIMIT)
-        changes = [c for c in page.get("changes", []) if isinstance(c, dict)]
-        _adopting_from(upstream_code)
-        try:
-            run.pulled += apply_page(changes, upstream_code)
-            settings = db.session.get(Upstream, settings_id)
-            settings.pull_checkpoint = int(page.get("next", settings.pull_checkpoint))
-            db.session.commit()
-        finally:
-            _clear_flags()
-            db.session.info.pop("sync_page", None)
-            db.session.info.pop("record_lookup", None)
+    """Pages of the upstream's changes until it has no more, each applied and committed
+    with the new checkpoint (the collector paused for a page: ``rows.paused_gc``)."""
+    more = True
+    while more:
+        with rows.paused_gc():
+            more = _pull_page(link, run, settings_id, upstream_code)
         PROGRESS.figures = _figures(run)
-        if not page.get("more"):
-            return
+
+
+def _pull_page(link: Link, run: SyncRun, settings_id: int, upstream_code: str) -> bool:
+    """Fetch, apply and commit one page; whether the upstream has more."""
+    settings = db.session.get(Upstream, settings_id)
+    page = link.call("GET", "/changes", after=settings.pull_checkpoint, limit=wire.PULL_LIMIT)
+    changes = [c for c in page.get("changes", []) if isinstance(c, dict)]
+    _adopting_from(upstream_code)
+    try:
+        run.pulled += apply_page(changes, upstream_code)
+        settings = db.session.get(Upstream, settings_id)
+        settings.pull_checkpoint = int(page.get("next", settings.pull_checkpoint))
+        db.session.commit()
+    finally:
+        _clear_flags()
+        db.session.info.pop("sync_page", None)
+        db.session.info.pop("record_lookup", None)
+    return bool(page.get("more"))
 
 
 class Page:
@@ -596,7 +604,7 @@ class Page:
                 by_type.setdefault(model, set()).add(change["id"])
         self.states: dict[str, tuple] = {}
         for model, ids in by_type.items():
-            for record_id, current in rows.wire_states(model, ids, to_write=True).items():
+            for record_id, current in rows.wire_states(model, ids).items():
                 self.states[record_id] = (model, current)
         ids = [c["id"] for c in changes]
         self.pending = set(db.session.execute(select(OutboxEntry.record_type, OutboxEntry.record_id)

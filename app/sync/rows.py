@@ -10,9 +10,17 @@ foreign key or a collection still goes through the ORM (its audit names the rela
 records). ``tests/test_sync_rows.py`` holds both to the ORM's answers.
 """
 import functools
+import gc
+import json
+import operator
+from contextlib import contextmanager
+from datetime import date, datetime, time
+from decimal import Decimal
+from itertools import compress
+from operator import ne
 
-from sqlalchemy import String, any_, bindparam, inspect, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import JSON, String, any_, bindparam, case, cast, func, inspect, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from app.core.extensions import db
 from app.core.history import column_changes, plain, write_adopted
@@ -60,10 +68,19 @@ def structural(model) -> frozenset:
     return frozenset(keys)
 
 
+def _iso(value):
+    return None if value is None else value.isoformat()
+
+
+def _text(value):
+    return None if value is None else str(value)
+
+
 @functools.cache
 def _wire_form(model) -> tuple:
     """(key, how to make its wire value or None) for each sync field and stamp that is
-    a column: ``history.plain`` only for the types it changes."""
+    a column: what ``history.plain`` makes of the column's type, None where it leaves
+    the value as it is."""
     fields = [k for k in registry.fields_of(model) if k not in registry.collections(model)]
     form = []
     for key in fields + list(STAMPS):
@@ -71,37 +88,79 @@ def _wire_form(model) -> tuple:
             python_type = inspect(model).columns[key].type.python_type
         except NotImplementedError:
             python_type = None
-        form.append((key, None if python_type in (str, int, bool, float) else plain))
+        if python_type in (str, int, bool, float):
+            form.append((key, None))
+        elif python_type in (datetime, date, time):
+            form.append((key, _iso))
+        elif python_type is Decimal:
+            form.append((key, _text))
+        else:
+            form.append((key, plain))
     return tuple(form)
 
 
-def wire_states(model, ids, to_write: bool = False) -> dict[str, dict]:
+@functools.cache
+def _read_form(model) -> tuple:
+    """What ``wire_states`` reads and how: the columns (attribute keys) in the order
+    selected, the wire form's first; how many of them the wire form takes; and (key,
+    convert) for those of them to convert."""
+    form = _wire_form(model)
+    wire = [key for key, _ in form]
+    keys = wire + [k for k in _columns(model) if k not in wire and k != "field_versions"]
+    return tuple(keys), tuple(wire), tuple((key, convert) for key, convert in form if convert)
+
+
+@functools.cache
+def _sync_values(model):
+    """A function giving the tuple of a wire form's values of the type's sync fields."""
+    keys = registry.fields_of(model)
+    if len(keys) == 1:
+        return lambda fields: (fields[keys[0]],)
+    return operator.itemgetter(*keys)
+
+
+@contextmanager
+def paused_gc():
+    """No cyclic garbage collection inside the block (and as it was after it). Reading
+    or writing a page makes tens of thousands of short-lived dicts and lists, none of
+    them in a cycle; each pass of the collector over a process's long-lived objects
+    (the ORM's, the application's) costs more than the page's own work."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def wire_states(model, ids) -> dict[str, dict]:
     """{id: {"version", "row", "fields"}} of the type's records among ``ids``: ``row``
-    the table row by attribute key, ``fields`` as ``record_fields`` gives them. The row
-    holds ``field_versions`` only ``to_write`` (decoding it costs as much as the rest)."""
+    the table row by attribute key (but ``field_versions``, which ``Adoption`` merges in
+    SQL), ``fields`` as ``record_fields`` gives them."""
     ids = list(ids)
     if not ids:
         return {}
     table, columns = model.__table__, _columns(model)
-    keys = [k for k in columns if to_write or k != "field_versions"]
-    rows = {}
+    keys, wire, converted = _read_form(model)
+    links = _links(model)
+    states, linked = {}, {key: {} for key in links}
     for found in db.session.execute(select(*[table.c[columns[k]] for k in keys]).where(
             among(table.c.id, ids))).all():
         row = dict(zip(keys, found, strict=True))
-        rows[row["id"]] = row
-    linked = {}
-    for key, (this_side, other_side) in _links(model).items():
-        per = linked[key] = {record_id: [] for record_id in rows}
-        for record_id, other in db.session.execute(
-                select(this_side, other_side).where(among(this_side, rows))).all():
-            per[record_id].append(other)
-    form = _wire_form(model)
-    states = {}
-    for record_id, row in rows.items():
-        fields = {key: row[key] if convert is None else convert(row[key]) for key, convert in form}
+        fields = dict(zip(wire, found, strict=False))  # the wire form's columns come first
+        for key, convert in converted:
+            fields[key] = convert(fields[key])
         for key, per in linked.items():
-            fields[key] = sorted(per[record_id])
-        states[record_id] = {"version": row["version"], "row": row, "fields": fields}
+            fields[key] = per[row["id"]] = []
+        states[row["id"]] = {"version": row["version"], "row": row, "fields": fields}
+    for key, (this_side, other_side) in links.items():
+        per = linked[key]
+        for record_id, other in db.session.execute(
+                select(this_side, other_side).where(among(this_side, states))).all():
+            per[record_id].append(other)
+        for others in per.values():
+            others.sort()
     return states
 
 
@@ -111,6 +170,16 @@ class Adoption:
     def __init__(self):
         self.updates: dict[tuple, list] = {}
         self.audited: list[dict] = []
+        self.patches: dict[tuple, str] = {}
+
+    def _versions(self, differs: list, version: int) -> str:
+        """The JSON of {field: version} for the fields a change sets (one string for
+        the many changes of a page that set the same fields at the same version)."""
+        key = (tuple(differs), version)
+        found = self.patches.get(key)
+        if found is None:
+            found = self.patches[key] = json.dumps(dict.fromkeys(differs, version))
+        return found
 
     def take(self, model, current: dict, change: dict) -> bool | None:
         """Note what adopting ``change`` writes to a record that stands as ``current``
@@ -119,7 +188,12 @@ class Adoption:
         are ``client.adopt``'s: only fields that differ, the upstream's stamps unless they
         are only its stamp for this node's own push."""
         fields, version = change["fields"], change["version"]
-        differs = [k for k in registry.fields_of(model) if current["fields"].get(k) != fields.get(k)]
+        values_of = _sync_values(model)
+        try:
+            theirs = values_of(fields)
+        except KeyError:  # an upstream that does not send every field: it has no value
+            theirs = tuple(fields.get(k) for k in registry.fields_of(model))
+        differs = list(compress(registry.fields_of(model), map(ne, values_of(current["fields"]), theirs)))
         if not differs and current["version"] == version:
             return False
         if structural(model).intersection(differs):
@@ -130,8 +204,8 @@ class Adoption:
         values = {k: registry.decode(model, k, fields[k]) for k in keys if k in fields}
         audited = column_changes(model, row, values)
         values["version"] = version
-        if differs:
-            values["field_versions"] = {**(row["field_versions"] or {}), **{k: version for k in differs}}
+        if differs:  # merged into the record's own by the UPDATE (``_merged_versions``)
+            values["field_versions"] = self._versions(differs, version)
         self.updates.setdefault((model, tuple(values)), []).append({**values, "_id": row["id"]})
         if audited:
             self.audited.append({"record_type": model.__tablename__, "record_id": row["id"],
@@ -145,9 +219,21 @@ class Adoption:
         connection = db.session.connection()
         for (model, keys), params in self.updates.items():
             table, columns = model.__table__, _columns(model)
-            statement = table.update().where(table.c.id == bindparam("_id")).values(
-                {columns[k]: bindparam(k, type_=table.c[columns[k]].type) for k in keys})
-            connection.execute(statement, params)
+            values = {columns[k]: bindparam(k, type_=table.c[columns[k]].type) for k in keys}
+            if "field_versions" in keys:
+                column = table.c[columns["field_versions"]]
+                values[column.name] = _merged_versions(column, bindparam("field_versions", type_=String))
+            connection.execute(table.update().where(table.c.id == bindparam("_id")).values(values), params)
         write_adopted(db.session(), self.audited)
-        self.updates, self.audited = {}, []
+        self.updates, self.audited, self.patches = {}, [], {}
 
+
+def _merged_versions(column, patch):
+    """SQL for the record's ``field_versions`` with ``patch`` ({field: version}) merged
+    in, as ``{**field_versions, **patch}`` would (a record without any takes the patch):
+    the station never decodes a record's versions to adopt a change."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        current = cast(column, JSONB)
+        current = case((func.jsonb_typeof(current) == "object", current), else_=cast(literal("{}"), JSONB))
+        return cast(current.op("||")(cast(patch, JSONB)), JSON)
+    return func.json_patch(func.coalesce(column, "{}"), patch)
