@@ -140,33 +140,38 @@ def paused_gc():
             gc.enable()
 
 
+def _linked_ids(this_side, other_side, record_id, postgresql: bool):
+    """A column: the ids a record's collection holds, read with the record (a correlated
+    subquery, which the link table's key answers): an array on PostgreSQL (NULL for
+    none), a JSON array on SQLite."""
+    gather = func.array_agg(other_side) if postgresql else func.json_group_array(other_side)
+    return select(gather).where(this_side == record_id).scalar_subquery()
+
+
 def wire_states(model, ids) -> dict[str, dict]:
-    """{id: {"version", "row", "fields"}} of the type's records among ``ids``: ``row``
-    the table row by attribute key (but ``field_versions``, which ``Adoption`` merges in
-    SQL), ``fields`` as ``record_fields`` gives them."""
+    """{id: {"version", "row", "fields"}} of the type's records among ``ids``, read with
+    one query (their collections' ids with them): ``row`` the table row by attribute key
+    (but ``field_versions``, which ``Adoption`` merges in SQL), ``fields`` as
+    ``record_fields`` gives them."""
     ids = list(ids)
     if not ids:
         return {}
     table, columns = model.__table__, _columns(model)
     keys, wire, converted = _read_form(model)
-    links = _links(model)
-    states, linked = {}, {key: {} for key in links}
-    for found in db.session.execute(select(*[table.c[columns[k]] for k in keys]).where(
-            among(table.c.id, ids))).all():
-        row = dict(zip(keys, found, strict=True))
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    links = [(key, _linked_ids(this_side, other_side, table.c.id, postgresql))
+             for key, (this_side, other_side) in _links(model).items()]
+    states, width = {}, len(keys)
+    for found in db.session.execute(select(*[table.c[columns[k]] for k in keys], *[c for _, c in links])
+                                    .where(among(table.c.id, ids))).all():
+        row = dict(zip(keys, found[:width], strict=True))
         fields = dict(zip(wire, found, strict=False))  # the wire form's columns come first
         for key, convert in converted:
             fields[key] = convert(fields[key])
-        for key, per in linked.items():
-            fields[key] = per[row["id"]] = []
+        for at, (key, _) in enumerate(links, start=width):
+            others = found[at]
+            fields[key] = sorted(others or ()) if postgresql else sorted(json.loads(others))
         states[row["id"]] = {"version": row["version"], "row": row, "fields": fields}
-    for key, (this_side, other_side) in links.items():
-        per = linked[key]
-        for record_id, other in db.session.execute(
-                select(this_side, other_side).where(among(this_side, states))).all():
-            per[record_id].append(other)
-        for others in per.values():
-            others.sort()
     return states
 
 
