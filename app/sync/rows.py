@@ -2,12 +2,14 @@
 
 A pulled page or a served page holds hundreds of records; loading each as an ORM object
 (and its collections) costs more than the statements. ``wire_states`` reads a type's
-records in their wire form (what ``history.record_fields`` gives for an object) with a
-query per table, and ``Adoption`` writes changes adopted from upstream that touch only a
-record's plain columns with one UPDATE per table and column set (executemany), their
-audit entries and change-log rows by ``history.write_adopted``. A change that sets a
-foreign key or a collection still goes through the ORM (its audit names the related
-records). ``tests/test_sync_rows.py`` holds both to the ORM's answers.
+records in their wire form (what ``history.record_fields`` gives for an object) with one
+query (its collections' ids with it), and ``Adoption`` writes changes adopted from
+upstream that touch only a record's plain columns with one UPDATE per table and column
+set (executemany; ``field_versions`` merged in SQL, never decoded), their audit entries
+and change-log rows by ``history.write_adopted``. A change that sets a foreign key or a
+collection still goes through the ORM (its audit names the related records).
+``tests/test_sync_rows.py`` holds both to the ORM's answers. ``paused_gc`` keeps the
+collector out of a page's many short-lived dicts (docs/benchmarks.md).
 """
 import functools
 import gc
@@ -117,12 +119,12 @@ def _read_form(model) -> tuple:
 
 
 @functools.cache
-def _sync_values(model):
-    """A function giving the tuple of a wire form's values of the type's sync fields."""
-    keys = registry.fields_of(model)
-    if len(keys) == 1:
-        return lambda fields: (fields[keys[0]],)
-    return operator.itemgetter(*keys)
+def _taking(model) -> tuple:
+    """What ``Adoption.take`` needs of a type, found once: its sync fields, a function
+    giving the tuple of a wire form's values of them, and the fields it cannot write."""
+    keys = tuple(registry.fields_of(model))
+    values_of = (lambda fields: (fields[keys[0]],)) if len(keys) == 1 else operator.itemgetter(*keys)
+    return keys, values_of, structural(model)
 
 
 @contextmanager
@@ -199,15 +201,15 @@ class Adoption:
         are ``client.adopt``'s: only fields that differ, the upstream's stamps unless they
         are only its stamp for this node's own push."""
         fields, version = change["fields"], change["version"]
-        values_of = _sync_values(model)
+        sync_keys, values_of, unwritable = _taking(model)
         try:
             theirs = values_of(fields)
         except KeyError:  # an upstream that does not send every field: it has no value
-            theirs = tuple(fields.get(k) for k in registry.fields_of(model))
-        differs = list(compress(registry.fields_of(model), map(ne, values_of(current["fields"]), theirs)))
+            theirs = tuple(fields.get(k) for k in sync_keys)
+        differs = list(compress(sync_keys, map(ne, values_of(current["fields"]), theirs)))
         if not differs and current["version"] == version:
             return False
-        if structural(model).intersection(differs):
+        if unwritable.intersection(differs):
             return None
         keys = differs + [k for k in ("updated_at", "updated_by")
                           if differs and not str(fields.get("updated_by", "")).startswith("sync:")]
