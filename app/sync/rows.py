@@ -110,8 +110,8 @@ def _wire_form(model) -> tuple:
 @functools.cache
 def _read_form(model) -> tuple:
     """What ``wire_states`` reads and how: the columns (attribute keys) in the order
-    selected, the wire form's first; how many of them the wire form takes; and (key,
-    convert) for those of them to convert."""
+    selected, the wire form's first; the wire form's keys; and (key, convert) for those
+    of them to convert."""
     form = _wire_form(model)
     wire = [key for key, _ in form]
     keys = wire + [k for k in _columns(model) if k not in wire and k != "field_versions"]
