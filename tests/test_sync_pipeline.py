@@ -1,7 +1,9 @@
 """The station's side of a push without idling (issue 11 item 4): one kept-alive HTTP
 connection for a run, and batch n+1 built (and batch n-1's answers recorded) while the
 upstream applies batch n, with answers still recorded in order and exactly once. The
-league runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set."""
+pull likewise: page n+1 asked for while page n is applied, each page committed with its
+checkpoint or not at all. The league runs on SQLite, and on PostgreSQL too when
+TEST_DATABASE_URL is set."""
 import http.server
 import socket
 import socketserver
@@ -109,6 +111,92 @@ def test_a_failed_request_leaves_its_batch_and_the_rest_for_the_next_run(nodes, 
     run = sync(station, transport)
     assert (run.sent, run.applied, run.duplicates, run.rejected) == (7, 7, 0, 0)
     assert outbox_ids(station) == set()
+
+
+# The pull: the next page asked for while a page is applied ---------------------------
+
+def _noted_by_league(station, league, transport, n: int) -> list[str]:
+    """n commissioners made at the station and synced, then noted at the league: n
+    changes for the station to pull."""
+    ids = add_commissioners(station, n)
+    sync(station, transport)
+    with league.app_context():
+        g.actor = "reviewer"
+        for person in db.session.scalars(select(Commissioner).where(Commissioner.id.in_(ids))):
+            person.notes = "盟里补注"
+        db.session.commit()
+    return ids
+
+
+def _noted(station, ids) -> set:
+    with station.app_context():
+        return set(db.session.scalars(select(Commissioner.id).where(
+            Commissioner.id.in_(ids), Commissioner.notes == "盟里补注")))
+
+
+def _checkpoint(station) -> int:
+    with station.app_context():
+        return client.upstream().pull_checkpoint
+
+
+class PageAsked:
+    """Wraps a transport: counts the pulled pages asked for, and sets ``second`` when
+    the second is asked for."""
+
+    def __init__(self, inner):
+        self.inner, self.asked, self.second = inner, 0, threading.Event()
+
+    def __call__(self, method, url, data, headers, timeout):
+        if "/changes" in url:
+            self.asked += 1
+            if self.asked == 2:
+                self.second.set()
+        return self.inner(method, url, data, headers, timeout)
+
+
+def test_the_next_page_is_asked_for_while_a_page_is_applied(nodes, monkeypatch):
+    station, league, transport = nodes
+    ids = _noted_by_league(station, league, transport, 12)
+    monkeypatch.setattr(wire, "PULL_LIMIT", 5)
+    asked, real_apply, waited = PageAsked(transport), client.apply_page, []
+
+    def apply_page(changes, upstream_code):
+        if not waited:  # the first page: page 2 is asked for meanwhile (never, if sequential)
+            waited.append(asked.second.wait(10))
+        return real_apply(changes, upstream_code)
+    monkeypatch.setattr(client, "apply_page", apply_page)
+
+    run = sync(station, asked)
+    assert waited == [True]
+    assert run.pulled == 12 and asked.asked == 3  # pages of 5, 5 and 2
+    assert _noted(station, ids) == set(ids)
+
+
+def test_a_page_that_fails_to_apply_is_not_committed_nor_its_checkpoint(nodes, monkeypatch):
+    """Page 1 applied and committed; applying page 2 fails (page 3 was asked for
+    meanwhile, and is dropped): the checkpoint is page 1's, and the next run pulls
+    pages 2 and 3."""
+    station, league, transport = nodes
+    ids = _noted_by_league(station, league, transport, 12)
+    before = _checkpoint(station)
+    monkeypatch.setattr(wire, "PULL_LIMIT", 5)
+    real_apply, applied = client.apply_page, []
+
+    def apply_page(changes, upstream_code):
+        applied.append([c["id"] for c in changes])
+        if len(applied) == 2:
+            raise RuntimeError("disk full")
+        return real_apply(changes, upstream_code)
+    monkeypatch.setattr(client, "apply_page", apply_page)
+    with pytest.raises(RuntimeError, match="disk full"):
+        sync(station, transport)
+    assert _noted(station, ids) == set(applied[0])
+    assert before < _checkpoint(station)
+    monkeypatch.setattr(client, "apply_page", real_apply)
+
+    run = sync(station, transport)
+    assert run.pulled == 7
+    assert _noted(station, ids) == set(ids)
 
 
 # The kept-alive connection -------------------------------------------------------

@@ -122,7 +122,7 @@ def test_a_change_adopted_as_rows_is_what_the_orm_makes_of_it(seeded, stamp):
 
             client._adopting_from("1501")
             try:
-                adoption, states = rows.Adoption(), rows.wire_states(model, ids, to_write=True)
+                adoption, states = rows.Adoption(), rows.wire_states(model, ids)
                 taken = [adoption.take(model, states[c["id"]], c) for c in changes]
                 adoption.write()
                 db.session.expire_all()
@@ -141,7 +141,7 @@ def test_a_change_to_a_reference_or_a_collection_is_left_to_the_orm(seeded):
     with seeded.app_context():
         from app.models import Visit
         visit, other = _records(Visit, 2)
-        states = rows.wire_states(Visit, [visit.id], to_write=True)
+        states = rows.wire_states(Visit, [visit.id])
         fields = dict(record_fields(visit))
         adoption = rows.Adoption()
         same = {"type": "visit", "id": visit.id, "version": visit.version, "fields": fields}
@@ -153,3 +153,48 @@ def test_a_change_to_a_reference_or_a_collection_is_left_to_the_orm(seeded):
         team = {**same, "version": visit.version + 1, "fields": {**fields, "commissioners": []}}
         assert adoption.take(Visit, states[visit.id], team) is None
         assert not adoption.updates and not adoption.audited
+
+
+@pytest.mark.parametrize("before", [{"notes": 7, "review_state": 2, "problem": 1}, {}, None])
+def test_field_versions_are_merged_by_the_update(seeded, before):
+    """The UPDATE merges the versions of the fields a change sets into the record's own
+    (``{**before, **patch}``; a record without any, or with JSON null, takes the patch),
+    as the ORM does (the column is NOT NULL)."""
+    with seeded.app_context():
+        from app.models import Visit
+        visit = _records(Visit, 1)[0]
+        db.session.execute(Visit.__table__.update().where(Visit.__table__.c.id == visit.id)
+                           .values(field_versions=before))
+        db.session.commit()
+        fields = {**record_fields(visit), "review_state": "returned", "review_comment": "补照片"}
+        change = {"type": "visit", "id": visit.id, "version": visit.version + 3, "fields": fields}
+        client._adopting_from("1501")
+        try:
+            adoption = rows.Adoption()
+            assert adoption.take(Visit, rows.wire_states(Visit, [visit.id])[visit.id], change) is True
+            adoption.write()
+            db.session.expire_all()
+            merged = db.session.get(Visit, visit.id).field_versions
+        finally:
+            db.session.rollback()
+            client._clear_flags()
+        assert merged == {**(before if isinstance(before, dict) else {}), "review_state": visit.version + 3,
+                          "review_comment": visit.version + 3}
+
+
+def test_the_collector_is_paused_only_inside_the_block():
+    import gc
+    assert gc.isenabled()
+    with rows.paused_gc():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), rows.paused_gc():
+        raise RuntimeError("a failed page")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with rows.paused_gc():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()

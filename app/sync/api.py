@@ -12,7 +12,7 @@ from app.core import files
 from app.core.extensions import csrf, db
 from app.core.node import this_node
 from app.models import utcnow
-from app.sync import peers, server, wire
+from app.sync import peers, rows, server, wire
 
 bp = Blueprint("sync_api", __name__, url_prefix="/api/sync/v1")
 csrf.exempt(bp)
@@ -126,9 +126,10 @@ def changes():
             or not (limit.isascii() and limit.isdigit() and len(limit) <= 4) \
             or not 1 <= int(limit) <= wire.PULL_LIMIT:
         return refuse(400, f"after must be a number from 0 to 10^18 and limit 1–{wire.PULL_LIMIT}")
-    page = server.changes_since(g.peer.code, int(after), int(limit))
-    _seen()
-    return answer(page)
+    with rows.paused_gc():  # a page is thousands of short-lived dicts (app/sync/rows.py)
+        page = server.changes_since(g.peer.code, int(after), int(limit))
+        _seen()
+        return answer(page)
 
 
 def _file_allowed(sha256: str) -> bool:

@@ -559,23 +559,41 @@ def _file_status(link: Link, sha: str) -> dict | None:
 
 
 def pull(link: Link, run: SyncRun, settings_id: int, upstream_code: str) -> None:
-    while True:
-        settings = db.session.get(Upstream, settings_id)
-        page = link.call("GET", "/changes", after=settings.pull_checkpoint, limit=wire.PULL_LIMIT)
-        changes = [c for c in page.get("changes", []) if isinstance(c, dict)]
-        _adopting_from(upstream_code)
-        try:
-            run.pulled += apply_page(changes, upstream_code)
-            settings = db.session.get(Upstream, settings_id)
-            settings.pull_checkpoint = int(page.get("next", settings.pull_checkpoint))
-            db.session.commit()
-        finally:
-            _clear_flags()
-            db.session.info.pop("sync_page", None)
-            db.session.info.pop("record_lookup", None)
-        PROGRESS.figures = _figures(run)
-        if not page.get("more"):
-            return
+    """Pages of the upstream's changes until it has no more, each applied and committed
+    with its checkpoint in one transaction (the collector paused: ``rows.paused_gc``).
+    While a page is applied here, the next is asked for from a thread of its own (as
+    push sends), so that the upstream builds it meanwhile: what a page holds depends
+    only on the upstream's change log and the checkpoint it starts from, which the page
+    before gives (``next``). When applying a page fails, neither it nor its checkpoint
+    is committed, and the page fetched meanwhile is dropped (the next run asks again)."""
+    after = db.session.get(Upstream, settings_id).pull_checkpoint
+
+    def fetch(checkpoint: int) -> dict:
+        return link.call("GET", "/changes", after=checkpoint, limit=wire.PULL_LIMIT)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull") as fetcher:
+        coming = fetcher.submit(fetch, after)
+        while coming is not None:
+            page = coming.result()
+            after = int(page.get("next", after))
+            coming = fetcher.submit(fetch, after) if page.get("more") else None
+            with rows.paused_gc():
+                _apply_pulled(page, after, run, settings_id, upstream_code)
+            PROGRESS.figures = _figures(run)
+
+
+def _apply_pulled(page: dict, checkpoint: int, run: SyncRun, settings_id: int, upstream_code: str) -> None:
+    """Apply one pulled page and commit it with the checkpoint it brings."""
+    changes = [c for c in page.get("changes", []) if isinstance(c, dict)]
+    _adopting_from(upstream_code)
+    try:
+        run.pulled += apply_page(changes, upstream_code)
+        db.session.get(Upstream, settings_id).pull_checkpoint = checkpoint
+        db.session.commit()
+    finally:
+        _clear_flags()
+        db.session.info.pop("sync_page", None)
+        db.session.info.pop("record_lookup", None)
 
 
 class Page:
@@ -591,7 +609,7 @@ class Page:
                 by_type.setdefault(model, set()).add(change["id"])
         self.states: dict[str, tuple] = {}
         for model, ids in by_type.items():
-            for record_id, current in rows.wire_states(model, ids, to_write=True).items():
+            for record_id, current in rows.wire_states(model, ids).items():
                 self.states[record_id] = (model, current)
         ids = [c["id"] for c in changes]
         self.pending = set(db.session.execute(select(OutboxEntry.record_type, OutboxEntry.record_id)
