@@ -95,7 +95,8 @@ def push():
         return refuse(400, "ops must be a list")
     if len(ops) > wire.MAX_OPS:
         return refuse(413, f"at most {wire.MAX_OPS} operations per push")
-    results = server.apply_batch(g.peer.code, ops)
+    with rows.paused_gc():  # a batch is thousands of short-lived rows (app/sync/rows.py)
+        results = server.apply_batch(g.peer.code, ops)
     rejected = sum(r["status"] == "rejected" for r in results)
     _seen(body.get("pending"), body.get("version"),
           f"{rejected} operations rejected" if rejected else "")

@@ -381,7 +381,8 @@ def _push_body(ops: list) -> dict:
 def _take_answer(ops: list, answer: dict, run: SyncRun, upstream_code: str) -> None:
     results = {r.get("op_id"): r for r in answer.get("results", []) if isinstance(r, dict)}
     run.sent += len(ops)
-    _record_results(ops, results, run, upstream_code)
+    with rows.paused_gc():
+        _record_results(ops, results, run, upstream_code)
     PROGRESS.figures = _figures(run)
 
 
