@@ -81,6 +81,9 @@ def test_the_league_makes_the_thumbnail_of_a_photo_sent_without_it(nodes):
         station_thumb = files.read(ids["thumb"])
     run = sync(station, transport)
     assert run.files_sent == 1
+    # the photo's row after its visit's in the one push: applied, not held and sent again
+    assert (run.sent, run.applied, run.held) == (3, 3, 0)
+    assert [path for _, path, _ in transport.calls].count("/api/sync/v1/push") == 1
     assert file_calls(transport, ids["thumb"]) == []  # neither asked about nor sent
     assert ("PUT", 200) in file_calls(transport, ids["photo"])
     with station.app_context():

@@ -13,6 +13,12 @@ decoded directly at the smallest scale that still gives the stored size.
 ``add()`` raises ``AttachmentError`` with a message in the user's language; nothing is
 stored or recorded then. The name a file was sent with is kept only for display, as a
 safe base name (``files.safe_filename``).
+
+Thumbnails are made by whoever holds the photo, never sent: the node where a photo is
+attached makes one and records its digest (``thumb_sha256``, a field like the others);
+a node that receives the photo by sync makes its own from the photo's bytes once they
+are whole and checked (``photo_received``), kept as derived data beside the files
+(``files.derived_path``). Pages ask for ``/files/<photo>/thumbnail`` (``thumbnail_file``).
 """
 import io
 import os
