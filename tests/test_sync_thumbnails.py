@@ -18,7 +18,7 @@ from app.core.extensions import db
 from app.models import Attachment, Commissioner, SentFile, Visit
 from app.sync import client
 from tests.settings import PASSWORD, STATION
-from tests.sync_helpers import station_and_league, sync
+from tests.sync_helpers import link, make_node, station_and_league, sync
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -165,3 +165,27 @@ def test_a_damaged_photo_gets_no_thumbnail_and_keeps_the_upload(nodes):
     with league.app_context():
         assert files.exists(junk_sha) and not os.path.exists(files.derived_path(junk_sha))
     assert league_web(league).get(f"/files/{junk_sha}/thumbnail").status_code == 404
+
+
+def test_a_league_relays_the_photo_without_a_thumbnail_and_the_region_makes_its_own(tmp_path):
+    """Files go up the chain: the league sends its station's photo to the region, not a
+    thumbnail (neither the station's nor its own), and the region makes one."""
+    station = make_node(tmp_path, "station", "station", STATION, "土左旗工作站")
+    league = make_node(tmp_path, "league", "league", "1501", "呼和浩特市科技局")
+    region = make_node(tmp_path, "region", "region", "15", "内蒙古自治区科技厅")
+    to_league, to_region = link(station, league), link(league, region, code="1501")
+    try:
+        ids = visit_with_photo(station)
+        assert sync(station, to_league).files_sent == 1
+        with league.app_context():
+            assert client.files_to_send() == [ids["photo"]]
+        assert sync(league, to_region).files_sent == 1
+        assert [m for m, path, _ in to_region.calls if "/files/" in path and ids["photo"] not in path] == []
+        with region.app_context():
+            assert files.exists(ids["photo"]) and not files.exists(ids["thumb"])
+            assert os.path.exists(files.derived_path(ids["photo"]))
+    finally:
+        for app in (station, league, region):
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
