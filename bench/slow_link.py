@@ -1,14 +1,19 @@
-"""Photos over a slow link: a station sends photos of ~300 KB to its league through a
-local proxy that throttles to 64 kbit/s with a 300 ms round trip, with the default
-settings (SYNC_TIMEOUT 30 s), and the time is compared with the bandwidth floor.
+"""A day's delta over a slow link (issue 11 item 5): a station sends a day's work, 50
+visits and 2 photos of ~300 KB, to its league through a local proxy that throttles to
+64 kbit/s with a 300 ms round trip, with the default settings (SYNC_TIMEOUT 30 s), and
+the time is compared with the bandwidth floor.
 
-    .venv/bin/python bench/slow_link.py [--photos 1] [--kbit 64] [--rtt 0.3]
+    .venv/bin/python bench/slow_link.py [--visits 50] [--photos 2] [--kbit 64] [--rtt 0.3]
 
 Both nodes are real processes (the league a waitress server, the station `flask sync`);
-the proxy (``ThrottlingProxy``) runs here. It delays every connection by one round trip
-(the TCP handshake), every request and answer by half of one, and lets bytes through at
-the link's rate in each direction, one link for all connections. The floor is the bytes
-the sync run sent up (bodies and file chunks, as the station counts them) at that rate.
+the proxy (``ThrottlingProxy``) runs here. The station's records of before (villages,
+its station, commissioners, service targets) are synced straight to the league first;
+the day (visits drawn as the demo draws them, the photos attached to the first visits)
+is left in the outbox and sent through the proxy. The proxy delays every connection by
+one round trip (the TCP handshake), every request and answer by half of one, and lets
+bytes through at the link's rate in each direction, one link for all connections. The
+floor is the bytes the sync run sent up (bodies and file chunks, as the station counts
+them) at that rate. Also printed: the thumbnail the league serves for each photo.
 Prints one run's figures; record them in docs/benchmarks.md. Not a test.
 """
 import argparse
@@ -28,28 +33,103 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tests.node_processes import ROOT, Node, free_port  # noqa: E402
 
-ADD_PHOTOS = """
+DAY = """
 import io, random, sys
+from datetime import date, timedelta
 from flask import g
 from PIL import Image
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from app import create_app
 from app.core import attachments
+from app.core.demo_names import person_name, phone_number
 from app.core.extensions import db
-from app.models import Commissioner
-app = create_app()
+from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Visit
+from app.places.services import county_of_node
+from app.sync import client
+from app.visits.demo import _PLAIN, _Planner
+
+league_url, token, visits, photos = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+code = "150121-01"
+app = create_app({"SYNC_AUTO": False})
 with app.test_request_context():
     g.actor = "bench"
-    c = Commissioner(name="王建国", owner_node="150121-01")
-    db.session.add(c)
+    rng = random.Random(code)
+    today = date.today()
+    county = county_of_node(code)
+    clusters = db.session.scalars(select(Cluster).order_by(Cluster.sort_order)).all()
+    # Yesterday, synced straight to the league: villages, station, commissioners, targets
+    township = Place(name="01号镇", level="township", parent_id=county.id, owner_node=code)
+    db.session.add(township)
     db.session.flush()
-    for i in range(int(sys.argv[1])):
+    villages = [Place(name=f"01号镇{i}村", level="village", parent_id=township.id, owner_node=code)
+                for i in range(1, 5)]
+    station = Station(name=f"{county.name}01号工作站", kind="grassroots",
+                      host_org=f"{county.name}农牧业技术推广中心", host_org_type="extension",
+                      county_id=county.id, established_on=date(2022, 3, 1), owner_node=code,
+                      clusters=rng.sample(clusters, 3))
+    db.session.add_all(villages + [station])
+    db.session.flush()
+    people = [Commissioner(name=person_name(rng), kind="individual", sex=rng.choice(["male", "female"]),
+                           ethnicity=rng.choice(["汉族", "蒙古族"]), level="county",
+                           sending_org="内蒙古农业大学", sending_org_type="university",
+                           specialty="肉羊繁育", phone=phone_number(rng), station_id=station.id,
+                           status="dispatched", recognised_on=date(2024, 3, 1),
+                           dispatched_on=date(2024, 4, 1), owner_node=code,
+                           clusters=rng.sample(clusters, 1), villages=rng.sample(villages, 2))
+              for _ in range(5)]
+    targets = [ServiceTarget(name=person_name(rng), kind="household", village_id=rng.choice(villages).id,
+                             contact_name=person_name(rng), phone=phone_number(rng), owner_node=code)
+               for _ in range(12)]
+    db.session.add_all(people + targets)
+    db.session.commit()
+    client.set_upstream(league_url, token)
+    client.sync_once("bench")
+    # Today, left in the outbox: the visits, the photos attached to the first of them
+    by_village = {}
+    for t in targets:
+        by_village.setdefault(t.village_id, []).append(t)
+    planner = _Planner(rng, people, [1.0] * len(people), villages, by_village,
+                       {c.name: c for c in clusters}, [station])
+    day = []
+    for sequence in range(1, visits + 1):
+        d = planner.draw()
+        d.update(day=today - timedelta(days=rng.randrange(0, 2)), review_state="", follow_up=False,
+                 follow_up_on=None)
+        visit = Visit(number=f"{code}-{today.year}-{sequence:05d}", year=today.year, sequence=sequence,
+                      visited_on=d["day"], commissioners=d["team"], targets=d["targets"],
+                      village_id=d["village"].id, cluster_id=d["cluster"].id if d["cluster"] else None,
+                      station_id=station.id, owner_node=code, **{k: d[k] for k in _PLAIN})
+        db.session.add(visit)
+        day.append(visit)
+    db.session.flush()
+    for i in range(photos):  # noise at quality 92: about 330 KB once normalised, like a phone's photo
         raw = io.BytesIO()
         noise = random.Random(i).randbytes(700 * 700 * 3)
         Image.frombytes("RGB", (700, 700), noise).save(raw, "JPEG", quality=92)
-        photo = attachments.add(c, FileStorage(io.BytesIO(raw.getvalue()), filename=f"{i}.jpg"))
-        print(photo.size)
+        photo = attachments.add(day[i % len(day)], FileStorage(io.BytesIO(raw.getvalue()), filename=f"{i}.jpg"))
+        print(photo.size, (photo.thumb_sha256 and len(attachments.files.read(photo.thumb_sha256))) or 0)
     db.session.commit()
+    print("pending", client.pending_count())
+"""
+
+LEAGUE_THUMBNAILS = """
+import os
+from sqlalchemy import select
+from app import create_app
+from app.core import attachments, files
+from app.core.extensions import db
+from app.models import Attachment
+app = create_app()
+with app.app_context():
+    shown = []
+    for a in db.session.scalars(select(Attachment)):
+        if hasattr(attachments, "thumbnail_file"):  # made by the league itself
+            where = attachments.thumbnail_file(a)
+        else:  # before: only the station's, sent as a file of its own
+            where = files.path(a.thumb_sha256) if a.thumb_sha256 and files.exists(a.thumb_sha256) else None
+        shown.append(f"{a.filename}: " + (f"{os.path.getsize(where):,} B" if where else "none"))
+    print(", ".join(shown) or "no photos")
 """
 
 
@@ -134,7 +214,8 @@ class ThrottlingProxy:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--photos", type=int, default=1)
+    parser.add_argument("--visits", type=int, default=50)
+    parser.add_argument("--photos", type=int, default=2)
     parser.add_argument("--kbit", type=float, default=64)
     parser.add_argument("--rtt", type=float, default=0.3)
     args = parser.parse_args()
@@ -142,20 +223,26 @@ def main():
     folder = tempfile.mkdtemp(prefix="kepai-bench-slow-")
     league = Node(os.path.join(folder, "league"), "league", "1501", "呼和浩特市科技局").start()
     station = Node(os.path.join(folder, "station"), "station", "150121-01", "土默特左旗科技特派员工作站")
-    sizes = subprocess.run([sys.executable, "-c", ADD_PHOTOS, str(args.photos)], cwd=ROOT,
-                           env=station.env, capture_output=True, text=True, check=True).stdout.split()
-    proxy = ThrottlingProxy(league.url, rate, args.rtt)
     token = league.enroll("150121-01", "土默特左旗科技特派员工作站")
+    seeded = subprocess.run([sys.executable, "-c", DAY, league.url, token, str(args.visits), str(args.photos)],
+                            cwd=ROOT, env=station.env, capture_output=True, text=True, check=True).stdout.split("\n")
+    photos = [line.split() for line in seeded if line and line[0].isdigit()]
+    pending = next(line.split()[1] for line in seeded if line.startswith("pending"))
+    proxy = ThrottlingProxy(league.url, rate, args.rtt)
     station.flask("upstream", "set", "--url", proxy.url, "--token", token)
     started = time.monotonic()
     result = station.flask("sync", check=False, timeout=3600)
     elapsed = time.monotonic() - started
     proxy.close()
+    thumbs_at_league = subprocess.run([sys.executable, "-c", LEAGUE_THUMBNAILS], cwd=ROOT, env=league.env,
+                                      capture_output=True, text=True, check=True).stdout.strip()
     league.stop()
     out = (result.stdout + result.stderr).strip()
-    print(f"link {args.kbit:g} kbit/s ({rate:.0f} B/s each way), round trip {args.rtt * 1000:.0f} ms; "
-          f"photos: {', '.join(f'{int(s):,} B' for s in sizes)} (+ thumbnails)")
+    print(f"link {args.kbit:g} kbit/s ({rate:.0f} B/s each way), round trip {args.rtt * 1000:.0f} ms")
+    print(f"day's delta: {args.visits} visits ({pending} operations in the outbox), {len(photos)} photos: "
+          + ", ".join(f"{int(size):,} B (its thumbnail at the station {int(thumb):,} B)" for size, thumb in photos))
     print(f"flask sync (exit {result.returncode}): {out.splitlines()[-1] if out else ''}")
+    print(f"thumbnails the league serves: {thumbs_at_league}")
     sent = re.search(r"(\d+) bytes sent", out)
     if result.returncode or not sent:
         print(f"FAILED after {elapsed:.1f} s")
@@ -167,7 +254,6 @@ def main():
     print(f"bytes sent up {int(sent.group(1)):,}; bandwidth floor {floor:.1f} s")
     print(f"sync run {run:.1f} s = {run / floor:.2f}x the floor "
           f"(with the process's start: {elapsed:.1f} s = {elapsed / floor:.2f}x)")
-
 
 if __name__ == "__main__":
     main()

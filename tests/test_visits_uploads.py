@@ -44,9 +44,10 @@ def test_two_photos_are_stored_normalised_and_shown(app, login, world):
         assert (photos[1].width, photos[1].height) == (640, 1600)  # EXIF rotation applied
         assert all(files.exists(p.sha256) and files.exists(p.thumb_sha256) for p in photos)
         assert not Image.open(io.BytesIO(files.read(photos[1].sha256))).getexif()
-        thumb = photos[0].thumb_sha256
+        thumb, sha, thumb_bytes = photos[0].thumb_sha256, photos[0].sha256, files.read(photos[0].thumb_sha256)
     page = client.get(f"/visits/{visit.id}").get_data(as_text=True)
-    assert f"/files/{thumb}" in page
+    assert f"/files/{sha}/thumbnail" in page
+    assert client.get(f"/files/{sha}/thumbnail").get_data() == thumb_bytes  # the one made here
     assert client.get(f"/files/{thumb}").status_code == 200
 
 

@@ -13,8 +13,15 @@ decoded directly at the smallest scale that still gives the stored size.
 ``add()`` raises ``AttachmentError`` with a message in the user's language; nothing is
 stored or recorded then. The name a file was sent with is kept only for display, as a
 safe base name (``files.safe_filename``).
+
+Thumbnails are made by whoever holds the photo, never sent: the node where a photo is
+attached makes one and records its digest (``thumb_sha256``, a field like the others);
+a node that receives the photo by sync makes its own from the photo's bytes once they
+are whole and checked (``photo_received``), kept as derived data beside the files
+(``files.derived_path``). Pages ask for ``/files/<photo>/thumbnail`` (``thumbnail_file``).
 """
 import io
+import os
 import threading
 import warnings
 from contextlib import contextmanager
@@ -189,12 +196,42 @@ def normalise_photo(data: bytes) -> dict:
             raise _not_an_image() from None
         out = io.BytesIO()
         image.save(out, "JPEG", quality=85, optimize=True)  # no EXIF written: metadata stripped
-        thumb = image.copy()
-        thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
-        thumb_out = io.BytesIO()
-        thumb.save(thumb_out, "JPEG", quality=80)
-    return {"data": out.getvalue(), "thumb": thumb_out.getvalue(), "width": image.width,
+        thumb = _thumbnail_of(image)
+    return {"data": out.getvalue(), "thumb": thumb, "width": image.width,
             "height": image.height, "taken_at": taken, "latitude": lat, "longitude": lon}
+
+
+def _thumbnail_of(image: Image.Image) -> bytes:
+    """The thumbnail of a decoded photo (RGB or L): at most ``THUMB_SIDE`` pixels a side,
+    JPEG quality 80. The one way every node makes one: the station when a photo is
+    attached (``normalise_photo``), a node that received the photo by sync from the
+    photo's stored bytes (``make_thumbnail``)."""
+    thumb = image.copy()
+    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
+    out = io.BytesIO()
+    thumb.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def make_thumbnail(data: bytes) -> bytes:
+    """The thumbnail of a stored photo (a JPEG as ``normalise_photo`` keeps it: already
+    turned upright, at most ``MAX_SIDE``), decoded within bounds in a decoding slot, a JPEG
+    at the smallest scale that still gives ``THUMB_SIDE``. Raises AttachmentError."""
+    image = open_within_bounds(data)
+    with decoding_slot():
+        try:
+            width, height = image.size
+            factor = max(width, height) / THUMB_SIDE
+            if image.format in ("JPEG", "MPO") and factor >= 2:
+                image.draft(None, (max(1, int(width / factor)), max(1, int(height / factor))))
+            image.load()
+            if image.mode not in ("RGB", "L"):
+                image = image.convert("RGB")
+            return _thumbnail_of(image)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _too_many_pixels() from None
+        except Exception:  # noqa: BLE001 - truncated or corrupt data, whatever the decoder raises
+            raise _not_an_image() from None
 
 
 def check_pdf(data: bytes) -> None:
@@ -271,6 +308,46 @@ def for_record(record) -> list[Attachment]:
     return db.session.scalars(select(Attachment).where(
         Attachment.record_type == record.__tablename__, Attachment.record_id == record.id,
         Attachment.deleted_at.is_(None)).order_by(Attachment.created_at)).all()
+
+
+def is_image(attachment: Attachment) -> bool:
+    return (attachment.content_type or "").startswith("image/")
+
+
+def derive_thumbnail(sha256: str) -> str | None:
+    """The path of the thumbnail this node made of the stored photo ``sha256``, made now
+    if it is not there yet; None while the photo's bytes are not here, or if they are not
+    an image after all. Thumbnails travel by no sync: a node that receives a photo makes
+    its own (its digest may differ from the station's ``thumb_sha256``)."""
+    target = files.derived_path(sha256)
+    if os.path.exists(target):
+        return target
+    if not files.exists(sha256):
+        return None
+    try:
+        return files.store_derived(sha256, make_thumbnail(files.read(sha256)))
+    except AttachmentError:
+        return None
+
+
+def photo_received(sha256: str) -> str | None:
+    """A file arrived by sync, whole and checked against its SHA-256: if it is the photo
+    of an attachment here, make its thumbnail now, so that pages show it at once."""
+    photo = db.session.scalar(select(Attachment.id).where(
+        Attachment.sha256 == sha256, Attachment.content_type.like("image/%")).limit(1))
+    return derive_thumbnail(sha256) if photo is not None else None
+
+
+def thumbnail_file(attachment: Attachment) -> str | None:
+    """The file of an image attachment's thumbnail on this node, or None (a PDF, or a
+    photo whose bytes have not arrived): the thumbnail made where the photo was attached
+    (``thumb_sha256``) when it is here (on that node, or sent by an older station), else
+    the one this node made of the photo (``derive_thumbnail``)."""
+    if not is_image(attachment):
+        return None
+    if attachment.thumb_sha256 and files.exists(attachment.thumb_sha256):
+        return files.path(attachment.thumb_sha256)
+    return derive_thumbnail(attachment.sha256)
 
 
 def present(attachment: Attachment) -> bool:

@@ -49,12 +49,8 @@ def exists(sha256: str) -> bool:
     return SHA.match(sha256 or "") is not None and os.path.exists(path(sha256))
 
 
-def store(data: bytes) -> str:
-    """Keep the bytes; returns their SHA-256. Storing the same bytes again is a no-op."""
-    sha256 = hashlib.sha256(data).hexdigest()
-    target = path(sha256)
-    if os.path.exists(target):
-        return sha256
+def _write_new(target: str, data: bytes) -> None:
+    """Write a file whole or not at all: a temporary file beside it, synced, renamed."""
     os.makedirs(os.path.dirname(target), exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".incoming-")
     try:
@@ -67,7 +63,30 @@ def store(data: bytes) -> str:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def store(data: bytes) -> str:
+    """Keep the bytes; returns their SHA-256. Storing the same bytes again is a no-op."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    target = path(sha256)
+    if not os.path.exists(target):
+        _write_new(target, data)
     return sha256
+
+
+def derived_path(sha256: str, kind: str = "thumb") -> str:
+    """Where this node keeps what it made itself from the stored file ``sha256`` (its
+    thumbnail): ``files/derived/ab/abcdef….thumb``. Not content-addressed, never sent,
+    not in backups (``app/backup`` takes only ``files/ab/…``): made again when missing."""
+    path(sha256)  # validates the digest
+    return os.path.join(root(), "derived", sha256[:2], f"{sha256}.{kind}")
+
+
+def store_derived(sha256: str, data: bytes, kind: str = "thumb") -> str:
+    """Keep what was made from ``sha256``; returns its path."""
+    target = derived_path(sha256, kind)
+    _write_new(target, data)
+    return target
 
 
 def read(sha256: str) -> bytes:

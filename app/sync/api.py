@@ -8,7 +8,7 @@ import os
 
 from flask import Blueprint, Response, current_app, g, request
 
-from app.core import files
+from app.core import attachments, files
 from app.core.extensions import csrf, db
 from app.core.node import this_node
 from app.models import utcnow
@@ -134,7 +134,9 @@ def changes():
 
 
 def _file_allowed(sha256: str) -> bool:
-    """A node may send only files of attachments that belong to it or below it."""
+    """A node may send only files of attachments that belong to it or below it. A
+    thumbnail (``thumb_sha256``) is taken too: stations before thumbnails were made by the
+    receiver still send theirs, and it is kept and shown."""
     from sqlalchemy import select
 
     from app.core.node import subtree
@@ -174,7 +176,19 @@ def file_upload(sha256: str):
         return refuse(409, f"expected offset {exc.args[0]}")
     if outcome == "mismatch":
         return refuse(422, "the file's content does not match its SHA-256; send it again")
+    if outcome == "stored":
+        _make_thumbnail(sha256)
     return answer({"present": outcome == "stored", "received": files.received(sha256)})
+
+
+def _make_thumbnail(sha256: str) -> None:
+    """A photo whole and checked: its thumbnail is made here (thumbnails are not sent).
+    A failure costs only the moment: the page showing the photo makes it then."""
+    try:
+        attachments.photo_received(sha256)
+    except Exception:  # noqa: BLE001 - the file is kept whatever happens to its thumbnail
+        current_app.logger.exception("thumbnail of %s not made", sha256[:12])
+        db.session.rollback()
 
 
 @bp.get("/openapi.json")

@@ -489,14 +489,15 @@ def enqueue_all() -> int:
 
 
 def files_to_send() -> list[str]:
-    """Files of this node's own attachments that the upstream is not known to hold."""
+    """Files of this node's own attachments that the upstream is not known to hold: the
+    photos and documents, not their thumbnails (the upstream makes its own)."""
     from app.core import files
     from app.core.node import subtree, this_node
     from app.models import Attachment, SentFile
-    rows = db.session.execute(select(Attachment.sha256, Attachment.thumb_sha256).where(
-        subtree(Attachment.owner_node, this_node().code))).all()
+    shas = db.session.scalars(select(Attachment.sha256).where(
+        subtree(Attachment.owner_node, this_node().code)))
     sent = set(db.session.scalars(select(SentFile.sha256)))
-    wanted = {sha for row in rows for sha in row if sha and sha not in sent}
+    wanted = {sha for sha in shas if sha and sha not in sent}
     return sorted(sha for sha in wanted if files.exists(sha))
 
 

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Date, DateTime, inspect
 
+from app.core import authority
 from app.core.extensions import db
 from app.core.history import sync_fields
 from app.models import Base, Synced
@@ -16,11 +17,15 @@ from app.models import Base, Synced
 
 @functools.cache
 def types() -> dict[str, type]:
-    """{table name: model} of every synced model, parents first."""
+    """{table name: model} of every synced model, parents first: by the tables' foreign
+    keys, and the types that reference a record of any type by (type, id) rather than a
+    foreign key (attachments: ``authority.TYPED_REFERENCES``) after all the others, so
+    that a day's photos arrive after their visits in the same push instead of being held."""
     order = {table.name: i for i, table in enumerate(Base.metadata.sorted_tables)}
     found = {m.class_.__tablename__: m.class_ for m in Base.registry.mappers
              if issubclass(m.class_, Synced)}
-    return dict(sorted(found.items(), key=lambda item: order[item[0]]))
+    return dict(sorted(found.items(), key=lambda item: (item[0] in authority.TYPED_REFERENCES,
+                                                        order[item[0]])))
 
 
 def model(record_type: str):
