@@ -310,12 +310,7 @@ def _page_by_query(args, sort, after_key, before_key, last, per_page):
         stmt = stmt.where(key > tuple_(*before_key) if descending else key < tuple_(*before_key))
     down = descending != backwards
     order = (column.desc(), Visit.id.desc()) if down else (column.asc(), Visit.id.asc())
-    # The page's ids first, then their lines: a line's names are correlated subqueries,
-    # and where the database sorts the matches (a commissioner's read scope starts from
-    # their 1,245 visits) it worked them out for every match before cutting 26.
-    ids = db.session.scalars(stmt.with_only_columns(Visit.id, maintain_column_froms=False)
-                             .order_by(*order).limit(per_page + 1)).all()
-    rows = _in_list_order(_rows(ids=ids) if ids else [], sort)
+    rows = _in_list_order(_rows(stmt.order_by(*order).limit(per_page + 1)), sort)
     more = len(rows) > per_page
     if backwards:
         rows = rows[-per_page:] if more else rows
