@@ -8,6 +8,7 @@ each statement with its time.
 
     .venv/bin/python bench/page_profile.py [--pages training] [--runs 15]
     .venv/bin/python bench/page_profile.py --profile "training session" --sql
+    .venv/bin/python bench/page_profile.py --runs 1 --dump /tmp/pages-before
 
 A script for finding work to cut, not a test: it asserts nothing.
 """
@@ -47,6 +48,8 @@ def main():
     parser.add_argument("--sql", action="store_true", help="print the profiled page's statements")
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--no-cache", action="store_true", help="ANSWER_CACHE off")
+    parser.add_argument("--dump", default="", help="write each page's HTML into this folder "
+                        "(to compare two checkouts' pages: diff -r)")
     options = parser.parse_args()
     bench.INSTANCE = options.instance
     os.environ["KEPAI_INSTANCE"] = options.instance
@@ -98,6 +101,10 @@ def main():
             cpu.append(time.process_time() - cpu_started)
             counts.append(len(statements.log))
             sql.append(sum(t for t, _s in statements.log))
+        if options.dump:
+            os.makedirs(options.dump, exist_ok=True)
+            with open(os.path.join(options.dump, re.sub(r"\W+", "_", name) + ".html"), "wb") as out:
+                out.write(answer.data)
         median, cpu_ms = statistics.median(times) * 1000, statistics.median(cpu) * 1000
         login = login or cpu_ms
         print(f"{name:34} {answer.status_code:6} {median:7.1f} {cpu_ms:7.1f} "

@@ -19,6 +19,9 @@ class Training(Synced, Base):
     """A training session organised by a station: planned, held or cancelled."""
 
     __tablename__ = "training"
+    # Covers a list's cut of a deep page (its order, then its scope and deletion): the
+    # database steps over thousands of sessions reading this index only.
+    __table_args__ = (Index("ix_training_page_cut", "held_on", "id", "owner_node", "deleted_at"),)
 
     title: Mapped[str] = mapped_column(String(200), index=True)
     held_on: Mapped[date] = mapped_column(Date, index=True)
@@ -54,7 +57,13 @@ class TrainingAttendee(Synced, Base):
     confirmed that it is the same person."""
 
     __tablename__ = "training_attendee"
-    __table_args__ = (Index("ix_training_attendee_category", "category", "training_id", "deleted_at"),)
+    __table_args__ = (
+        Index("ix_training_attendee_category", "category", "training_id", "deleted_at"),
+        # Covers a page's roster figures (people per session by category, sex, ethnicity,
+        # poverty): the lines are counted from this index, not read from the table.
+        Index("ix_training_attendee_figures", "training_id", "deleted_at", "category", "sex", "ethnicity",
+              "poverty_alleviated"),
+    )
     __pii__ = {"phone": "phone"}
 
     training_id: Mapped[str] = mapped_column(ForeignKey("training.id"), index=True)

@@ -27,7 +27,9 @@ from app.models.base import Base, Synced
 visit_commissioners = Table(
     "visit_commissioner", Base.metadata,
     Column("visit_id", ForeignKey("visit.id"), primary_key=True),
-    Column("commissioner_id", ForeignKey("commissioner.id"), primary_key=True, index=True),
+    Column("commissioner_id", ForeignKey("commissioner.id"), primary_key=True),
+    # A commissioner's visits read from the index alone (their read scope, their page).
+    Index("ix_visit_commissioner_by_commissioner", "commissioner_id", "visit_id"),
 )
 
 visit_targets = Table(

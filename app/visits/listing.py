@@ -13,7 +13,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from app.core import cache, records
 from app.core.database import rows_at_once
 from app.core.extensions import db
-from app.core.security import reading_scope
+from app.core.security import reading_scope, reads_narrowly
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Visit
 from app.models.visit import visit_commissioners, visit_targets
 from app.visits import search, services, vocab
@@ -61,10 +61,12 @@ def filtered(args: dict, user=None, in_date_order: bool = False):
     A filter on a set of visits (a commissioner's, a target's, a search's) is written
     ``id IN (the set)``, and SQLite starts from that set: quick for a few hundred, slower
     than walking the list's index when the set is large, for a page needs only 25.
-    ``in_date_order`` (SQLite) writes them so that SQLite walks the index instead:
-    ``paginate`` asks for it when the matches are many."""
-    stmt = records.narrowed_to_node(services.visible(user, deleted=args.get("show") == "deleted"))
-    visit_id = Visit.id.concat("") if in_date_order and db.engine.dialect.name == "sqlite" else Visit.id
+    ``in_date_order`` (SQLite) writes them, and a commissioner's read scope, so that
+    SQLite walks the index instead: ``paginate`` asks for it when the matches are many."""
+    by_dates = in_date_order and db.engine.dialect.name == "sqlite"
+    stmt = records.narrowed_to_node(services.visible(user, deleted=args.get("show") == "deleted",
+                                                     scope_tested=by_dates))
+    visit_id = Visit.id.concat("") if by_dates else Visit.id
     if args.get("date_from"):
         stmt = stmt.where(Visit.visited_on >= date.fromisoformat(args["date_from"]))
     if args.get("date_to"):
@@ -113,12 +115,12 @@ def _matches(args: dict, user) -> Matches:
     starts from that set, materialised first, rather than test every visit of the node;
     when the matches are at most KEEP_KEYS their keys are read in the list's order at
     once, and each of their pages is then read by id."""
-    driver = _driver(args) if db.engine.dialect.name == "sqlite" else None
+    driver = _driver(args, user) if db.engine.dialect.name == "sqlite" else None
     if driver is None:
         return Matches(_count(filtered(args, user).with_only_columns(Visit.id).order_by(None)))
     found, name = driver
     column, descending, read = SORTS[args.get("sort") or "-date"]
-    base = filtered({**args, name: ""}, user)
+    base = filtered({**args, name: ""} if name else args, user)
     stmt = select(column, Visit.id).select_from(found.join(Visit, Visit.id == found.c.visit_id)) \
         .where(base.whereclause)
     order = (column.desc(), Visit.id.desc()) if descending else (column.asc(), Visit.id.asc())
@@ -130,9 +132,11 @@ def _matches(args: dict, user) -> Matches:
     return Matches(_count(stmt.with_only_columns(Visit.id)))
 
 
-def _driver(args: dict):
+def _driver(args: dict, user):
     """The set of visits a filter names, as a materialised CTE ``found(visit_id)``, with
-    the filter's name; None when no filter names one."""
+    the filter's name; else a commissioner's own visits (their read scope, which the
+    select's conditions still apply: the set only tells SQLite where to start), name
+    None; None when neither names one."""
     if args.get("q"):
         sub, name = search.fts_ids(args["q"]), "q"
     elif args.get("commissioner"):
@@ -141,6 +145,9 @@ def _driver(args: dict):
     elif args.get("target"):
         sub, name = select(visit_targets.c.visit_id).where(
             visit_targets.c.target_id == args["target"]), "target"
+    elif reads_narrowly(user):
+        sub, name = select(visit_commissioners.c.visit_id).where(
+            visit_commissioners.c.commissioner_id == (user.commissioner_id or "")), None
     else:
         return None
     return sub.cte("found").prefix_with("MATERIALIZED"), name

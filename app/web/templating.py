@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from app.core import choices, security
 from app.core.node import this_node
 from app.web import history
+from app.web.forms import field_html
 from app.web.htmx import wants_fragment
 from app.web.options import option_tags
 
@@ -28,7 +29,7 @@ def configure(app):
         can=security.can, shown_phone=security.shown_phone,
         shown_id_number=security.shown_id_number, choices=choices, wants_fragment=wants_fragment,
         writable=security.writable, option_tags=option_tags, audit_cell=audit_cell,
-        history_label=history.label, history_shown=history.shown)
+        history_label=history.label, history_shown=history.shown, field_html=field_html)
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["options"] = lambda items, value="id", text="name": [
         (getattr(item, value), getattr(item, text)) for item in items]
