@@ -41,6 +41,7 @@ from app.models import (
     TrainingAttendee,
     Visit,
 )
+from tests.factories import picture
 from tests.sync_helpers import make_node
 
 STATION, NEIGHBOUR, LEAGUE, OTHER_LEAGUE_STATION = "150121-01", "150122-01", "1501", "150221-01"
@@ -123,8 +124,8 @@ def _records(owner_node: str, label: str, number: int) -> dict:
     ids = {"commissioner": person.id, "station": station.id, "place": village.id,
            "target": target.id, "site": site.id, "team": team.id, "visit": visit.id,
            "agreement": agreement.id, "training": training.id, "sheet": sheet.id}
-    for kind in FILE_KINDS:
-        sha = files.store(f"{label}-{kind}".encode())
+    for index, kind in enumerate(FILE_KINDS):  # a photo of its own each (its thumbnail is served too)
+        sha = files.store(picture("JPEG", width=40 + index, height=30 + number))
         db.session.add(Attachment(record_type=kind, record_id=ids[kind], kind="photo", sha256=sha,
                                   filename=f"{kind}.jpg", content_type="image/jpeg", size=10,
                                   owner_node=owner_node))

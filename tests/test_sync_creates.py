@@ -14,7 +14,7 @@ from app.core.extensions import db
 from app.demo import seed
 from app.models import AppliedOperation, AuditEntry, ChangeLogEntry, OutboxEntry
 from app.sync import client, peers, registry, server
-from app.sync.rows import _links
+from app.sync.rows import links_of
 from tests.node_processes import league_database
 from tests.settings import STATION
 from tests.sync_helpers import make_node, push
@@ -58,7 +58,7 @@ def _everything(league, pushed: set) -> dict:
                                if c.key != "field_versions"}, "field_versions": r.field_versions},
                            default=str, sort_keys=True)
                 for r in db.session.scalars(select(model)) if r.id in pushed)
-            for this_side, other_side in _links(model).values():
+            for this_side, other_side in links_of(model).values():
                 found[this_side.table.name] = sorted(db.session.execute(
                     select(this_side, other_side)).all())
         found["audit"] = Counter(json.dumps([a.record_type, a.record_id, a.action, a.version, a.changes,

@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.core.extensions import db
 from app.core.history import new_record_changes, write_created
 from app.sync import registry
-from app.sync.rows import _columns, _links, _wire_form
+from app.sync.rows import columns_of, links_of, wire_form
 
 
 @functools.cache
@@ -32,7 +32,7 @@ def _defaults(model) -> tuple:
     """(attribute key, default) of the columns with a Python-side default, the
     callables among them as ``ColumnDefault`` keeps them (called with no context)."""
     found = []
-    for key, column in _columns(model).items():
+    for key, column in columns_of(model).items():
         default = model.__table__.c[column].default
         if default is not None and key not in ("id", "version", "field_versions"):
             found.append((key, default.arg if default.is_scalar else functools.partial(default.arg, None)))
@@ -81,7 +81,7 @@ class NewRows:
         if found is None:
             model, row, links, _ = self.made[record_id]
             found = {key: row.get(key) if convert is None else convert(row.get(key))
-                     for key, convert in _wire_form(model)}
+                     for key, convert in wire_form(model)}
             for key in registry.collections(model):
                 found[key] = links.get(key, [])
             self._fields[record_id] = found
@@ -98,7 +98,7 @@ class NewRows:
         if record_id in self._named:
             return self._named[record_id]
         model, row, _, _ = self.made[record_id]
-        record = model(**{k: v for k, v in row.items() if k in _columns(model)})
+        record = model(**{k: v for k, v in row.items() if k in columns_of(model)})
         for rel in inspect(model).relationships:
             if rel.direction.name == "MANYTOONE":
                 (column,) = rel.local_columns
@@ -130,13 +130,13 @@ class NewRows:
         for _, model, row, _, _ in made:
             by_model.setdefault(model, []).append(row)
         for model in sorted(by_model, key=order.get):
-            columns = _columns(model)
+            columns = columns_of(model)
             connection.execute(model.__table__.insert(),
                                [{columns[k]: v for k, v in row.items()} for row in by_model[model]])
         link_rows: dict = {}
         for _, model, row, links, _ in made:
             for key, ids in links.items():
-                this_side, other_side = _links(model)[key]
+                this_side, other_side = links_of(model)[key]
                 link_rows.setdefault(this_side.table, []).extend(
                     {this_side.name: row["id"], other_side.name: other} for other in ids)
         for table, rows in link_rows.items():

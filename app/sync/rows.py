@@ -47,13 +47,13 @@ def among(column, ids):
 
 
 @functools.cache
-def _columns(model) -> dict[str, str]:
+def columns_of(model) -> dict[str, str]:
     """{attribute key: table column name} of the model's columns."""
     return {attr.key: attr.columns[0].name for attr in inspect(model).column_attrs}
 
 
 @functools.cache
-def _links(model) -> dict[str, tuple]:
+def links_of(model) -> dict[str, tuple]:
     """{collection key: (secondary table's column for this side, for the other side)}."""
     found = {}
     for rel in inspect(model).relationships:
@@ -85,7 +85,7 @@ def _text(value):
 
 
 @functools.cache
-def _wire_form(model) -> tuple:
+def wire_form(model) -> tuple:
     """(key, how to make its wire value or None) for each sync field and stamp that is
     a column: what ``history.plain`` makes of the column's type, None where it leaves
     the value as it is."""
@@ -112,9 +112,9 @@ def _read_form(model) -> tuple:
     """What ``wire_states`` reads and how: the columns (attribute keys) in the order
     selected, the wire form's first; the wire form's keys; and (key, convert) for those
     of them to convert."""
-    form = _wire_form(model)
+    form = wire_form(model)
     wire = [key for key, _ in form]
-    keys = wire + [k for k in _columns(model) if k not in wire and k != "field_versions"]
+    keys = wire + [k for k in columns_of(model) if k not in wire and k != "field_versions"]
     return tuple(keys), tuple(wire), tuple((key, convert) for key, convert in form if convert)
 
 
@@ -158,11 +158,11 @@ def wire_states(model, ids) -> dict[str, dict]:
     ids = list(ids)
     if not ids:
         return {}
-    table, columns = model.__table__, _columns(model)
+    table, columns = model.__table__, columns_of(model)
     keys, wire, converted = _read_form(model)
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     links = [(key, _linked_ids(this_side, other_side, table.c.id, postgresql))
-             for key, (this_side, other_side) in _links(model).items()]
+             for key, (this_side, other_side) in links_of(model).items()]
     states, width = {}, len(keys)
     for found in db.session.execute(select(*[table.c[columns[k]] for k in keys], *[c for _, c in links])
                                     .where(among(table.c.id, ids))).all():
@@ -231,7 +231,7 @@ class Adoption:
         audit entries and change-log rows, in the caller's transaction."""
         connection = db.session.connection()
         for (model, keys), params in self.updates.items():
-            table, columns = model.__table__, _columns(model)
+            table, columns = model.__table__, columns_of(model)
             values = {columns[k]: bindparam(k, type_=table.c[columns[k]].type) for k in keys}
             if "field_versions" in keys:
                 column = table.c[columns["field_versions"]]
