@@ -27,6 +27,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from tests.settings import PASSWORD
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SQLITE_FILES = ("kepai.sqlite3", "kepai.sqlite3-wal", "kepai.sqlite3-shm")
@@ -290,3 +291,33 @@ def app_for(node: Node):
     finally:
         os.environ.pop("KEPAI_INSTANCE") if previous is None else \
             os.environ.__setitem__("KEPAI_INSTANCE", previous)
+
+
+def ensure_user(app, username: str, role: str, code: str) -> None:
+    """A user of that role at that node (password ``settings.PASSWORD``), made if missing."""
+    from flask import g
+    from sqlalchemy import select
+
+    from app.auth.services import create_user
+    from app.core.extensions import db
+    from app.models import User
+    with app.app_context():
+        g.actor = "test"
+        if db.session.scalar(select(User).where(User.username == username)) is None:
+            create_user(username=username, password=PASSWORD, role=role, node_code=code)
+        db.session.remove()
+
+
+def as_user(app, username: str, work):
+    """Run ``work()`` in a request as that (existing) user."""
+    from flask_login import login_user
+    from sqlalchemy import select
+
+    from app.core.extensions import db
+    from app.models import User
+    with app.test_request_context():
+        login_user(db.session.scalar(select(User).where(User.username == username)))
+        try:
+            return work()
+        finally:
+            db.session.remove()

@@ -6,19 +6,15 @@ PostgreSQL too when TEST_DATABASE_URL is set."""
 from datetime import date
 
 import pytest
-from flask import g
-from flask_login import login_user
 from sqlalchemy import func, select
 
 from app.assessments import services
-from app.auth.services import create_user
 from app.core.extensions import db
-from app.models import AssessmentScheme, AssessmentSheet, Commissioner, PlanTarget, User, Visit
-from tests.node_processes import Node, app_for
+from app.models import AssessmentScheme, AssessmentSheet, Commissioner, PlanTarget, Visit
+from tests.node_processes import Node, app_for, as_user, ensure_user
 from tests.node_processes import league_database as league_database_for
 
 STATION = "150121-01"
-PASSWORD = "secret-pass-1"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -28,16 +24,8 @@ def league_database(request):
 
 def _as(app, username, role, code, work):
     """Run ``work()`` in a request as a (new) user of that role."""
-    with app.app_context():
-        g.actor = "test"
-        if db.session.scalar(select(User).where(User.username == username)) is None:
-            create_user(username=username, password=PASSWORD, role=role, node_code=code)
-    with app.test_request_context():
-        login_user(db.session.scalar(select(User).where(User.username == username)))
-        try:
-            return work()
-        finally:
-            db.session.remove()
+    ensure_user(app, username, role, code)
+    return as_user(app, username, work)
 
 
 def test_a_sheet_goes_up_and_its_grade_comes_down_between_processes(tmp_path, league_database):

@@ -15,16 +15,13 @@ import urllib.request
 from datetime import date
 
 import pytest
-from flask import g
-from flask_login import login_user
 from sqlalchemy import select
 
 from app.agreements import services as agreements
-from app.auth.services import create_user
 from app.commissioners import services as commissioners
 from app.core import records
 from app.core.extensions import db
-from app.models import Place, User
+from app.models import Place
 from app.models.shipped import shipped_id
 from app.places import services as places
 from app.reports.services import BREAKDOWNS, REPORTS
@@ -32,12 +29,12 @@ from app.targets import services as targets
 from app.teams import services as teams
 from app.trainings import services as trainings
 from app.visits import services as visits
-from tests.node_processes import Node, app_for
+from tests.node_processes import Node, app_for, as_user, ensure_user
 from tests.node_processes import league_database as league_database_for
+from tests.settings import PASSWORD
 
 LEAGUE = "1501"
 STATIONS = {"150121-01": "土默特左旗科技特派员工作站", "150122-01": "托克托县科技特派员工作站"}
-PASSWORD = "secret-pass-1"
 FIRST = {"services": "visits", "trainings": "sessions", "agreements": "agreements",
          "workforce": "commissioners"}
 PERIODS = ({"year": "2025"}, {"from": "2025-06-15", "to": "2025-12-31"})
@@ -46,24 +43,6 @@ PERIODS = ({"year": "2025"}, {"from": "2025-06-15", "to": "2025-12-31"})
 @pytest.fixture(params=["sqlite", "postgresql"])
 def league_database(request):
     return league_database_for(request.param, "reports_league")
-
-
-def _user(app, username, role, code):
-    with app.app_context():
-        g.actor = "test"
-        if db.session.scalar(select(User).where(User.username == username)) is None:
-            create_user(username=username, password=PASSWORD, role=role, node_code=code)
-        db.session.remove()
-
-
-def _as(app, username, work):
-    """Run ``work()`` in a request as that (existing) user."""
-    with app.test_request_context():
-        login_user(db.session.scalar(select(User).where(User.username == username)))
-        try:
-            return work()
-        finally:
-            db.session.remove()
 
 
 def _checked(errors):
@@ -317,12 +296,12 @@ def test_league_reports_add_up_the_stations_reports_between_processes(tmp_path, 
         for more, (code, node) in enumerate(stations.items()):
             node.flask("upstream", "set", "--url", league.url, "--token", league.enroll(code, STATIONS[code]))
             apps[code] = app_for(node)
-            _user(apps[code], "staff", "station_staff", code)
-            _as(apps[code], "staff", lambda code=code, more=more: record_station(code, more))
+            ensure_user(apps[code], "staff", "station_staff", code)
+            as_user(apps[code], "staff", lambda code=code, more=more: record_station(code, more))
             pushed = node.flask("sync", check=False, timeout=600)
             assert pushed.returncode == 0, pushed.stdout + pushed.stderr
         league_app = app_for(league)
-        _user(league_app, "reviewer", "league_reviewer", LEAGUE)
+        ensure_user(league_app, "reviewer", "league_reviewer", LEAGUE)
         with league_app.app_context():  # what the stations recorded is at the league
             assert db.session.scalar(select(db.func.count(Place.id)).where(
                 Place.level == "village", Place.deleted_at.is_(None))) == 4
