@@ -3,6 +3,7 @@ costs do not grow with its operations, and what the set-wise step cannot settle 
 second change of a record in the same batch, a statement the database refuses) is
 applied one by one with the same outcome as ever. On SQLite, and on PostgreSQL when
 TEST_DATABASE_URL is set."""
+import threading
 import uuid
 
 import pytest
@@ -168,3 +169,42 @@ def test_a_create_names_no_changed_fields_and_ids_of_a_batch_share_a_prefix(pair
         assert [(e.action, e.changed) for e in entries] == [("create", [])] * 3 + [("update", ["specialty"])]
         assert len({e.op_id for e in entries}) == 4 and {len(e.op_id) for e in entries} == {36}
         assert len({e.op_id[:20] for e in entries}) == 1
+
+
+
+# Where a copy of the push lands while the batch runs: before its reads, between two of
+# them (read committed: one query sees the copy's records, the one before did not), and
+# before its writes. Each is a name in app.sync.server (or a Batch method) to wrap.
+MOMENTS = {"before its reads": ("Batch", "_prefetch"), "between its reads": (None, "union_all"),
+           "before its writes": ("NewRows", "write")}
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_a_copy_applied_while_a_batch_runs_makes_that_batch_answer_duplicate(pair, monkeypatch, moment):
+    """Two copies of one push at once (a retry after a lost answer): whenever the first
+    lands during the second, the second answers ``duplicate`` for every operation; it
+    neither applies again nor refuses what the first applied."""
+    from app.sync import server
+    station, league, transport = pair
+    token, ops = token_of(station), commissioners(5, a_cluster(league))
+    first: list = []
+    owner_name, name = MOMENTS[moment]
+    owner = getattr(server, owner_name) if owner_name else server
+    real = getattr(owner, name)
+
+    def landing_first(*args, **kwargs):
+        if not first:
+            first.append(None)
+            landing = threading.Thread(target=lambda: first.append(push(league, ops, token)))
+            landing.start()
+            landing.join(timeout=60)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(owner, name, landing_first)
+    second = push(league, ops, token)
+    assert [r["status"] for r in first[1]] == ["applied"] * 5
+    assert [(r["status"], r["first_status"]) for r in second] == [("duplicate", "applied")] * 5
+    with league.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AppliedOperation).where(
+            AppliedOperation.op_id.in_([op["op_id"] for op in ops]))) == 5
+        assert db.session.scalar(select(func.count()).select_from(Commissioner).where(
+            Commissioner.id.in_([op["id"] for op in ops]))) == 5

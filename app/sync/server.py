@@ -125,13 +125,14 @@ class Batch:
         self._prefetch([ops[i] for i in fresh])
         db.session.info.update(keep_stamps=True, sync_source=self.node, sync_batch=self,
                                record_lookup=self.lookup)
-        done = []
+        done, refused = [], []
         for index in fresh:
             op = ops[index]
             try:
                 done.append((index, *_apply(self.node, op, self)))
             except Refusal as refusal:
                 results[index] = refusal.answer(op["op_id"])
+                refused.append(index)
         if stale:
             db.session.execute(delete(AppliedOperation).where(
                 AppliedOperation.node_code == self.node, AppliedOperation.op_id.in_(stale)))
@@ -149,8 +150,18 @@ class Batch:
             results[index] = result
             claims.append({"node_code": self.node, "op_id": ops[index]["op_id"],
                            "digest": digests[index], "result": result, "applied_at": at})
+        # A refusal is not stored, but it is claimed for the moment too: it may rest on
+        # a read that saw a copy of this push landing (read committed: one query of the
+        # prefetch before its commit, the next after). Then this insert fails on that
+        # copy's claims, and the batch goes one by one, answering duplicate.
+        claims += [{"node_code": self.node, "op_id": ops[i]["op_id"], "digest": digests[i],
+                    "result": {}, "applied_at": at} for i in refused]
         if claims:
             db.session.connection().execute(AppliedOperation.__table__.insert(), claims)
+        if refused:
+            db.session.execute(delete(AppliedOperation).where(
+                AppliedOperation.node_code == self.node,
+                AppliedOperation.op_id.in_([ops[i]["op_id"] for i in refused])))
         db.session.commit()
         return later
 
