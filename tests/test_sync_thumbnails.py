@@ -1,7 +1,8 @@
 """Thumbnails are made by the receiver, not sent (issue 11 item 5): a station sends a
 photo's bytes only; the league makes the thumbnail once the photo is whole and checked,
 with the code the station used, and its pages show it. An older station that still
-sends its thumbnails syncs as before, and the league shows the one it sent."""
+sends its thumbnails syncs as before; the league keeps the file and shows its own (a
+received ``thumb_sha256`` is a field the sender wrote, and could name any file)."""
 import io
 import os
 import random
@@ -145,9 +146,33 @@ def test_an_older_station_that_sends_its_thumbnail_still_syncs(nodes, monkeypatc
     with league.app_context():
         assert files.read(ids["thumb"]) == station_thumb  # kept as sent
     web = league_web(league)
-    assert web.get(f"/files/{ids['photo']}/thumbnail").get_data() == station_thumb
-    assert web.get(f"/files/{ids['thumb']}").get_data() == station_thumb
+    league_thumb = web.get(f"/files/{ids['photo']}/thumbnail").get_data()
+    assert same_picture(league_thumb, station_thumb) < 4  # the league's own, made again
+    assert web.get(f"/files/{ids['thumb']}").get_data() == league_thumb
     assert sync(station, transport).files_sent == 0  # nothing sent twice
+
+
+def test_a_thumbnail_digest_a_station_names_is_never_served_by_the_league(nodes):
+    """``thumb_sha256`` is a field the station writes: one naming another file the league
+    holds (another station's photo) must not make that file the thumbnail of this one."""
+    station, league, transport = nodes
+    ids = visit_with_photo(station)
+    with league.app_context():
+        elsewhere = files.store(photo_bytes(700))  # a file of another station, say
+    with station.app_context():
+        photo = db.session.scalar(select(Attachment).where(Attachment.sha256 == ids["photo"]))
+        photo.thumb_sha256 = elsewhere
+        db.session.commit()
+    sync(station, transport)
+    with league.app_context():
+        kept = db.session.scalar(select(Attachment).where(Attachment.sha256 == ids["photo"]))
+        assert kept.thumb_sha256 == elsewhere
+        with open(files.derived_path(ids["photo"]), "rb") as made:
+            league_thumb = made.read()
+        other = files.read(elsewhere)
+    web = league_web(league)
+    assert web.get(f"/files/{ids['photo']}/thumbnail").get_data() == league_thumb
+    assert web.get(f"/files/{elsewhere}").get_data() != other
 
 
 def test_a_damaged_photo_gets_no_thumbnail_and_keeps_the_upload(nodes):

@@ -34,6 +34,7 @@ from sqlalchemy import select
 
 from app.core import files
 from app.core.extensions import db
+from app.core.node import this_node
 from app.models.attachment import Attachment
 from app.models.base import new_id
 
@@ -340,14 +341,21 @@ def photo_received(sha256: str) -> str | None:
 
 def thumbnail_file(attachment: Attachment) -> str | None:
     """The file of an image attachment's thumbnail on this node, or None (a PDF, or a
-    photo whose bytes have not arrived): the thumbnail made where the photo was attached
-    (``thumb_sha256``) when it is here (on that node, or sent by an older station), else
-    the one this node made of the photo (``derive_thumbnail``)."""
+    photo whose bytes have not arrived): on the node where the photo was attached, the
+    thumbnail made then (``thumb_sha256``); anywhere else the one this node made of the
+    photo (``derive_thumbnail``). A received ``thumb_sha256`` is never served: it is a
+    field the sender wrote, and it could name any file here, another node's photo too."""
     if not is_image(attachment):
         return None
-    if attachment.thumb_sha256 and files.exists(attachment.thumb_sha256):
+    if made_here(attachment) and attachment.thumb_sha256 and files.exists(attachment.thumb_sha256):
         return files.path(attachment.thumb_sha256)
     return derive_thumbnail(attachment.sha256)
+
+
+def made_here(attachment: Attachment) -> bool:
+    """Whether the attachment was attached on this node (not received by sync)."""
+    node = this_node()
+    return node is not None and attachment.origin_node == node.code
 
 
 def present(attachment: Attachment) -> bool:

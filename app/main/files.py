@@ -37,9 +37,9 @@ def _send(sha256: str):
         or_(Attachment.sha256 == sha256, Attachment.thumb_sha256 == sha256)).limit(1))
     if attachment is None:
         abort(404)
+    if attachment.sha256 != sha256 and not (attachments.made_here(attachment) and files.exists(sha256)):
+        return attachment_thumbnail(attachment.sha256)  # a thumbnail another node made: ours
     if not files.exists(sha256):
-        if attachment.sha256 != sha256:  # the station's thumbnail, which is not sent
-            return attachment_thumbnail(attachment.sha256)
         abort(404)
     is_pdf = attachment.content_type == "application/pdf" and attachment.sha256 == sha256
     return _immutable(send_file(files.path(sha256), mimetype="application/pdf" if is_pdf else "image/jpeg",
