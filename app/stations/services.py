@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.core import records
 from app.core.database import rows_at_once
@@ -47,7 +47,7 @@ def live_sites(station: Station) -> list[Site]:
     """The station's live sites with their villages (and townships) and clusters."""
     return db.session.scalars(
         scoped(Site).where(Site.station_id == station.id).order_by(Site.name, Site.id)
-        .options(selectinload(Site.village).selectinload(Place.parent), selectinload(Site.cluster))).all()
+        .options(joinedload(Site.village).joinedload(Place.parent), joinedload(Site.cluster))).all()
 
 
 def deleted_sites(station: Station) -> list[Site]:

@@ -5,14 +5,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from app.core import spreadsheet
+from app.core import records, spreadsheet
 from app.core.extensions import db
-from app.models import ServiceTeam
+from app.models import Commissioner, ServiceTeam
 from app.teams import bp, export, services
 from app.teams.forms import TeamForm
 from app.web import options
 from app.web.forms import field_labels
-from app.web.pages import RecordPages
+from app.web.pages import RecordPages, page_number
 
 FILTERS = ("q", "cluster", "show")
 
@@ -41,9 +41,11 @@ pages = RecordPages(
 @bp.get("/")
 def index():
     args = pages.filter_args(FILTERS)
-    found = services.filtered(args).options(selectinload(ServiceTeam.cluster), selectinload(ServiceTeam.leader),
-                                            selectinload(ServiceTeam.members))
-    return pages.list(found, args, clusters=options.clusters())
+    found = services.filtered(args).options(
+        selectinload(ServiceTeam.cluster), selectinload(ServiceTeam.leader).load_only(Commissioner.name))
+    page = records.paginate(found, page_number())
+    return pages.list(page, args, clusters=options.clusters(),
+                      member_counts=services.member_counts([team.id for team in page.items]))
 
 
 @bp.get("/export.xlsx")

@@ -3,12 +3,13 @@ live team of a node at a time."""
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core import records
 from app.core.extensions import db
 from app.core.security import scoped
 from app.models import Cluster, Commissioner, ServiceTeam
+from app.models.reference import team_members
 
 
 def errors(data: dict, team: ServiceTeam | None = None) -> dict:
@@ -59,6 +60,15 @@ def restore(team: ServiceTeam) -> str | None:
                  "this one.")
     records.restore(team)
     return None
+
+
+def member_counts(team_ids: list) -> dict:
+    """{team id: how many members it has} for the teams of a list page (a count, not the
+    members' records)."""
+    if not team_ids:
+        return {}
+    return dict(db.session.execute(select(team_members.c.team_id, func.count()).where(
+        team_members.c.team_id.in_(team_ids)).group_by(team_members.c.team_id)).all())
 
 
 def filtered(args: dict):

@@ -104,7 +104,8 @@ class RecordPages:
 
     def detail(self, record, **context):
         """The record's page, with its history unless the area passes its own."""
-        context.setdefault("history", records.history(record))
+        if "history" not in context:
+            context["history"] = records.history(record)
         return render(self.template("detail"), **{self.noun: record}, **context)
 
     # --- writing -------------------------------------------------------------------------
