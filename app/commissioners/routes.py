@@ -8,13 +8,13 @@ from app.assessments import services as assessments
 from app.assessments.vocab import GRADES
 from app.commissioners import bp, services
 from app.commissioners.forms import CommissionerForm
-from app.core import choices
+from app.core import choices, records
 from app.core.security import can, get_or_404
 from app.models import Commissioner
 from app.web import options
 from app.web.forms import field_labels
 from app.web.htmx import render
-from app.web.pages import RecordPages
+from app.web.pages import RecordPages, page_number
 
 VOCAB = {"kind": choices.COMMISSIONER_KINDS, "level": choices.LEVELS,
          "sending_org_type": choices.SENDING_ORG_TYPES, "sex": choices.SEXES,
@@ -53,8 +53,9 @@ pages = RecordPages(
 @bp.get("/")
 def index():
     args = pages.filter_args(FILTERS)
-    return pages.list(services.filtered(args), args, clusters=options.clusters(),
-                      stations=options.stations())
+    page = records.paginate(services.filtered(args), page_number())
+    return pages.list(page, args, clusters=options.clusters(), stations=options.stations(),
+                      cluster_names=services.cluster_names([person.id for person in page.items]))
 
 
 @bp.get("/<record_id>")

@@ -2,7 +2,7 @@
 and the pickers' search."""
 from flask import request
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.core import choices
 from app.core.security import can
@@ -40,7 +40,7 @@ pages = RecordPages(
 @bp.get("/")
 def index():
     args = pages.filter_args(FILTERS)
-    found = services.filtered(args).options(selectinload(ServiceTarget.village).selectinload(Place.parent))
+    found = services.filtered(args).options(joinedload(ServiceTarget.village).joinedload(Place.parent))
     return pages.list(found, args, villages=options.villages(), townships=options.townships())
 
 
