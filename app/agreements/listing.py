@@ -7,14 +7,14 @@ commissioners cost several times what the page's queries do; a line needs a few 
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.agreements import services
 from app.core import cache, records
-from app.core.database import rows_at_once
+from app.core.database import AtOnce
 from app.core.extensions import db
 from app.core.security import reading_scope, scoped
-from app.models import Agreement, AgreementParty, Commissioner, ServiceTarget
+from app.models import Agreement, AgreementParty, Commissioner, Payout, ServiceTarget
 
 ORDER = (Agreement.signed_on.desc().nulls_last(), Agreement.number.desc(), Agreement.id)
 
@@ -31,6 +31,7 @@ class AgreementRow:
     ends_on: date | None
     counterpart: str | None  # the service target's name
     parties: list  # [(commissioner's name, share in basis points)], largest share first
+    paid_fen: int = 0  # paid so far (payouts not deleted)
 
 
 def paginate(args: dict, page: int, per_page: int | None = None) -> records.Page:
@@ -42,28 +43,38 @@ def paginate(args: dict, page: int, per_page: int | None = None) -> records.Page
     return found
 
 
+# Built once (database.AtOnce): a page's lines, with the counterpart's name and what has
+# been paid so far, and the parties' names and shares.
+_LINES = AtOnce(
+    select(Agreement.id, Agreement.number, Agreement.title, Agreement.form, Agreement.status,
+           Agreement.starts_on, Agreement.ends_on, ServiceTarget.name,
+           select(func.coalesce(func.sum(Payout.amount_fen), 0))
+           .where(Payout.agreement_id == Agreement.id, Payout.deleted_at.is_(None))
+           .correlate(Agreement).scalar_subquery())
+    .select_from(Agreement).outerjoin(ServiceTarget, ServiceTarget.id == Agreement.counterpart_id)
+    .where(Agreement.id.in_(bindparam("ids", expanding=True))))
+_PARTIES = AtOnce(
+    select(AgreementParty.agreement_id, Commissioner.name, AgreementParty.commissioner_id,
+           AgreementParty.share_bp)
+    .outerjoin(Commissioner, Commissioner.id == AgreementParty.commissioner_id)
+    .where(AgreementParty.agreement_id.in_(bindparam("ids", expanding=True)),
+           AgreementParty.deleted_at.is_(None)))
+
+
 def rows(ids: list, parties: bool = True) -> list[AgreementRow]:
-    """The agreements ``ids`` as lines, in that order: one query with the counterpart's
-    name, one for the parties' names and shares, each read at once
-    (database.rows_at_once)."""
+    """The agreements ``ids`` as lines, in that order: one statement for the lines (with
+    the counterpart's name and the fen paid so far), one for the parties' names and
+    shares, each read at once (database.AtOnce)."""
     if not ids:
         return []
-    stmt = select(Agreement.id, Agreement.number, Agreement.title, Agreement.form,
-                  Agreement.status, Agreement.starts_on, Agreement.ends_on, ServiceTarget.name) \
-        .select_from(Agreement).outerjoin(ServiceTarget, ServiceTarget.id == Agreement.counterpart_id) \
-        .where(Agreement.id.in_(ids))
     by_id = {}
-    for row in rows_at_once(db.session, stmt):
-        line = by_id[row[0]] = AgreementRow(*row, parties=[])
+    for row in _LINES.rows(db.session, ids=list(ids)):
+        line = by_id[row[0]] = AgreementRow(*row[:8], parties=[], paid_fen=int(row[8] or 0))
         line.starts_on = date.fromisoformat(line.starts_on) if line.starts_on else None
         line.ends_on = date.fromisoformat(line.ends_on) if line.ends_on else None
     if parties and by_id:
-        names = select(AgreementParty.agreement_id, Commissioner.name, AgreementParty.commissioner_id,
-                       AgreementParty.share_bp) \
-            .outerjoin(Commissioner, Commissioner.id == AgreementParty.commissioner_id) \
-            .where(AgreementParty.agreement_id.in_(by_id), AgreementParty.deleted_at.is_(None))
         for agreement_id, name, commissioner_id, share in sorted(
-                rows_at_once(db.session, names), key=lambda row: -(row[3] or 0)):
+                _PARTIES.rows(db.session, ids=list(by_id)), key=lambda row: -(row[3] or 0)):
             by_id[agreement_id].parties.append((name or commissioner_id, share))
     return [by_id[i] for i in ids if i in by_id]
 

@@ -59,8 +59,7 @@ def _args() -> dict:
 def index():
     args = _args()
     page = listing.paginate(args, page_number())
-    return pages.list(page, args, paid=services.paid_totals(a.id for a in page.items),
-                      list_labels=vocab.list_labels(), **services.filter_options())
+    return pages.list(page, args, list_labels=vocab.list_labels(), **services.filter_options())
 
 
 @bp.get("/export.<fmt>")
