@@ -244,25 +244,24 @@ def _live_payouts():
 
 
 def totals_by_year(agreement: Agreement) -> list[tuple[int, int]]:
-    """[(year, fen)] of the agreement's payouts, oldest year first."""
-    year = extract("year", Payout.paid_on)
-    rows = db.session.execute(
-        select(year, func.sum(Payout.amount_fen)).where(
-            Payout.agreement_id == agreement.id, Payout.deleted_at.is_(None))
-        .group_by(year).order_by(year)).all()
-    return [(int(y), int(total)) for y, total in rows]
+    """[(year, fen)] of the agreement's payouts, oldest year first (added up from
+    ``agreement.payouts``, which its page loads with it)."""
+    totals: dict[int, int] = {}
+    for payout in agreement.payouts:
+        totals[payout.paid_on.year] = totals.get(payout.paid_on.year, 0) + payout.amount_fen
+    return sorted(totals.items())
 
 
 def totals_by_payee(agreement: Agreement) -> list[tuple[Commissioner, int, int]]:
-    """[(commissioner, year, fen)] of the agreement's payouts by payee and year."""
-    year = extract("year", Payout.paid_on)
-    rows = db.session.execute(
-        select(Payout.payee_id, year, func.sum(Payout.amount_fen)).where(
-            Payout.agreement_id == agreement.id, Payout.deleted_at.is_(None))
-        .group_by(Payout.payee_id, year).order_by(Payout.payee_id, year)).all()
-    people = {c.id: c for c in db.session.scalars(
-        select(Commissioner).where(Commissioner.id.in_({r[0] for r in rows})))}
-    return sorted(((people.get(cid), int(y), int(total)) for cid, y, total in rows),
+    """[(commissioner, year, fen)] of the agreement's payouts by payee and year (from
+    ``agreement.payouts`` and their payees, as its page loads them)."""
+    totals: dict[tuple, int] = {}
+    people = {}
+    for payout in agreement.payouts:
+        key = (payout.payee_id, payout.paid_on.year)
+        totals[key] = totals.get(key, 0) + payout.amount_fen
+        people[payout.payee_id] = payout.payee
+    return sorted(((people[person], year, total) for (person, year), total in totals.items()),
                   key=lambda r: (str(r[0]), r[1]))
 
 
