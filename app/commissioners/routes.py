@@ -6,9 +6,9 @@ from sqlalchemy.orm import joinedload
 
 from app.assessments import services as assessments
 from app.assessments.vocab import GRADES
-from app.commissioners import bp, services
+from app.commissioners import bp, listing, services
 from app.commissioners.forms import CommissionerForm
-from app.core import choices, records
+from app.core import choices
 from app.core.security import can, get_or_404
 from app.models import Commissioner
 from app.web import options
@@ -53,9 +53,8 @@ pages = RecordPages(
 @bp.get("/")
 def index():
     args = pages.filter_args(FILTERS)
-    page = records.paginate(services.filtered(args), page_number())
-    return pages.list(page, args, clusters=options.clusters(), stations=options.stations(),
-                      cluster_names=services.cluster_names([person.id for person in page.items]))
+    return pages.list(listing.paginate(args, page_number()), args, clusters=options.clusters(),
+                      stations=options.stations())
 
 
 @bp.get("/<record_id>")

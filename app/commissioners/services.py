@@ -1,7 +1,7 @@
 """Commissioner rules and writes: the life cycle 认定 → 选派 → 退出 lives here."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from app.core import records
 from app.core.database import AtOnce
@@ -82,7 +82,14 @@ def search(q: str, limit: int = 20) -> list[Commissioner]:
 
 
 def filtered(args: dict):
-    """The list's select for the filters in ``args`` (the query string)."""
+    """The commissioners matching ``args`` in the list's order, with their clusters (for
+    the export, which writes every page)."""
+    return conditions(args).options(selectinload(Commissioner.clusters)).order_by(
+        Commissioner.name, Commissioner.id)
+
+
+def conditions(args: dict):
+    """The list's select for the filters in ``args`` (the query string), unordered."""
     stmt = scoped(Commissioner, deleted=args.get("show") == "deleted")
     q = (args.get("q") or "").strip()
     if q:
@@ -97,7 +104,7 @@ def filtered(args: dict):
         stmt = stmt.where(Commissioner.three_areas_talent.is_(True))
     elif args.get("flag") == "hotline":
         stmt = stmt.where(Commissioner.hotline_expert.is_(True))
-    return stmt.order_by(Commissioner.name, Commissioner.id)
+    return stmt
 
 
 # Built once (database.AtOnce): the names of the clusters of a list page's commissioners.

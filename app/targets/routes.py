@@ -2,17 +2,16 @@
 and the pickers' search."""
 from flask import request
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
 
 from app.core import choices
 from app.core.security import can
-from app.models import Place, ServiceTarget
-from app.targets import bp, services
+from app.models import ServiceTarget
+from app.targets import bp, listing, services
 from app.targets.forms import TargetForm
 from app.web import options
 from app.web.forms import field_labels
 from app.web.htmx import render
-from app.web.pages import RecordPages
+from app.web.pages import RecordPages, page_number
 
 VOCAB = {"kind": choices.TARGET_KINDS}
 FILTERS = ("q", "kind", "village_id", "township_id", "flag", "show")
@@ -40,8 +39,8 @@ pages = RecordPages(
 @bp.get("/")
 def index():
     args = pages.filter_args(FILTERS)
-    found = services.filtered(args).options(joinedload(ServiceTarget.village).joinedload(Place.parent))
-    return pages.list(found, args, villages=options.villages(), townships=options.townships())
+    return pages.list(listing.paginate(args, page_number()), args, villages=options.villages(),
+                      townships=options.townships())
 
 
 @bp.get("/search")

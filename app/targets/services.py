@@ -78,7 +78,12 @@ def search(q: str, limit: int = 20) -> list[ServiceTarget]:
 
 
 def filtered(args: dict):
-    """The list's select for the filters in ``args`` (the query string)."""
+    """The targets matching ``args`` in the list's order (for the export)."""
+    return conditions(args).order_by(ServiceTarget.name, ServiceTarget.id)
+
+
+def conditions(args: dict):
+    """The list's select for the filters in ``args`` (the query string), unordered."""
     stmt = scoped(ServiceTarget, deleted=args.get("show") == "deleted")
     q = (args.get("q") or "").strip()
     if q:
@@ -94,6 +99,6 @@ def filtered(args: dict):
         stmt = stmt.where(ServiceTarget.poverty_alleviated.is_(True))
     elif args.get("flag") == "monitored":
         stmt = stmt.where(ServiceTarget.monitored.is_(True))
-    return stmt.order_by(ServiceTarget.name, ServiceTarget.id)
+    return stmt
 
 
