@@ -67,6 +67,18 @@ def test_option_tags_escape_and_mark_the_chosen_one():
     assert options.without(set()) is options
 
 
+def test_options_without_the_chosen_ones_are_what_rendering_the_rest_gives():
+    """``without`` cuts the chosen ones' tags out of the rendered ones (a picker of 900
+    targets); the tags are what rendering the rest anew would give."""
+    options = OptionList([("a1", "<李> & 王"), ("b2", "张"), ("c3", "王"), ("b2", "张")])
+    assert options.without(["zz"]) is options and options.without([]) is options
+    for chosen in (["b2"], ["a1", "c3"], ["a1", "b2", "c3"]):
+        rest = options.without(chosen)
+        again = OptionList([pair for pair in options if pair[0] not in chosen])
+        assert list(rest) == list(again) and rest.tags == again.tags
+    assert "<李>" not in options.without(["a1"]).tags and "&lt;李&gt;" in options.tags
+
+
 def test_a_newer_generation_drops_the_older_answers():
     answers = cache.Answers()
     answers.put((1, "count"), 10)
