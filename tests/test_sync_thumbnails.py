@@ -153,26 +153,28 @@ def test_an_older_station_that_sends_its_thumbnail_still_syncs(nodes, monkeypatc
 
 
 def test_a_thumbnail_digest_a_station_names_is_never_served_by_the_league(nodes):
-    """``thumb_sha256`` is a field the station writes: one naming another file the league
-    holds (another station's photo) must not make that file the thumbnail of this one."""
+    """``thumb_sha256`` is a field the station writes: one naming another photo the league
+    holds must not make that photo the thumbnail of this one, nor hide that photo at its
+    own address."""
     station, league, transport = nodes
     ids = visit_with_photo(station)
-    with league.app_context():
-        elsewhere = files.store(photo_bytes(700))  # a file of another station, say
-    with station.app_context():
+    with station.test_request_context():
+        g.actor = "staff"
+        visit = db.session.get(Visit, ids["visit"])
+        other = attachments.add(visit, FileStorage(io.BytesIO(photo_bytes(700)), filename="另一张.jpg"))
         photo = db.session.scalar(select(Attachment).where(Attachment.sha256 == ids["photo"]))
-        photo.thumb_sha256 = elsewhere
+        photo.thumb_sha256 = other.sha256  # what a hostile station could send
         db.session.commit()
+        elsewhere, other_bytes = other.sha256, files.read(other.sha256)
     sync(station, transport)
     with league.app_context():
         kept = db.session.scalar(select(Attachment).where(Attachment.sha256 == ids["photo"]))
-        assert kept.thumb_sha256 == elsewhere
+        assert kept.thumb_sha256 == elsewhere and files.exists(elsewhere)
         with open(files.derived_path(ids["photo"]), "rb") as made:
             league_thumb = made.read()
-        other = files.read(elsewhere)
     web = league_web(league)
     assert web.get(f"/files/{ids['photo']}/thumbnail").get_data() == league_thumb
-    assert web.get(f"/files/{elsewhere}").get_data() != other
+    assert web.get(f"/files/{elsewhere}").get_data() == other_bytes  # the photo, as itself
 
 
 def test_a_damaged_photo_gets_no_thumbnail_and_keeps_the_upload(nodes):

@@ -33,8 +33,10 @@ def attachment_thumbnail(sha256: str):
 def _send(sha256: str):
     if not files.SHA.match(sha256):
         abort(404)
+    # The attachment whose file it is first: a thumbnail digest names any file it likes.
     attachment = db.session.scalar(scoped(Attachment).where(
-        or_(Attachment.sha256 == sha256, Attachment.thumb_sha256 == sha256)).limit(1))
+        or_(Attachment.sha256 == sha256, Attachment.thumb_sha256 == sha256))
+        .order_by((Attachment.sha256 == sha256).desc()).limit(1))
     if attachment is None:
         abort(404)
     if attachment.sha256 != sha256 and not (attachments.made_here(attachment) and files.exists(sha256)):
