@@ -9,6 +9,7 @@ from app.core.extensions import db
 from app.core.security import node_scoped, scoped
 from app.models import Cluster, Commissioner, Place, Station
 from app.models.people import commissioner_clusters, commissioner_villages
+from app.models.reference import full_place_name
 
 TRANSITIONS = {
     "recognised": {"recognised", "dispatched", "exited"},
@@ -145,7 +146,6 @@ def served(commissioner_id: str) -> dict:
     villages they serve (a village with its township), in the order their lists keep."""
     clusters = [name for name, _n in sorted(_CLUSTERS.rows(db.session, commissioner_id=commissioner_id),
                                             key=lambda row: row[1])]
-    villages = [f"{township} {name}" if township is not None and level == "village" else name
-                for name, level, township, _n in sorted(
-                    _VILLAGES.rows(db.session, commissioner_id=commissioner_id), key=lambda row: row[3])]
+    villages = [full_place_name(name, level, township) for name, level, township, _n in sorted(
+        _VILLAGES.rows(db.session, commissioner_id=commissioner_id), key=lambda row: row[3])]
     return {"clusters": clusters, "villages": villages}

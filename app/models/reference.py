@@ -20,6 +20,13 @@ team_members = Table(
 )
 
 
+def full_place_name(name: str, level: str, parent_name: str | None) -> str:
+    """A place's name as people say it, from its columns and its parent's name: a village
+    with its township (塔布赛乡 三两村), anything else by its own name. ``Place.full_name``
+    and the lists that read places as plain columns both say it this way."""
+    return f"{parent_name} {name}" if parent_name is not None and level == "village" else name
+
+
 class Place(Synced, Base):
     """A place in the GB/T 2260 tree (region, league, county: shipped as data, the same
     UUID on every node) or below it (township, village: added per station)."""
@@ -39,9 +46,7 @@ class Place(Synced, Base):
     @property
     def full_name(self) -> str:
         """A village with its township (塔布赛乡 三两村), as people say it."""
-        if self.parent and self.level == "village":
-            return f"{self.parent.name} {self.name}"
-        return self.name
+        return full_place_name(self.name, self.level, self.parent.name if self.parent else None)
 
 
 class Cluster(Synced, Base):

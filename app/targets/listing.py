@@ -14,6 +14,7 @@ from app.core import records
 from app.core.database import AtOnce
 from app.core.extensions import db
 from app.models import Place, ServiceTarget
+from app.models.reference import full_place_name
 from app.targets import services
 
 ORDER = (ServiceTarget.name, ServiceTarget.id)
@@ -46,9 +47,8 @@ _LINES = AtOnce(select(ServiceTarget.id, ServiceTarget.name, ServiceTarget.kind,
 
 def _line(row) -> TargetRow:
     *columns, village, level, township = row
-    if village is not None and township is not None and level == "village":
-        village = f"{township} {village}"  # as Place.full_name says it
-    return TargetRow(*columns, village=village)
+    return TargetRow(*columns, village=full_place_name(village, level, township)
+                     if village is not None else None)
 
 
 def paginate(args: dict, page: int, per_page: int | None = None) -> records.Page:

@@ -16,6 +16,7 @@ from app.core import records
 from app.core.database import AtOnce
 from app.core.extensions import db
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Training, TrainingAttendee
+from app.models.reference import full_place_name
 from app.models.training import training_trainers
 from app.trainings import services
 
@@ -79,8 +80,8 @@ def rows(ids: list) -> list[TrainingRow]:
         return []
     by_id = {}
     for *columns, village, level, township, cluster in _LINES.rows(db.session, ids=list(ids)):
-        if village is not None and township is not None and level == "village":
-            village = f"{township} {village}"
+        if village is not None:
+            village = full_place_name(village, level, township)
         row = TrainingRow(*columns, village=village, cluster=cluster, trainers=[])
         row.held_on = date.fromisoformat(row.held_on)
         row.trainer_of_trainers = bool(row.trainer_of_trainers)
