@@ -16,6 +16,8 @@ def create_app(test_config=None) -> Flask:
     app = Flask(__name__, instance_path=os.path.abspath(instance),
                 template_folder=os.path.join(ROOT, "templates"),
                 static_folder=os.path.join(ROOT, "static"))
+    from app.web.templating import Environment
+    app.jinja_environment = Environment  # before anything makes app.jinja_env
     from app.core import instance as instance_folder
     instance_folder.protect(app.instance_path)
     load_config(app, test_config)

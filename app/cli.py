@@ -7,13 +7,13 @@ import sys
 import click
 from flask import current_app, g
 from flask.cli import AppGroup, with_appcontext
-from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core import choices
 from app.core.database import analyze
 from app.core.extensions import db
+from app.core.i18n import force_locale
 from app.core.node import this_node, valid_code
 from app.models import User
 from app.setup import initialise

@@ -104,11 +104,13 @@ def test_totals_add_up_to_the_cent_by_year_and_commissioner(app, login):
                               (b, "1,000.05", "2025-05-01"), (b, "19.99", "2026-01-10")):
         assert pay(client, aid, payee, amount, on=on).status_code == 302
     with as_staff(app):
-        agreement = db.session.get(Agreement, aid)
-        by_year = dict(services.totals_by_year(agreement))
-        assert by_year[2025] == 10 + 20 + 100005
-        by_payee = {(str(c), y): total for c, y, total in services.totals_by_payee(agreement)}
-        assert by_payee[("王建国", 2025)] == 30 and by_payee[("其木格", 2025)] == 100005
+        ledger = listing.ledger(aid)  # the page's lines, and the ORM payouts: the same sums
+        assert [p.id for p in ledger] == [p.id for p in db.session.get(Agreement, aid).payouts]
+        for payouts in (ledger, db.session.get(Agreement, aid).payouts):
+            by_year = dict(services.totals_by_year(payouts))
+            assert by_year == {2025: 10 + 20 + 100005, 2026: 1999}
+            by_payee = {(str(c), y): total for c, y, total in services.totals_by_payee(payouts)}
+            assert by_payee == {("王建国", 2025): 30, ("其木格", 2025): 100005, ("其木格", 2026): 1999}
         summary = services.commissioner_summary(db.session.get(Commissioner, a))
         assert summary["by_year"][0] == (2025, 30) and summary["agreements"][0].id == aid
     page = client.get(f"/agreements/{aid}").get_data(as_text=True)
@@ -136,7 +138,7 @@ def test_edit_and_delete_payout(app, login):
         assert (payout.amount_fen, payout.payee_id, payout.version) == (25050, b, 2)
     assert client.post(f"/agreements/{aid}/payouts/{pid}/delete").status_code == 302
     with app.app_context():
-        assert services.totals_by_year(db.session.get(Agreement, aid)) == []
+        assert listing.ledger(aid) == [] and db.session.get(Agreement, aid).payouts == []
     assert client.get(f"/agreements/{aid}/payouts/nonexistent/edit").status_code == 404
 
 
@@ -219,9 +221,8 @@ def test_exports_csv_and_xlsx_with_chinese_headers_and_exact_yuan(app, login):
     assert raw.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     with app.test_request_context():
-        from flask_babel import force_locale
-
         from app.agreements.export import _columns
+        from app.core.i18n import force_locale
         with force_locale("zh_CN"):
             expected = [c.header for c in _columns()]
     assert table[0] == expected

@@ -138,7 +138,7 @@ def test_healthz_before_migration_is_degraded(tmp_path, monkeypatch):
 
 def test_shipped_chinese_catalog_is_found(app):
     """Babel reads zh_CN as zh_Hans_CN; the catalog in translations/zh must still load."""
-    from flask_babel import force_locale, gettext
+    from app.core.i18n import force_locale, gettext
     with app.test_request_context(), force_locale("zh_CN"):
         assert gettext("Not found") == "未找到"
 

@@ -4,12 +4,12 @@ import io
 from datetime import datetime
 
 import pytest
-from flask_babel import force_locale
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from app.core import choices
 from app.core.extensions import db
+from app.core.i18n import force_locale
 from app.imports.columns import COMMISSIONERS, TARGETS
 from app.models import AuditEntry, Commissioner, OutboxEntry, Place, ServiceTarget
 from app.models.shipped import shipped_id

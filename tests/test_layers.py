@@ -158,3 +158,22 @@ def test_no_test_module_imports_another():
                             last.startswith("test_") or last == "conftest"):
                         wrong.append((name, module))
     assert wrong == []
+
+
+def test_strings_are_translated_through_one_module():
+    """app/core/i18n.py keeps the request's catalogue; a string translated by Flask-Babel's
+    own ``gettext`` would pay its lookup again, and a ``force_locale`` of Flask-Babel's
+    would leave that module's catalogue in the other language."""
+    allowed = {"app.core.i18n", "app.core.extensions"}
+    wrong = []
+    for module, path in MODULES.items():
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                wrong += [(module, a.name) for a in node.names
+                          if a.name.startswith("flask_babel") and module not in allowed]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("flask_babel"):
+                wrong += [(module, a.name) for a in node.names if module not in allowed and
+                          a.name not in ("get_locale", "format_decimal", "format_date")]
+    assert wrong == []

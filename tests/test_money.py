@@ -1,9 +1,9 @@
 """Exact money: yuan read and written to the fen, never a float (property-based)."""
 import pytest
-from flask_babel import force_locale
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.core.i18n import force_locale
 from app.core.money import MAX_FEN, MoneyError, format_percent, format_yuan, parse_percent, parse_yuan
 
 fen = st.integers(min_value=0, max_value=MAX_FEN - 1)

@@ -57,3 +57,24 @@ def test_translations_keep_their_placeholders_and_no_stray_percent():
         except (ValueError, TypeError, KeyError):
             wrong.append(m.id)
     assert not wrong, wrong
+
+
+def test_a_forced_language_holds_inside_and_the_pages_language_comes_back_after(app):
+    """app/core/i18n.py keeps the request's catalogue: an export in Chinese from an English
+    page (force_locale) must translate in Chinese inside, and in English again after,
+    strings and lazy labels alike."""
+    from flask import session
+
+    from app.core.i18n import force_locale, gettext, lazy_gettext
+    label = lazy_gettext("Name")
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        assert gettext("Name") == "Name" and str(label) == "Name"
+        with force_locale("zh_CN"):
+            assert gettext("Name") == "名称" and str(label) == "名称"
+            with force_locale("en"):
+                assert gettext("Name") == "Name"
+            assert gettext("Name") == "名称"
+        assert gettext("Name") == "Name" and str(label) == "Name"
+    with app.test_request_context("/"):
+        assert gettext("Name") == "名称", "a new request starts from its own language"

@@ -6,11 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 from flask import g
-from flask_babel import force_locale, gettext
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from app.core.extensions import db
+from app.core.i18n import force_locale, gettext
 from app.models import AuditEntry, Commissioner, OutboxEntry, Visit
 from tests.factories import count, visit_form
 from tests.settings import STATION

@@ -2,13 +2,13 @@
 CSV, with Chinese headers whatever the interface language (app/core/spreadsheet.py:
 money in yuan as numbers with two decimals from integer fen, shares as percentages,
 dates as dates)."""
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.agreements import services, vocab
 from app.core.extensions import db
+from app.core.i18n import force_locale
+from app.core.i18n import gettext as _
 from app.core.money import format_percent
 from app.core.spreadsheet import Column
 from app.models import Payout

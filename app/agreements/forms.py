@@ -1,6 +1,5 @@
 """Forms for agreements, their life-cycle steps, payouts and scans. Amounts and
 percentages are typed as text and read exactly by app/core/money.py."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
@@ -8,6 +7,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from app.agreements import vocab
 from app.core.choices import options
+from app.core.i18n import lazy_gettext as _l
 from app.core.money import MoneyError, format_percent, format_yuan, parse_percent, parse_yuan
 from app.web.forms import OptionsSelectField, TrimmedStringField, field_labels, not_in_future
 

@@ -1,5 +1,5 @@
-"""The agreement list and the home page's attention list as plain columns, their counts
-remembered until the data changes (app/core/cache.py).
+"""The agreement list, the home page's attention list and an agreement's ledger as plain
+columns, the counts remembered until the data changes (app/core/cache.py).
 
 A page of ORM agreements with their counterpart, cluster, parties and the parties'
 commissioners cost several times what the page's queries do; a line needs a few columns.
@@ -32,6 +32,27 @@ class AgreementRow:
     counterpart: str | None  # the service target's name
     parties: list  # [(commissioner's name, share in basis points)], largest share first
     paid_fen: int = 0  # paid so far (payouts not deleted)
+
+
+@dataclass
+class PartyLine:
+    """A commissioner party of an agreement, as its page shows it."""
+    commissioner_id: str
+    commissioner: str  # the commissioner's name
+    share_bp: int
+
+
+@dataclass
+class PayoutLine:
+    """A payout of the agreement's ledger, as its page shows it."""
+    id: str
+    paid_on: date
+    kind: str
+    payee_id: str
+    payee: str  # the commissioner's name
+    amount_fen: int
+    note: str
+    out_of_term_reason: str
 
 
 def paginate(args: dict, page: int, per_page: int | None = None) -> records.Page:
@@ -77,6 +98,31 @@ def rows(ids: list, parties: bool = True) -> list[AgreementRow]:
                 _PARTIES.rows(db.session, ids=list(by_id)), key=lambda row: -(row[3] or 0)):
             by_id[agreement_id].parties.append((name or commissioner_id, share))
     return [by_id[i] for i in ids if i in by_id]
+
+
+_PAYOUTS = AtOnce(
+    select(Payout.id, Payout.paid_on, Payout.kind, Payout.payee_id, Commissioner.name,
+           Payout.amount_fen, Payout.note, Payout.out_of_term_reason, Payout.created_at)
+    .outerjoin(Commissioner, Commissioner.id == Payout.payee_id)
+    .where(Payout.agreement_id == bindparam("agreement_id"), Payout.deleted_at.is_(None)))
+
+
+def parties(agreement_id: str) -> list[PartyLine]:
+    """The agreement's commissioner parties, largest share first, read at once."""
+    found = sorted(_PARTIES.rows(db.session, ids=[agreement_id]), key=lambda row: (-(row[3] or 0), row[1] or ""))
+    return [PartyLine(commissioner_id, name or commissioner_id, share)
+            for _, name, commissioner_id, share in found]
+
+
+def ledger(agreement_id: str) -> list[PayoutLine]:
+    """The agreement's payouts in the order they were paid (those of a day in the order
+    they were recorded), read at once: an agreement's page showed them as ORM payouts
+    with their payees, a row of the database apiece."""
+    found = sorted(_PAYOUTS.rows(db.session, agreement_id=agreement_id),
+                   key=lambda row: (row[1], row[8] or "", row[0]))
+    return [PayoutLine(id_, date.fromisoformat(paid_on), kind, payee_id, name or payee_id,
+                       int(amount), note or "", reason or "")
+            for id_, paid_on, kind, payee_id, name, amount, note, reason, _ in found]
 
 
 def attention(today: date | None = None, limit: int = 8) -> dict:

@@ -2,9 +2,8 @@
 from datetime import date
 
 from flask import abort, flash, redirect, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from app.agreements import bp, export, listing, services, vocab
 from app.agreements.forms import (
@@ -16,9 +15,10 @@ from app.agreements.forms import (
     payout_history_labels,
 )
 from app.core import attachments, records, spreadsheet
+from app.core.i18n import gettext as _
 from app.core.money import format_percent, format_yuan
 from app.core.security import get_or_404, require
-from app.models import Agreement, AgreementParty, Payout
+from app.models import Agreement
 from app.web import options
 from app.web.forms import DeleteForm
 from app.web.htmx import invalid, render
@@ -47,11 +47,9 @@ VOCAB = {"status": vocab.STATUSES, "form": vocab.FORMS, "profit_basis": vocab.BA
          "valuation_fen": _Shown(format_yuan), "stake_bp": _Shown(lambda bp: format_percent(bp) + "%")}
 
 
-# What an agreement's page shows of its relations, loaded with it (three statements,
-# where loading each as the page asked for it took seven).
-RELATIONS = (joinedload(Agreement.counterpart), joinedload(Agreement.cluster),
-             selectinload(Agreement.parties).joinedload(AgreementParty.commissioner),
-             selectinload(Agreement.payouts).joinedload(Payout.payee))
+# An agreement with its counterpart and cluster, in one statement; its parties and
+# ledger as plain lines (listing.parties, listing.ledger) on its page.
+RELATIONS = (joinedload(Agreement.counterpart), joinedload(Agreement.cluster))
 
 pages = RecordPages(
     "agreements", Agreement, "agreement",
@@ -132,14 +130,15 @@ def new():
 
 
 def _detail_context(agreement, payout_form=None, scan_form=None):
+    parties, payouts = listing.parties(agreement.id), listing.ledger(agreement.id)
     return {
         "agreement": agreement, "history": records.history(agreement), "vocab": VOCAB,
-        "labels": history_labels(),
+        "labels": history_labels(), "parties": parties, "payouts": payouts,
         "steps": services.allowed_steps(agreement),
-        "by_year": services.totals_by_year(agreement),
-        "by_payee": services.totals_by_payee(agreement),
-        "paid": sum(p.amount_fen for p in agreement.payouts),
-        "payout_form": payout_form or _payout_form(agreement),
+        "by_year": services.totals_by_year(payouts),
+        "by_payee": services.totals_by_payee(payouts),
+        "paid": sum(p.amount_fen for p in payouts),
+        "payout_form": payout_form or _payout_form(agreement, parties=parties),
         "scan_form": scan_form or ScanForm(),
         "scans": attachments.for_record(agreement), "present": attachments.present,
         "payable": agreement.status in services.PAYABLE,
@@ -187,11 +186,14 @@ def step(record_id, to):
 
 # --- the ledger --------------------------------------------------------------------------
 
-def _payout_form(agreement, payout=None) -> PayoutForm:
+def _payout_form(agreement, payout=None, parties=None) -> PayoutForm:
+    """The payout form, its payees the agreement's parties (``parties``: as lines, when
+    the caller has read them)."""
     form = PayoutForm(obj=payout)
     if payout is None and not form.is_submitted():
         form.paid_on.data = date.today()
-    form.payee_id.choices = [(p.commissioner_id, str(p.commissioner)) for p in agreement.parties]
+    form.payee_id.choices = [(p.commissioner_id, str(p.commissioner))
+                             for p in (agreement.parties if parties is None else parties)]
     return form
 
 

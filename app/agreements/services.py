@@ -7,13 +7,13 @@ write may go ahead. Views call these and never write.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, extract, func, select
 from sqlalchemy.orm import selectinload
 
 from app.core import cache, records
 from app.core.database import rows_at_once
 from app.core.extensions import db
+from app.core.i18n import lazy_gettext as _l
 from app.core.security import node_scoped, reading_scope, scoped
 from app.models import Agreement, AgreementParty, Cluster, Commissioner, Payout, ServiceTarget, utcnow
 from app.web.options import OptionList
@@ -243,21 +243,20 @@ def _live_payouts():
             .where(Payout.deleted_at.is_(None), Agreement.deleted_at.is_(None)))
 
 
-def totals_by_year(agreement: Agreement) -> list[tuple[int, int]]:
-    """[(year, fen)] of the agreement's payouts, oldest year first (added up from
-    ``agreement.payouts``, which its page loads with it)."""
+def totals_by_year(payouts) -> list[tuple[int, int]]:
+    """[(year, fen)] of an agreement's payouts (its ledger), oldest year first."""
     totals: dict[int, int] = {}
-    for payout in agreement.payouts:
+    for payout in payouts:
         totals[payout.paid_on.year] = totals.get(payout.paid_on.year, 0) + payout.amount_fen
     return sorted(totals.items())
 
 
-def totals_by_payee(agreement: Agreement) -> list[tuple[Commissioner, int, int]]:
-    """[(commissioner, year, fen)] of the agreement's payouts by payee and year (from
-    ``agreement.payouts`` and their payees, as its page loads them)."""
+def totals_by_payee(payouts) -> list[tuple[str, int, int]]:
+    """[(payee, year, fen)] of an agreement's payouts (its ledger) by payee and year, by
+    the payee's name; ``payee`` is what the payout names (a name, or a Commissioner)."""
     totals: dict[tuple, int] = {}
     people = {}
-    for payout in agreement.payouts:
+    for payout in payouts:
         key = (payout.payee_id, payout.paid_on.year)
         totals[key] = totals.get(key, 0) + payout.amount_fen
         people[payout.payee_id] = payout.payee

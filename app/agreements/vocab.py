@@ -1,5 +1,5 @@
 """The agreement's vocabularies, stored as short codes and shown through these labels."""
-from flask_babel import lazy_gettext as _l
+from app.core.i18n import lazy_gettext as _l
 
 FORMS = {
     "technology_equity": _l("Technology as equity"),

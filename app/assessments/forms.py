@@ -1,13 +1,13 @@
 """The assessment forms. The station part's entered indicators come from the scheme
 (fields named ``entered-<key>``, read from the request by the routes); every rule is in
 services (``station_part_errors``, ``review_errors``), which the routes call."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from app.assessments.vocab import GRADES
+from app.core.i18n import lazy_gettext as _l
 
 
 def _grades():

@@ -9,13 +9,13 @@ import math
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.assessments import bp, export, scoring, services
 from app.assessments.forms import CommentForm, EmptyForm, EvidenceForm, ReviewForm, StationPartForm
 from app.assessments.vocab import FIGURES, FIGURES_BY_SUBJECT, GRADES, RULES, SOURCES, STATUSES, SUBJECTS
 from app.core import attachments, cache, records
+from app.core.i18n import gettext as _
 from app.core.security import can, get_or_404, reading_scope, require, writable
 from app.models import AssessmentScheme, AssessmentSheet, Commissioner, Station
 from app.web.htmx import render

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, load_only
@@ -19,6 +18,7 @@ from app.assessments import figures, scoring
 from app.assessments.vocab import GRADES, MONEY_FIGURES
 from app.core import cache, records
 from app.core.extensions import db
+from app.core.i18n import lazy_gettext as _l
 from app.core.security import node_scoped, reading_scope, scoped
 from app.models import AssessmentScheme, AssessmentSheet, Commissioner, Station, utcnow
 from app.models.shipped import REGION_CODE, shipped_id

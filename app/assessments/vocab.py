@@ -1,5 +1,5 @@
 """The assessment's fixed vocabularies: grades, rule kinds, sources, computed figures."""
-from flask_babel import lazy_gettext as _l
+from app.core.i18n import lazy_gettext as _l
 
 GRADES = {"excellent": _l("Excellent"), "good": _l("Good"), "pass": _l("Pass"),
           "fail": _l("Fail")}

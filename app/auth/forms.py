@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
 from app.auth.services import USERNAME_PATTERN, password_problem
+from app.core.i18n import lazy_gettext as _l
 
 
 def strong_password(form, field):

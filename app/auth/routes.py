@@ -1,5 +1,4 @@
 from flask import abort, current_app, flash, make_response, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -7,6 +6,7 @@ from app.auth import bp, services
 from app.auth.forms import LoginForm, PasswordChangeForm, UserForm
 from app.core import choices
 from app.core.extensions import db
+from app.core.i18n import gettext as _
 from app.core.security import assignable_roles, local_url, require, scoped
 from app.models import Commissioner, User
 from app.web.forms import DeleteForm

@@ -22,10 +22,10 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.core.extensions import db
+from app.core.i18n import gettext as _
 from app.models import LoginAttempt, User, utcnow
 
 hasher = PasswordHasher()

@@ -1,10 +1,10 @@
 """The backups page (station admins only): the last backup's time and result, the
 backups kept, *make a backup now* and *download the latest* (a zip, streamed)."""
 from flask import Response, current_app, flash, redirect, url_for
-from flask_babel import gettext as _
 
 from app.backup import bp, services
 from app.core.files import size_text
+from app.core.i18n import gettext as _
 from app.core.security import require
 from app.web.forms import DeleteForm
 from app.web.htmx import render

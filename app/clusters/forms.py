@@ -1,9 +1,9 @@
 """The industry cluster form; the unique-name rule is in services.errors."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.core.i18n import lazy_gettext as _l
 from app.web.forms import TrimmedStringField
 
 

@@ -1,9 +1,8 @@
 """Industry clusters: everyone reads the list; league and region admins
 (``edit_clusters``) add, edit, delete and restore (app/web/pages.py)."""
-from flask_babel import gettext as _
-
 from app.clusters import bp, services
 from app.clusters.forms import ClusterForm
+from app.core.i18n import gettext as _
 from app.models import Cluster
 from app.web.forms import field_labels
 from app.web.pages import RecordPages

@@ -1,12 +1,12 @@
 """Industry clusters: seeded with the region's eleven, then edited by league and region
 admins (the list comes down to stations by sync)."""
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.core import records
 from app.core.extensions import db
+from app.core.i18n import gettext as _
+from app.core.i18n import lazy_gettext as _l
 from app.core.security import scoped
 from app.models import Cluster, Commissioner, ServiceTeam, Site, Station
 from app.models.shipped import REGION_CODE, shipped_id

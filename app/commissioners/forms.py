@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.core import choices
+from app.core.i18n import lazy_gettext as _l
 from app.web.forms import MultiCheckboxField, TrimmedStringField, id_number, not_in_future, phone_number
 
 

@@ -1,7 +1,6 @@
 """Commissioner pages: list, detail, new, edit, delete, restore (app/web/pages.py), and
 the pickers' search."""
 from flask import request
-from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from app.assessments import services as assessments
@@ -9,6 +8,7 @@ from app.assessments.vocab import GRADES
 from app.commissioners import bp, listing, services
 from app.commissioners.forms import CommissionerForm
 from app.core import choices
+from app.core.i18n import gettext as _
 from app.core.security import can, get_or_404
 from app.models import Commissioner
 from app.web import options

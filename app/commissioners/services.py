@@ -1,11 +1,11 @@
 """Commissioner rules and writes: the life cycle 认定 → 选派 → 退出 lives here."""
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased, selectinload
 
 from app.core import records
 from app.core.database import AtOnce
 from app.core.extensions import db
+from app.core.i18n import lazy_gettext as _l
 from app.core.security import node_scoped, scoped
 from app.models import Cluster, Commissioner, Place, Station
 from app.models.people import commissioner_clusters, commissioner_villages

@@ -28,12 +28,12 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import gettext as _
 from PIL import Image, ImageOps
 from sqlalchemy import select
 
 from app.core import files
 from app.core.extensions import db
+from app.core.i18n import gettext as _
 from app.core.node import this_node
 from app.models.attachment import Attachment
 from app.models.base import new_id

@@ -1,6 +1,6 @@
 """The domain's fixed vocabularies, in the policy's own terms: stored as short codes,
 shown through these labels (translated; Chinese is the default language)."""
-from flask_babel import lazy_gettext as _l
+from app.core.i18n import lazy_gettext as _l
 
 ROLES = {
     "commissioner": _l("Commissioner"),

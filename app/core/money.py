@@ -10,7 +10,7 @@ full-width digits too) and refuses anything it could mis-read ("1,00.5", "1.005"
 import re
 import unicodedata
 
-from flask_babel import lazy_gettext as _l
+from app.core.i18n import lazy_gettext as _l
 
 MAX_FEN = 10**15  # ten trillion yuan: far above any agreement, far below BIGINT
 

@@ -1,10 +1,10 @@
 """The plan target form; the scope choices come from the routes, the rules from
 services.goal_errors."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.core.i18n import lazy_gettext as _l
 from app.goals.vocab import INDICATORS
 from app.web.forms import TrimmedStringField
 

@@ -4,10 +4,10 @@ The progress report is ``/reports/targets`` (a page, ``?format=json`` or ``?form
 import io
 
 from flask import abort, jsonify, request, send_file
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.core.i18n import force_locale
+from app.core.i18n import gettext as _
 from app.core.security import can, writable
 from app.goals import bp, export, report_bp, services
 from app.goals.forms import GoalForm

@@ -7,12 +7,12 @@ target, a station its own contribution."""
 from datetime import date
 
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import distinct, func, select
 
 from app.core import cache, records
 from app.core.extensions import db
+from app.core.i18n import lazy_gettext as _l
 from app.core.node import subtree
 from app.core.security import reading_scope, scoped
 from app.goals.vocab import DATED, INDICATORS

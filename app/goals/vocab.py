@@ -1,5 +1,5 @@
 """What a plan target can count (its indicator), each computed from the records."""
-from flask_babel import lazy_gettext as _l
+from app.core.i18n import lazy_gettext as _l
 
 INDICATORS = {
     "new_stations": _l("New region-level commissioner workstations"),

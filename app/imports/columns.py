@@ -9,11 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
-
 from app.commissioners import services as commissioner_services
 from app.commissioners.forms import CommissionerForm
 from app.core import choices
+from app.core.i18n import lazy_gettext as _l
 from app.targets import services as target_services
 from app.targets.forms import TargetForm
 

@@ -4,8 +4,7 @@ round-trips: the same Chinese headers, vocabularies as their Chinese labels, yes
 是/否, clusters, villages and stations by name, dates as dates, long digit strings as
 text. A phone or ID number the user may not see whole is left blank (a masked one
 would not import)."""
-from flask_babel import force_locale
-
+from app.core.i18n import force_locale
 from app.core.security import can
 from app.core.spreadsheet import Column
 from app.imports.columns import Spec

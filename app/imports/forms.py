@@ -1,9 +1,10 @@
 """The upload and confirm forms of an import."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField
 from wtforms.validators import InputRequired, Regexp
+
+from app.core.i18n import lazy_gettext as _l
 
 
 class UploadForm(FlaskForm):

@@ -2,12 +2,12 @@
 import io
 
 from flask import abort, flash, redirect, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.commissioners import services as commissioner_services
 from app.core import files, spreadsheet
 from app.core.extensions import db
+from app.core.i18n import gettext as _
 from app.core.security import require
 from app.imports import bp, services, workbook
 from app.imports import export as list_export

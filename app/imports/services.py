@@ -8,13 +8,13 @@ import time
 from dataclasses import dataclass, field
 
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from app.core import files, records
 from app.core.extensions import db
+from app.core.i18n import force_locale
+from app.core.i18n import gettext as _
 from app.core.security import scoped
 from app.imports import export as list_export
 from app.imports import workbook

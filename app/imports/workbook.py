@@ -5,14 +5,14 @@ import re
 import zipfile
 from datetime import date, datetime
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from app.core.i18n import force_locale
+from app.core.i18n import gettext as _
 from app.imports.columns import Spec
 
 MAX_BYTES = 5 * 1024 * 1024

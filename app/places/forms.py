@@ -1,11 +1,11 @@
 """The form for a township (苏木/乡镇) or village (嘎查/村). Its level comes from the
 address (``?level=village``), not from the form; the rules that need the database
 (allowed parent, code shape, duplicate names) are in services.errors."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import InputRequired, Length, Optional
 
+from app.core.i18n import lazy_gettext as _l
 from app.web.forms import TrimmedStringField
 
 

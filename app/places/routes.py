@@ -1,9 +1,9 @@
 """Places: list, find, see, and for townships and villages add, edit, delete, restore
 (app/web/pages.py). Rules and scope live in services; these views parse and render."""
 from flask import abort, redirect, request, url_for
-from flask_babel import gettext as _
 
 from app.core import choices
+from app.core.i18n import gettext as _
 from app.core.security import can, require
 from app.models import Place
 from app.places import bp, listing, services

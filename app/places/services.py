@@ -4,14 +4,14 @@ import csv
 import os
 
 from flask import abort
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from app.core import cache, records, security
 from app.core.extensions import db
+from app.core.i18n import gettext as _
+from app.core.i18n import lazy_gettext as _l
 from app.models import Commissioner, Place, ServiceTarget, Site, Station
 from app.models.shipped import REGION_CODE, shipped_id
 

@@ -4,11 +4,11 @@ raises ``ReportError`` with a message for the user; nothing here touches records
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.core.extensions import db
+from app.core.i18n import gettext as _
 from app.core.node import CODE_PATTERNS, this_node
 from app.models import Place
 

@@ -4,10 +4,10 @@ scope is a 404."""
 import io
 
 from flask import abort, jsonify, request, send_file
-from flask_babel import force_locale
-from flask_babel import gettext as _
 
 from app.core import cache
+from app.core.i18n import force_locale
+from app.core.i18n import gettext as _
 from app.core.security import reading_scope
 from app.reports import bp, export, services
 from app.reports.params import ReportError

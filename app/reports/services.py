@@ -17,14 +17,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask_babel import get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import String, and_, case, distinct, extract, func, literal_column, or_, select, union_all
 
 from app.agreements import vocab as agreement_vocab
 from app.core import cache, choices
 from app.core.extensions import db
+from app.core.i18n import gettext as _
+from app.core.i18n import lazy_gettext as _l
 from app.core.node import subtree, visible
 from app.core.security import reading_scope
 from app.models import (

@@ -1,11 +1,11 @@
 """Forms for stations and their sites; choices that depend on the node are filled in
 by the routes (``services.county_choices`` and friends)."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.core import choices
+from app.core.i18n import lazy_gettext as _l
 from app.web.forms import MultiCheckboxField, TrimmedStringField, not_in_future, phone_number
 
 

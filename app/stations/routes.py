@@ -1,13 +1,13 @@
 """Station pages: list, detail (clusters, sites, commissioners, history), new, edit,
 delete (refused while sites or commissioners remain), restore (app/web/pages.py)."""
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.assessments import services as assessments
 from app.assessments.vocab import GRADES
 from app.core import choices, records, spreadsheet
 from app.core.extensions import db
+from app.core.i18n import force_locale
+from app.core.i18n import gettext as _
 from app.core.security import can
 from app.models import Station
 from app.stations import bp, export, services

@@ -3,7 +3,6 @@ what keeps a station from being deleted, and the node-scoped lists."""
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import joinedload
@@ -11,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from app.core import records
 from app.core.database import rows_at_once
 from app.core.extensions import db
+from app.core.i18n import lazy_gettext as _l
 from app.core.security import scoped, shown_phone
 from app.models import Cluster, Commissioner, Place, Site, Station
 from app.places.services import county_of_node

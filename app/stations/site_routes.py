@@ -1,9 +1,9 @@
 """Site pages, nested under a station: new (from the station), detail with history,
 edit, delete, restore (app/web/pages.py). Endpoints are ``stations.sites.<name>``."""
 from flask import url_for
-from flask_babel import gettext as _
 
 from app.core import choices
+from app.core.i18n import gettext as _
 from app.core.security import get_or_404, require
 from app.models import Site, Station
 from app.stations import services

@@ -1,8 +1,8 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import URL, InputRequired, Length, Regexp
 
+from app.core.i18n import lazy_gettext as _l
 from app.web.forms import TrimmedStringField
 
 

@@ -4,8 +4,8 @@ The upstream answers with a code (and the field or record type concerned); this 
 turns it into a sentence in the user's language saying what happened and what to do.
 The upstream's own words stay beside it as the details line.
 """
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from app.core.i18n import gettext as _
+from app.core.i18n import lazy_gettext as _l
 
 RECORD_TYPES = {
     "place": _l("place"), "cluster": _l("industry cluster"), "station": _l("station"),

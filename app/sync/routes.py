@@ -3,10 +3,10 @@ upstream setting, and (on an upstream) the enrolled nodes."""
 import threading
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.core.extensions import db
+from app.core.i18n import gettext as _
 from app.core.node import CODE_PATTERNS, this_node
 from app.core.security import can, require
 from app.models import OutboxEntry, SyncConflict

@@ -1,12 +1,12 @@
 """The service target form and its field validators."""
 import re
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.core import choices
+from app.core.i18n import lazy_gettext as _l
 from app.web.forms import TrimmedStringField, id_number, phone_number
 
 

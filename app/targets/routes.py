@@ -1,9 +1,9 @@
 """Service target pages: list, detail, new, edit, delete, restore (app/web/pages.py),
 and the pickers' search."""
 from flask import request
-from flask_babel import gettext as _
 
 from app.core import choices
+from app.core.i18n import gettext as _
 from app.core.security import can
 from app.models import ServiceTarget
 from app.targets import bp, listing, services

@@ -1,8 +1,7 @@
 """Service target rules and writes: which fields fit which kind of target."""
-from flask_babel import lazy_gettext as _l
-
 from app.core import records
 from app.core.extensions import db
+from app.core.i18n import lazy_gettext as _l
 from app.core.security import scoped
 from app.models import Place, ServiceTarget
 

@@ -1,9 +1,9 @@
 """The service team form; the cluster and commissioner choices come from the routes."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from app.core.i18n import lazy_gettext as _l
 from app.web.forms import MultiCheckboxField, TrimmedStringField
 
 

@@ -1,12 +1,12 @@
 """Service team pages: list, detail (members, history), new, edit, delete, restore
 (app/web/pages.py)."""
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.core import records, spreadsheet
 from app.core.extensions import db
+from app.core.i18n import force_locale
+from app.core.i18n import gettext as _
 from app.models import Commissioner, ServiceTeam
 from app.teams import bp, export, services
 from app.teams.forms import TeamForm

@@ -1,12 +1,12 @@
 """Service team rules and writes: the leader is a member, and a name is used by one
 live team of a node at a time."""
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.core import records
 from app.core.extensions import db
+from app.core.i18n import gettext as _
+from app.core.i18n import lazy_gettext as _l
 from app.core.security import scoped
 from app.models import Cluster, Commissioner, ServiceTeam
 from app.models.reference import team_members

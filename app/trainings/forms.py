@@ -1,5 +1,4 @@
 """Training forms: the session, its head counts, one attendee, an attachment, a link."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -14,6 +13,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.core import choices
+from app.core.i18n import lazy_gettext as _l
 from app.trainings.vocab import ATTACHMENT_KINDS, CATEGORIES, MODES, STATUSES
 from app.web.forms import (
     OptionsSelectField,

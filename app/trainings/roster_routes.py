@@ -3,10 +3,10 @@ targets on the session page; the sign-in sheet printed (HTML for A4, XLSX) and r
 back after the session (preview first, nothing written until confirmed)."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.core import files, spreadsheet
+from app.core.i18n import gettext as _
 from app.core.security import can, get_or_404, require
 from app.imports import services as upload_store
 from app.imports.forms import ConfirmForm

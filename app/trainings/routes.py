@@ -3,11 +3,11 @@ restore, head counts and evidence attachments."""
 from datetime import date
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core import attachments, records, spreadsheet
+from app.core.i18n import gettext as _
 from app.core.security import can, get_or_404, require
 from app.models import Attachment, Place, Training
 from app.trainings import bp, export, figures, listing, services, vocab

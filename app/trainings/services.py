@@ -2,12 +2,12 @@
 they must agree. Views call these; they never write."""
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from app.core import records
 from app.core.extensions import db
+from app.core.i18n import lazy_gettext as _l
 from app.core.security import scoped
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Training, TrainingAttendee
 from app.trainings import figures

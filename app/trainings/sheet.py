@@ -10,13 +10,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from app.core import choices
+from app.core.i18n import force_locale
+from app.core.i18n import gettext as _
 from app.imports import workbook
 from app.imports.workbook import FileProblem
 from app.trainings.vocab import (

@@ -1,5 +1,5 @@
 """The training vocabularies, in the policy's own terms: stored as codes, shown as labels."""
-from flask_babel import lazy_gettext as _l
+from app.core.i18n import lazy_gettext as _l
 
 MODES = {"offline": _l("In person"), "online": _l("Online"), "mixed": _l("In person and online")}
 
@@ -48,7 +48,7 @@ class ByCode(dict):
 
 def list_labels() -> dict:
     """The list's labels translated once per request (not once a row)."""
-    from flask_babel import gettext as _
+    from app.core.i18n import gettext as _
     return {"people": _("%(count)s people", count="%s"), "women": _("Women"),
             "minorities": _("Ethnic minorities"), "poverty": _("Lifted out of poverty"),
             "counts": _("head counts"), "none": _("No attendance recorded"),

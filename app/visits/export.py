@@ -2,11 +2,11 @@
 Chinese) and XLSX, with Chinese column headings whatever the interface language;
 dates as dates and figures as numbers (app/core/spreadsheet.py)."""
 from flask import Response
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.core import spreadsheet
+from app.core.i18n import force_locale
+from app.core.i18n import gettext as _
 from app.core.spreadsheet import Column
 from app.visits import vocab
 

@@ -1,7 +1,6 @@
 """The visit form: one class for the staff's full form and the commissioner's short one
 (the short template shows fewer fields). Pickers accept ids; the service checks that
 they belong to the user's node."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -16,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.core.i18n import lazy_gettext as _l
 from app.visits import services, vocab
 from app.web.forms import (
     MultiCheckboxField,

@@ -1,10 +1,10 @@
 """Visit pages: list (filters, search, keyset pages, exports), detail, the full and the
 short entry form, edit, delete and restore. Rules live in services.py."""
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.core import attachments, records
+from app.core.i18n import gettext as _
 from app.core.security import can, require
 from app.models.base import new_id
 from app.visits import bp, export, listing, options, services, vocab

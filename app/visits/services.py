@@ -3,7 +3,6 @@ the human number, and saving a visit with its photos in one commit."""
 import uuid
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +12,7 @@ from sqlalchemy.sql import visitors
 from app.core import attachments, files, records
 from app.core.database import rows_at_once
 from app.core.extensions import db
+from app.core.i18n import lazy_gettext as _l
 from app.core.node import subtree
 from app.core.security import can, node_scoped, read_condition, scoped, writable
 from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Visit, utcnow

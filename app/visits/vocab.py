@@ -1,5 +1,5 @@
 """The visit's fixed vocabularies, in the policy's terms (stored as codes)."""
-from flask_babel import lazy_gettext as _l
+from app.core.i18n import lazy_gettext as _l
 
 STAGES = {"pre": _l("Pre-production"), "during": _l("In production"), "post": _l("Post-production")}
 

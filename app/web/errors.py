@@ -1,13 +1,13 @@
 """Error pages: every refusal in the user's language, as a page, a partial for htmx, or
 JSON for the API; whatever the request had begun to write is rolled back."""
 from flask import current_app, jsonify, request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.core.extensions import db
 from app.core.files import size_text
+from app.core.i18n import gettext as _
+from app.core.i18n import lazy_gettext as _l
 from app.web.htmx import render
 
 ERROR_TITLES = {

@@ -33,10 +33,10 @@ a refused delete shows records/cannot_delete.html.
 from collections.abc import Callable
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from sqlalchemy import Select
 
 from app.core import records
+from app.core.i18n import gettext as _
 from app.core.security import can, get_or_404
 from app.web.forms import DeleteForm
 from app.web.htmx import invalid, render

@@ -1,11 +1,11 @@
 """The login wall and what guards every request: public endpoints, the NUL guard, URL
 integers the database can hold, and the security headers."""
 from flask import current_app, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
 from app.core.extensions import login_manager
+from app.core.i18n import gettext as _
 from app.web.errors import error_page
 
 PUBLIC_ENDPOINTS = {"auth.login", "static", "main.healthz", "main.language",
