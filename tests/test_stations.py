@@ -51,7 +51,9 @@ def test_create_station_with_clusters_audit_and_outbox(app, login):
         assert db.session.scalar(select(func.count()).select_from(OutboxEntry)
                                  .where(OutboxEntry.record_id == sid)) == 1
     page = client.get(f"/stations/{sid}").get_data(as_text=True)
-    assert "土左旗农牧技术推广中心" in page and "13912345678" in page and "奶业" in page
+    assert "土左旗农牧技术推广中心" in page and "13912345678" in page and "奶业、玉米" in page
+    listed = client.get("/stations/").get_data(as_text=True)  # its line names them too
+    assert "奶业、玉米" in listed
 
 
 def test_form_offers_only_the_nodes_county(app, login):

@@ -41,6 +41,9 @@ def test_create_team_with_members_and_leader(app, login):
                                  .where(OutboxEntry.record_id == tid)) == 1
     page = client.get(f"/teams/{tid}").get_data(as_text=True)
     assert "李梅" in page and "王建国" in page and "肉羊" in page and "赵强" not in page
+    members = page[page.index('id="members"'):]
+    assert "(2)" in members and members.index("李梅") < members.index("王建国")  # by name
+    assert members.count('class="badge"') == 1 and f"/commissioners/{wang}" in members
 
 
 def test_members_offered_by_name_and_only_the_nodes(app, login):

@@ -36,12 +36,14 @@ def test_create_session_with_trainers_audit_and_outbox(app, login, places):
         assert (t.title, t.hours, t.status, t.owner_node) == ("玉米密植高产技术培训", 3.0, "held",
                                                               STATION)
         assert [c.name for c in t.trainers] == ["王建国"] and t.village.name == "红旗村"
+        trainer_id = t.trainers[0].id
         assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.record_id == t.id)) \
             == "create"
         assert db.session.scalar(select(OutboxEntry.action)
                                  .where(OutboxEntry.record_id == t.id)) == "create"
     page = client.get(f"/trainings/{record_id}").get_data(as_text=True)
-    assert "玉米密植高产技术培训" in page and "王建国" in page and "李教授" in page
+    assert "玉米密植高产技术培训" in page and "李教授" in page
+    assert f'<a href="/commissioners/{trainer_id}">王建国</a>、李教授' in page  # linked, then outside
 
 
 @pytest.mark.parametrize("extra, field, message", [

@@ -301,8 +301,8 @@ def commissioner_summary(commissioner: Commissioner) -> dict:
                   sorted(rows_at_once(db.session, stmt), key=lambda row: row[-1])]
     year = extract("year", Payout.paid_on)
     stmt = (_live_payouts().with_only_columns(year, func.sum(Payout.amount_fen))
-            .where(Payout.payee_id == commissioner.id).group_by(year).order_by(year))
-    by_year = [(int(y), int(total)) for y, total in db.session.execute(stmt)]
+            .where(Payout.payee_id == commissioner.id).group_by(year))
+    by_year = sorted((int(y), int(total)) for y, total in rows_at_once(db.session, stmt))
     return {"agreements": agreements, "by_year": by_year,
             "total": sum(total for _y, total in by_year)}
 

@@ -1,6 +1,7 @@
 """Station pages: list, detail (clusters, sites, commissioners, history), new, edit,
 delete (refused while sites or commissioners remain), restore (app/web/pages.py)."""
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from app.assessments import services as assessments
 from app.assessments.vocab import GRADES
@@ -8,13 +9,13 @@ from app.core import choices, records, spreadsheet
 from app.core.extensions import db
 from app.core.i18n import force_locale
 from app.core.i18n import gettext as _
-from app.core.security import can
+from app.core.security import can, get_or_404
 from app.models import Station
 from app.stations import bp, export, services
 from app.stations.forms import StationForm
 from app.web import options
 from app.web.forms import field_labels
-from app.web.pages import RecordPages
+from app.web.pages import RecordPages, page_number
 
 VOCAB = {"kind": choices.STATION_KINDS, "host_org_type": choices.HOST_ORG_TYPES}
 FILTERS = ("q", "kind", "county", "cluster", "show")
@@ -36,6 +37,8 @@ def _form(station=None) -> StationForm:
 
 pages = RecordPages(
     "stations", Station, "station", form=_form, save=services.save_station,
+    get=lambda record_id, include_deleted: get_or_404(
+        Station, record_id, include_deleted=include_deleted, options=(joinedload(Station.county),)),
     delete_blockers=services.delete_blockers,
     created=lambda station: _("Station %(name)s has been recorded.", name=station.name))
 
@@ -43,8 +46,10 @@ pages = RecordPages(
 @bp.get("/")
 def index():
     args = pages.filter_args(FILTERS)
-    return pages.list(services.filtered(args), args, counties=services.county_options(),
-                      clusters=options.clusters())
+    page = records.paginate(services.filtered(args).options(joinedload(Station.county)),
+                            page_number())
+    return pages.list(page, args, counties=services.county_options(), clusters=options.clusters(),
+                      cluster_names=services.cluster_names([station.id for station in page.items]))
 
 
 @bp.get("/export.xlsx")
@@ -63,6 +68,7 @@ def detail(record_id):
     return pages.detail(station, history=services.masked_history(records.history(station)),
                         vocab=VOCAB, labels=field_labels(StationForm),
                         sites=services.live_sites(station),
+                        cluster_names=services.cluster_names([station.id])[station.id],
                         deleted_sites=services.deleted_sites(station) if can("restore_records") else [],
                         commissioners=services.commissioners_of(station),
                         status_labels={code: str(text) for code, text in choices.COMMISSIONER_STATUSES.items()},

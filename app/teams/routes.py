@@ -1,12 +1,13 @@
 """Service team pages: list, detail (members, history), new, edit, delete, restore
 (app/web/pages.py)."""
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.core import records, spreadsheet
 from app.core.extensions import db
 from app.core.i18n import force_locale
 from app.core.i18n import gettext as _
+from app.core.security import get_or_404
 from app.models import Commissioner, ServiceTeam
 from app.teams import bp, export, services
 from app.teams.forms import TeamForm
@@ -35,6 +36,9 @@ def _form(team=None) -> TeamForm:
 pages = RecordPages(
     "teams", ServiceTeam, "team", form=_form, save=services.save, errors=services.errors,
     restore=services.restore,
+    get=lambda record_id, include_deleted: get_or_404(
+        ServiceTeam, record_id, include_deleted=include_deleted,
+        options=(joinedload(ServiceTeam.cluster), joinedload(ServiceTeam.leader))),
     created=lambda team: _("Service team %(name)s has been recorded.", name=team.name))
 
 
@@ -42,7 +46,7 @@ pages = RecordPages(
 def index():
     args = pages.filter_args(FILTERS)
     found = services.filtered(args).options(
-        selectinload(ServiceTeam.cluster), selectinload(ServiceTeam.leader).load_only(Commissioner.name))
+        joinedload(ServiceTeam.cluster), joinedload(ServiceTeam.leader).load_only(Commissioner.name))
     page = records.paginate(found, page_number())
     return pages.list(page, args, clusters=options.clusters(),
                       member_counts=services.member_counts([team.id for team in page.items]))
@@ -60,7 +64,8 @@ def export_list():
 
 @bp.get("/<record_id>")
 def detail(record_id):
-    return pages.detail(pages.shown(record_id), labels=field_labels(TeamForm))
+    team = pages.shown(record_id)
+    return pages.detail(team, labels=field_labels(TeamForm), members=services.members(team.id))
 
 
 # The shared write pages (app/web/pages.py), each behind its permission.

@@ -1,9 +1,12 @@
 """Service team rules and writes: the leader is a member, and a name is used by one
 live team of a node at a time."""
+from dataclasses import dataclass
+
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.core import records
+from app.core.database import AtOnce, rows_at_once
 from app.core.extensions import db
 from app.core.i18n import gettext as _
 from app.core.i18n import lazy_gettext as _l
@@ -64,11 +67,34 @@ def restore(team: ServiceTeam) -> str | None:
 
 def member_counts(team_ids: list) -> dict:
     """{team id: how many members it has} for the teams of a list page (a count, not the
-    members' records)."""
+    members' records), read at once."""
     if not team_ids:
         return {}
-    return dict(db.session.execute(select(team_members.c.team_id, func.count()).where(
-        team_members.c.team_id.in_(team_ids)).group_by(team_members.c.team_id)).all())
+    return dict(rows_at_once(db.session, select(team_members.c.team_id, func.count()).where(
+        team_members.c.team_id.in_(team_ids)).group_by(team_members.c.team_id)))
+
+
+@dataclass
+class MemberLine:
+    """A member of a team, as the team's page lists it."""
+    id: str
+    name: str
+    specialty: str
+    deleted: bool
+
+
+_MEMBERS = AtOnce(
+    select(Commissioner.id, Commissioner.name, Commissioner.specialty, Commissioner.deleted_at)
+    .join(team_members, team_members.c.commissioner_id == Commissioner.id)
+    .where(team_members.c.team_id == bindparam("team_id")))
+
+
+def members(team_id: str) -> list[MemberLine]:
+    """The team's members by name, read at once (as ORM records, a row of the database
+    apiece)."""
+    found = sorted(_MEMBERS.rows(db.session, team_id=team_id), key=lambda row: (row[1], row[0]))
+    return [MemberLine(id_, name, specialty or "", deleted_at is not None)
+            for id_, name, specialty, deleted_at in found]
 
 
 def filtered(args: dict):

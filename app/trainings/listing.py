@@ -67,7 +67,7 @@ _LINES = AtOnce(select(
     .outerjoin(_Township, _Township.id == _Village.parent_id)
     .outerjoin(Cluster, Cluster.id == Training.cluster_id)
     .where(Training.id.in_(bindparam("ids", expanding=True))))
-_TRAINERS = AtOnce(select(training_trainers.c.training_id, Commissioner.name)
+_TRAINERS = AtOnce(select(training_trainers.c.training_id, Commissioner.name, Commissioner.id)
                    .join(Commissioner, Commissioner.id == training_trainers.c.commissioner_id)
                    .where(training_trainers.c.training_id.in_(bindparam("ids", expanding=True))))
 
@@ -88,10 +88,23 @@ def rows(ids: list) -> list[TrainingRow]:
         if isinstance(row.head_counts, str):  # SQLite hands JSON columns over as text
             row.head_counts = json.loads(row.head_counts)
         by_id[row.id] = row
-    for training_id, name in sorted(_TRAINERS.rows(db.session, ids=list(by_id)),
-                                    key=lambda row: row[1]):
+    for training_id, name, _ in sorted(_TRAINERS.rows(db.session, ids=list(by_id)),
+                                       key=lambda row: row[1]):
         by_id[training_id].trainers.append(name)
     return [by_id[i] for i in ids if i in by_id]
+
+
+@dataclass
+class Trainer:
+    """A trainer of a session, as its page names and links them."""
+    id: str
+    name: str
+
+
+def trainers(training_id: str) -> list[Trainer]:
+    """The session's trainers by name, read at once (database.AtOnce)."""
+    found = sorted(_TRAINERS.rows(db.session, ids=[training_id]), key=lambda row: (row[1], row[2]))
+    return [Trainer(commissioner_id, name) for _, name, commissioner_id in found]
 
 
 @dataclass
