@@ -35,73 +35,24 @@ from tests.node_processes import ROOT, Node, free_port  # noqa: E402
 
 DAY = """
 import io, random, sys
-from datetime import date, timedelta
 from flask import g
 from PIL import Image
-from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from app import create_app
 from app.core import attachments
-from app.core.demo_names import person_name, phone_number
 from app.core.extensions import db
-from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Visit
-from app.places.services import county_of_node
 from app.sync import client
-from app.visits.demo import _PLAIN, _Planner
+from bench.fleet import synced_yesterday, todays_visits
 
 league_url, token, visits, photos = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 code = "150121-01"
 app = create_app({"SYNC_AUTO": False})
 with app.test_request_context():
     g.actor = "bench"
-    rng = random.Random(code)
-    today = date.today()
-    county = county_of_node(code)
-    clusters = db.session.scalars(select(Cluster).order_by(Cluster.sort_order)).all()
-    # Yesterday, synced straight to the league: villages, station, commissioners, targets
-    township = Place(name="01号镇", level="township", parent_id=county.id, owner_node=code)
-    db.session.add(township)
-    db.session.flush()
-    villages = [Place(name=f"01号镇{i}村", level="village", parent_id=township.id, owner_node=code)
-                for i in range(1, 5)]
-    station = Station(name=f"{county.name}01号工作站", kind="grassroots",
-                      host_org=f"{county.name}农牧业技术推广中心", host_org_type="extension",
-                      county_id=county.id, established_on=date(2022, 3, 1), owner_node=code,
-                      clusters=rng.sample(clusters, 3))
-    db.session.add_all(villages + [station])
-    db.session.flush()
-    people = [Commissioner(name=person_name(rng), kind="individual", sex=rng.choice(["male", "female"]),
-                           ethnicity=rng.choice(["汉族", "蒙古族"]), level="county",
-                           sending_org="内蒙古农业大学", sending_org_type="university",
-                           specialty="肉羊繁育", phone=phone_number(rng), station_id=station.id,
-                           status="dispatched", recognised_on=date(2024, 3, 1),
-                           dispatched_on=date(2024, 4, 1), owner_node=code,
-                           clusters=rng.sample(clusters, 1), villages=rng.sample(villages, 2))
-              for _ in range(5)]
-    targets = [ServiceTarget(name=person_name(rng), kind="household", village_id=rng.choice(villages).id,
-                             contact_name=person_name(rng), phone=phone_number(rng), owner_node=code)
-               for _ in range(12)]
-    db.session.add_all(people + targets)
-    db.session.commit()
-    client.set_upstream(league_url, token)
-    client.sync_once("bench")
-    # Today, left in the outbox: the visits, the photos attached to the first of them
-    by_village = {}
-    for t in targets:
-        by_village.setdefault(t.village_id, []).append(t)
-    planner = _Planner(rng, people, [1.0] * len(people), villages, by_village,
-                       {c.name: c for c in clusters}, [station])
-    day = []
-    for sequence in range(1, visits + 1):
-        d = planner.draw()
-        d.update(day=today - timedelta(days=rng.randrange(0, 2)), review_state="", follow_up=False,
-                 follow_up_on=None)
-        visit = Visit(number=f"{code}-{today.year}-{sequence:05d}", year=today.year, sequence=sequence,
-                      visited_on=d["day"], commissioners=d["team"], targets=d["targets"],
-                      village_id=d["village"].id, cluster_id=d["cluster"].id if d["cluster"] else None,
-                      station_id=station.id, owner_node=code, **{k: d[k] for k in _PLAIN})
-        db.session.add(visit)
-        day.append(visit)
+    # Yesterday, synced straight to the league; today, left in the outbox: the visits,
+    # the photos attached to the first of them
+    base = synced_yesterday(code, league_url, token)
+    day = todays_visits(base, code, visits)
     db.session.flush()
     for i in range(photos):  # noise at quality 92: about 330 KB once normalised, like a phone's photo
         raw = io.BytesIO()

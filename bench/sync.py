@@ -202,18 +202,15 @@ def pull_floor(before_path: str, after_path: str, synchronous: str) -> tuple[flo
 
 
 FLEET_SEED = """
-import json, os, random, sys
-from datetime import date, timedelta
+import json, os, sys
+from datetime import date
 from flask import g
 from app import create_app
-from app.core.demo_names import person_name, phone_number
 from app.core.extensions import db
-from app.models import Cluster, Commissioner, Place, ServiceTarget, Station, Training, TrainingAttendee, Visit
-from app.places.services import county_of_node
+from app.models import Training, TrainingAttendee
 from app.sync import client
 from app.trainings.demo import _attendee, _session
-from app.visits.demo import _PLAIN, _Planner
-from sqlalchemy import select
+from bench.fleet import synced_yesterday, todays_visits
 
 plan = json.load(open(sys.argv[1]))
 today = date.today()
@@ -222,54 +219,14 @@ for code, folder, token in plan["stations"]:
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/kepai.sqlite3", "SYNC_AUTO": False})
     with app.app_context():
         g.actor = "bench"
-        rng = random.Random(code)  # deterministic content; ids and operation ids are new
-        county = county_of_node(code)
-        clusters = db.session.scalars(select(Cluster).order_by(Cluster.sort_order)).all()
-        # Yesterday: what the station already synced (its villages, station, commissioners, targets)
-        township = Place(name=f"{code[-2:]}号镇", level="township", parent_id=county.id, owner_node=code)
-        db.session.add(township)
-        db.session.flush()
-        villages = [Place(name=f"{code[-2:]}号镇{i}村", level="village", parent_id=township.id,
-                          owner_node=code) for i in range(1, 5)]
-        station = Station(name=f"{county.name}{code[-2:]}号工作站", kind="grassroots",
-                          host_org=f"{county.name}农牧业技术推广中心", host_org_type="extension",
-                          county_id=county.id, established_on=date(2022, 3, 1), owner_node=code,
-                          clusters=rng.sample(clusters, 3))
-        db.session.add_all(villages + [station])
-        db.session.flush()
-        people = [Commissioner(name=person_name(rng), kind="individual", sex=rng.choice(["male", "female"]),
-                               ethnicity=rng.choice(["汉族", "蒙古族"]), level="county",
-                               sending_org="内蒙古农业大学", sending_org_type="university",
-                               specialty="肉羊繁育", phone=phone_number(rng), station_id=station.id,
-                               status="dispatched", recognised_on=date(2024, 3, 1),
-                               dispatched_on=date(2024, 4, 1), owner_node=code,
-                               clusters=rng.sample(clusters, 1), villages=rng.sample(villages, 2))
-                  for _ in range(5)]
-        targets = [ServiceTarget(name=person_name(rng), kind="household", village_id=rng.choice(villages).id,
-                                 contact_name=person_name(rng), phone=phone_number(rng), owner_node=code)
-                   for _ in range(12)]
-        db.session.add_all(people + targets)
-        db.session.commit()
-        client.set_upstream(plan["league"], token)
-        base = client.sync_once("bench")
-        # Today: the day's delta, left in the outbox for the timed push
-        by_village = {}
-        for t in targets:
-            by_village.setdefault(t.village_id, []).append(t)
-        planner = _Planner(rng, people, [1.0] * len(people), villages, by_village,
-                           {c.name: c for c in clusters}, [station])
-        for sequence in range(1, plan["visits"] + 1):
-            d = planner.draw()
-            d.update(day=today - timedelta(days=rng.randrange(0, 2)), review_state="", follow_up=False,
-                     follow_up_on=None)
-            db.session.add(Visit(number=f"{code}-{today.year}-{sequence:05d}", year=today.year,
-                                 sequence=sequence, visited_on=d["day"], commissioners=d["team"],
-                                 targets=d["targets"], village_id=d["village"].id,
-                                 cluster_id=d["cluster"].id if d["cluster"] else None,
-                                 station_id=station.id, owner_node=code, **{k: d[k] for k in _PLAIN}))
+        # Yesterday: what the station already synced; today: the day's delta, left in the
+        # outbox for the timed push
+        base = synced_yesterday(code, plan["league"], token)
+        todays_visits(base, code, plan["visits"])
+        rng, station, people, villages = base.rng, base.station, base.people, base.villages
         attendees = 0
         for _ in range(plan["trainings"]):
-            data, trainers = _session(rng, today, 1, villages, people, station, {c.name: c for c in clusters})
+            data, trainers = _session(rng, today, 1, villages, people, station, base.clusters)
             data.update(held_on=today, status="held")
             training = Training(**data, owner_node=code, trainers=trainers)
             db.session.add(training)
@@ -277,7 +234,7 @@ for code, folder, token in plan["stations"]:
                 db.session.add(TrainingAttendee(**_attendee(rng, training.id, villages), owner_node=code))
                 attendees += 1
         db.session.commit()
-        print(code, base.applied, client.pending_count(), attendees, flush=True)
+        print(code, base.synced.applied, client.pending_count(), attendees, flush=True)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

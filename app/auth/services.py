@@ -40,7 +40,13 @@ MAX_PASSWORD_LENGTH = 200
 DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
 COMMON_PASSWORD_FILES = ("common-passwords.txt", "common-passwords-cn.txt")
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,40}$"  # the users page and `flask users create` alike
-_DUMMY_HASH = hasher.hash("no such user: a hash to check against")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check an unknown user's password against (made when first needed: making
+    it costs as much as a login, and every `flask` command would pay it on start)."""
+    return hasher.hash("no such user: a hash to check against")
 
 
 class WeakPassword(ValueError):
@@ -154,7 +160,7 @@ def authenticate(username: str, password: str, address: str, device: str = "") -
     username = username.strip().lower()
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:  # as slow as a wrong password, so names cannot be probed
-        password_matches(User(password_hash=_DUMMY_HASH), password)
+        password_matches(User(password_hash=_dummy_hash()), password)
     ok = bool(user and user.active and password_matches(user, password))
     db.session.add(LoginAttempt(username=username, address=address, device=device or "",
                                 succeeded=ok))

@@ -6,7 +6,7 @@ import os
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import and_, case, false, func, or_, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.core import cache, records, security
 from app.core.extensions import db
@@ -104,8 +104,15 @@ def in_scope(place: Place, user=None) -> bool:
     return bool(county and county.code and county.code.startswith(county_prefix(user)))
 
 
+# A place with its parents up to the region (a village has four), in one statement: its
+# page names them all, and each loaded when asked for took a query apiece.
+_WITH_ANCESTORS = (joinedload(Place.parent).joinedload(Place.parent).joinedload(Place.parent)
+                   .joinedload(Place.parent),)
+
+
 def get_or_404(record_id: str, *, include_deleted: bool = False, user=None) -> Place:
-    place = security.get_or_404(Place, record_id, include_deleted=include_deleted, user=user)
+    place = security.get_or_404(Place, record_id, include_deleted=include_deleted, user=user,
+                                options=_WITH_ANCESTORS)
     if not in_scope(place, user):
         abort(404)
     return place
