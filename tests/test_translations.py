@@ -78,3 +78,29 @@ def test_a_forced_language_holds_inside_and_the_pages_language_comes_back_after(
         assert gettext("Name") == "Name" and str(label) == "Name"
     with app.test_request_context("/"):
         assert gettext("Name") == "名称", "a new request starts from its own language"
+
+
+def test_the_datetime_filter_writes_what_babel_writes(app):
+    """templating.local_datetime formats the numeric patterns by strftime: the same text as
+    Flask-Babel's filter, in the station's zone and in one with summer time."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from flask_babel import format_datetime
+
+    from app import create_app
+    from app.web.templating import _STRFTIME, local_datetime
+    from tests.settings import TEST_CONFIG
+    times = [datetime(2026, 3, 29, 0, 59, 59), datetime(2026, 3, 29, 1, 0, 1),
+             datetime(2026, 10, 25, 0, 30), datetime(2026, 12, 31, 16, 0, 0, 999999),
+             datetime(1999, 1, 1, 23, 59), datetime(2026, 6, 1, 12, 0, tzinfo=UTC),
+             datetime(2026, 6, 1, 12, 0, tzinfo=timezone(timedelta(hours=-5)))]
+    berlin = create_app({**TEST_CONFIG, "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
+                         "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    for each in (app, berlin):
+        with each.test_request_context("/"):
+            for pattern in [*_STRFTIME, "medium"]:
+                for moment in times:
+                    assert local_datetime(moment, pattern) == format_datetime(moment, pattern), \
+                        (each.config["BABEL_DEFAULT_TIMEZONE"], pattern, moment)
+    with berlin.test_request_context("/"):
+        assert local_datetime(datetime(2026, 7, 1, 10, 0), "yyyy-MM-dd HH:mm") == "2026-07-01 12:00"

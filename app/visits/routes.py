@@ -32,8 +32,9 @@ def _form(visit=None) -> VisitForm:
             clusters = current_user.commissioner.clusters
             form.cluster_id.data = clusters[0].id if clusters else None
     else:
-        form.commissioner_ids.data = [c.id for c in visit.commissioners]
-        form.target_ids.data = [t.id for t in visit.targets]
+        people = services.people_of(visit)  # one statement read at once, not two relations
+        form.commissioner_ids.data = [person_id for person_id, _ in people["commissioners"]]
+        form.target_ids.data = [target_id for target_id, _ in people["targets"]]
         form.service_types.data = visit.service_type_list
     return form
 

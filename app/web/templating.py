@@ -1,6 +1,11 @@
 """What every template can use: translations, the roles' checks, PII masking, option
 tags, vocabulary labels, audit values as people read them, and this node."""
+import functools
+from datetime import UTC, datetime
+
+import pytz
 from flask import current_app, session, templating
+from flask_babel import format_datetime
 
 from app.core import choices, security
 from app.core.i18n import gettext as _
@@ -31,6 +36,7 @@ def configure(app):
         writable=security.writable, option_tags=option_tags, audit_cell=audit_cell,
         history_label=history.label, history_shown=history.shown, field_html=field_html)
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["datetimeformat"] = local_datetime
     app.jinja_env.filters["options"] = lambda items, value="id", text="name": [
         (getattr(item, value), getattr(item, text)) for item in items]
 
@@ -42,6 +48,28 @@ def configure(app):
 def label(code, vocabulary) -> str:
     """A vocabulary's label for ``code`` (the code itself when it has none)."""
     return str(vocabulary.get(code, code or ""))
+
+
+# Babel's date patterns the templates use, as strftime's: numbers only, the same in
+# every language.
+_STRFTIME = {"yyyy-MM-dd HH:mm:ss": "%Y-%m-%d %H:%M:%S", "yyyy-MM-dd HH:mm": "%Y-%m-%d %H:%M",
+             "yyyy-MM-dd": "%Y-%m-%d", "MM-dd HH:mm:ss": "%m-%d %H:%M:%S", "MM-dd HH:mm": "%m-%d %H:%M"}
+
+
+def local_datetime(value, format="medium", rebase=True) -> str:
+    """Flask-Babel's ``datetimeformat`` filter (a UTC time in the station's time zone), by
+    strftime for the numeric patterns: Babel's formatting cost about 100 µs a time, and a
+    record's history shows one a line."""
+    pattern = _STRFTIME.get(format)
+    if pattern is None or not rebase or not isinstance(value, datetime):
+        return format_datetime(value, format, rebase)
+    utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return utc.astimezone(_zone(current_app.config["BABEL_DEFAULT_TIMEZONE"])).strftime(pattern)
+
+
+@functools.cache
+def _zone(name: str):
+    return pytz.timezone(name)
 
 
 class Environment(templating.Environment):
