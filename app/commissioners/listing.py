@@ -46,7 +46,7 @@ def paginate(args: dict, page: int, per_page: int | None = None) -> records.Page
     if not found.items:
         return found
     clusters = services.cluster_names(found.items)
-    lines = {row[0]: CommissionerRow(*row, clusters=clusters.get(row[0], []))
+    lines = {row[0]: CommissionerRow(*row, clusters=clusters[row[0]])
              for row in _LINES.rows(db.session, ids=found.items)}
     found.items = [lines[i] for i in found.items if i in lines]
     return found

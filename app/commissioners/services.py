@@ -3,7 +3,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased, selectinload
 
 from app.core import records
-from app.core.database import AtOnce
+from app.core.database import AtOnce, NamesAtOnce
 from app.core.extensions import db
 from app.core.i18n import lazy_gettext as _l
 from app.core.security import node_scoped, scoped
@@ -108,21 +108,17 @@ def conditions(args: dict):
     return stmt
 
 
-# Built once (database.AtOnce): the names of the clusters of a list page's commissioners.
-_CLUSTER_NAMES = AtOnce(
+# Built once: the names of the clusters of a list page's commissioners.
+_CLUSTER_NAMES = NamesAtOnce(
     select(commissioner_clusters.c.commissioner_id, Cluster.name, Cluster.sort_order)
     .join(Cluster, Cluster.id == commissioner_clusters.c.cluster_id)
     .where(commissioner_clusters.c.commissioner_id.in_(bindparam("ids", expanding=True))))
 
 
-def cluster_names(ids: list) -> dict:
+def cluster_names(ids: list) -> dict[str, list[str]]:
     """{commissioner id: the names of their clusters, in the clusters' order} for a list
     page: one statement of three columns, not the clusters as records."""
-    found: dict = {}
-    for person, name, _order in sorted(_CLUSTER_NAMES.rows(db.session, ids=ids) if ids else [],
-                                      key=lambda row: row[2]):
-        found.setdefault(person, []).append(name)
-    return found
+    return _CLUSTER_NAMES.by_id(db.session, ids)
 
 
 

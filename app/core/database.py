@@ -117,3 +117,17 @@ class AtOnce:
 
     def rows(self, session, **values) -> list[list]:
         return _decoded(session.scalar(self.select, values))
+
+
+class NamesAtOnce(AtOnce):
+    """An ``AtOnce`` of ``(record id, name, position)`` rows for a page's ids (``ids``),
+    answered as {record id: its names in position order}, every id asked for with a list:
+    the names of the clusters of a page's stations or commissioners."""
+
+    def by_id(self, session, ids) -> dict[str, list[str]]:
+        found = {record_id: [] for record_id in ids}
+        if found:
+            for record_id, name, _ in sorted(self.rows(session, ids=list(found)),
+                                             key=lambda row: (row[2], row[1])):
+                found[record_id].append(name)
+        return found

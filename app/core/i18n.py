@@ -37,11 +37,6 @@ def gettext(string: str, **variables) -> str:
     return text % variables if variables else text
 
 
-def ngettext(singular: str, plural: str, num: int, **variables) -> str:
-    variables.setdefault("num", num)
-    return translations().ungettext(singular, plural, num) % variables
-
-
 def lazy_gettext(string: str, **variables) -> LazyString:
     """A string translated when shown (a form label, a vocabulary label made at import)."""
     return LazyString(gettext, string, **variables)

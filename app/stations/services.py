@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, select, true
 from sqlalchemy.orm import joinedload
 
 from app.core import records
-from app.core.database import AtOnce, rows_at_once
+from app.core.database import NamesAtOnce, rows_at_once
 from app.core.extensions import db
 from app.core.i18n import lazy_gettext as _l
 from app.core.security import scoped, shown_phone
@@ -75,7 +75,7 @@ def commissioners_of(station: Station) -> list[CommissionerLine]:
                   key=lambda line: (line.name, line.id))
 
 
-_CLUSTER_NAMES = AtOnce(
+_CLUSTER_NAMES = NamesAtOnce(
     select(station_clusters.c.station_id, Cluster.name, Cluster.sort_order)
     .join(Cluster, Cluster.id == station_clusters.c.cluster_id)
     .where(station_clusters.c.station_id.in_(bindparam("ids", expanding=True))))
@@ -85,12 +85,7 @@ def cluster_names(station_ids) -> dict[str, list[str]]:
     """{station id: the names of its industry clusters, in the clusters' order} for the
     stations a page shows, read at once (loading each station's clusters took a query
     and a row of the database apiece)."""
-    found = {station_id: [] for station_id in station_ids}
-    if found:
-        for station_id, name, _ in sorted(_CLUSTER_NAMES.rows(db.session, ids=list(found)),
-                                          key=lambda row: (row[2], row[1])):
-            found[station_id].append(name)
-    return found
+    return _CLUSTER_NAMES.by_id(db.session, station_ids)
 
 
 def delete_blockers(station: Station) -> list[str]:
