@@ -96,8 +96,10 @@ def conditions(args: dict):
         stmt = stmt.where(Training.trainer_of_trainers.is_(True))
     category = args.get("category")
     if category in CATEGORIES:
-        on_roster = Training.id.in_(select(TrainingAttendee.training_id).where(
-            TrainingAttendee.category == category, TrainingAttendee.deleted_at.is_(None)))
+        # EXISTS, not IN a list: a page stops asking once it is full (bench/training_category.py)
+        on_roster = select(TrainingAttendee.id).where(
+            TrainingAttendee.training_id == Training.id, TrainingAttendee.category == category,
+            TrainingAttendee.deleted_at.is_(None)).exists()
         stmt = stmt.where(or_(on_roster, Training.head_counts[category].as_integer() > 0))
     return stmt
 
