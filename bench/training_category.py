@@ -9,7 +9,8 @@ bench/pages.py), for every category: the count, and the ids of pages 1, 20 and 8
 
     .venv/bin/python bench/training_category.py [--database /tmp/kepai-bench/kepai.sqlite3]
 
-It prints milliseconds (median of the runs) and EXISTS's time over IN's; it asserts nothing.
+It prints milliseconds (median of the runs), EXISTS's time over IN's, and whether the two
+forms list the same sessions in the same order; it asserts nothing.
 """
 import argparse
 import os
@@ -60,7 +61,8 @@ def main() -> None:
     node = connection.execute("SELECT code FROM node_identity").fetchone()[0]
     sessions = connection.execute("SELECT count(*) FROM training WHERE deleted_at IS NULL").fetchone()[0]
     print(f"{sessions} sessions; ms, median of {options.runs} runs: IN / EXISTS (ratio)")
-    print(f"{'category':<18} {'sessions':>8}  " + "  ".join(f"{q:>24}" for q in QUESTIONS))
+    print(f"{'category':<18} {'sessions':>8}  " + "  ".join(f"{q:>24}" for q in QUESTIONS)
+          + "  same")
     for category in [*CATEGORIES, "none_such"]:
         values = {"node": node, "league": node[:2], "county": node[:4], "category": category,
                   "path": f'$."{category}"'}
@@ -72,7 +74,11 @@ def main() -> None:
             if matched is None:
                 matched = connection.execute(shape.format(matching=MATCHING.format(
                     on_roster=ON_ROSTER["EXISTS"])), values).fetchone()[0]
-        print(f"{category:<18} {matched:>8}  " + "  ".join(f"{c:>24}" for c in cells))
+        listed = [connection.execute(f"SELECT training.id {MATCHING.format(on_roster=sql)} "
+                                     "ORDER BY training.held_on DESC, training.id", values).fetchall()
+                  for sql in ON_ROSTER.values()]
+        print(f"{category:<18} {matched:>8}  " + "  ".join(f"{c:>24}" for c in cells)
+              + ("  yes" if listed[0] == listed[1] else "  NO"))
 
 
 if __name__ == "__main__":
