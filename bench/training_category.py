@@ -20,6 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from app.core.node import ancestors  # noqa: E402
 from app.trainings.vocab import CATEGORIES  # noqa: E402
 
 ON_ROSTER = {
@@ -33,7 +34,7 @@ ON_ROSTER = {
 # The list's conditions as the app writes them for a station's staff (their node, its
 # parents), with the category's head counts as the other way in.
 MATCHING = ("FROM training WHERE (training.owner_node = :node OR training.owner_node IN "
-            "(:league, :county)) AND training.deleted_at IS NULL AND ({on_roster} OR "
+            "(:region, :league)) AND training.deleted_at IS NULL AND ({on_roster} OR "
             "json_extract(training.head_counts, :path) > 0)")
 QUESTIONS = {
     "count": "SELECT count(*) FROM (SELECT training.id {matching})",
@@ -63,8 +64,9 @@ def main() -> None:
     print(f"{sessions} sessions; ms, median of {options.runs} runs: IN / EXISTS (ratio)")
     print(f"{'category':<18} {'sessions':>8}  " + "  ".join(f"{q:>24}" for q in QUESTIONS)
           + "  same")
+    region, league = ancestors(node)
     for category in [*CATEGORIES, "none_such"]:
-        values = {"node": node, "league": node[:2], "county": node[:4], "category": category,
+        values = {"node": node, "region": region, "league": league, "category": category,
                   "path": f'$."{category}"'}
         cells, matched = [], None
         for shape in QUESTIONS.values():
